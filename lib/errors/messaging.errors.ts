@@ -1,0 +1,134 @@
+/**
+ * Every error this library raises extends {@link MessagingError}, so callers can tell ours from theirs
+ * with one `instanceof` and branch on the stable {@link MessagingError.code} rather than on messages.
+ */
+export abstract class MessagingError extends Error {
+  /** Stable, machine-readable identifier of the failure. */
+  abstract readonly code: string;
+
+  protected constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** One problem found by a contract's schema, in a transport-neutral shape. */
+export interface ValidationIssue {
+  /** Human readable description from the schema library. */
+  readonly message: string;
+  /** Dotted path to the offending field, empty for the root. */
+  readonly path: string;
+}
+
+/** A payload did not satisfy its contract's schema (on publish or on receive). */
+export class MessageValidationError extends MessagingError {
+  readonly code = 'MESSAGE_VALIDATION_FAILED';
+
+  constructor(
+    readonly contract: string,
+    readonly issues: readonly ValidationIssue[],
+  ) {
+    super(
+      `Message does not match contract "${contract}": ` +
+        issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; '),
+    );
+  }
+}
+
+/** A received body could not be decoded (not valid JSON, wrong content type, ...). */
+export class MessageDecodeError extends MessagingError {
+  readonly code = 'MESSAGE_DECODE_FAILED';
+
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(`Message body could not be decoded: ${reason}`, options);
+  }
+}
+
+/** The broker returned a mandatory message because no queue was bound to receive it. */
+export class UnroutableMessageError extends MessagingError {
+  readonly code = 'MESSAGE_UNROUTABLE';
+
+  constructor(
+    readonly exchange: string,
+    readonly routingKey: string,
+    readonly replyText = 'NO_ROUTE',
+  ) {
+    super(`Message to exchange "${exchange}" with routing key "${routingKey}" was not routed to any queue (${replyText})`);
+  }
+}
+
+/** The broker explicitly refused (nacked) a published message. */
+export class PublishNackedError extends MessagingError {
+  readonly code = 'PUBLISH_NACKED';
+
+  constructor(readonly exchange: string, readonly routingKey: string) {
+    super(`Broker refused message to exchange "${exchange}" with routing key "${routingKey}"`);
+  }
+}
+
+/** The bounded offline buffer is full; the message was not accepted. */
+export class PublishBufferFullError extends MessagingError {
+  readonly code = 'PUBLISH_BUFFER_FULL';
+
+  constructor(readonly limit: number) {
+    super(`Publish buffer is full (${limit} messages waiting for the broker); message not accepted`);
+  }
+}
+
+/** A publish was not confirmed by the broker within the configured time. */
+export class PublishTimeoutError extends MessagingError {
+  readonly code = 'PUBLISH_TIMEOUT';
+
+  constructor(readonly timeoutMs: number, readonly phase: 'buffered' | 'unconfirmed') {
+    super(
+      phase === 'buffered'
+        ? `Message was not sent within ${timeoutMs} ms: no broker connection became available`
+        : `Broker did not confirm the message within ${timeoutMs} ms; it may or may not have been delivered`,
+    );
+  }
+}
+
+/** The transport was used before `start()` or after `close()`. */
+export class TransportStateError extends MessagingError {
+  readonly code = 'TRANSPORT_STATE';
+
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/** The transport could not reach the broker in time at start-up. */
+export class TransportConnectionError extends MessagingError {
+  readonly code = 'TRANSPORT_CONNECTION';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The declared topology is inconsistent or was refused by the broker. */
+export class TopologyError extends MessagingError {
+  readonly code = 'TOPOLOGY_INVALID';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A `@Consumer` or `@Producer` declaration cannot work as written. */
+export class ConsumerDefinitionError extends MessagingError {
+  readonly code = 'CONSUMER_DEFINITION';
+
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/** `ack`/`nack`/`reject` was called on a message that was already settled. */
+export class MessageAlreadySettledError extends MessagingError {
+  readonly code = 'MESSAGE_ALREADY_SETTLED';
+
+  constructor(readonly messageId: string | undefined, readonly settledAs: string) {
+    super(`Message ${messageId ?? '(no id)'} was already settled (${settledAs}); each message is settled once`);
+  }
+}

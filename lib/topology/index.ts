@@ -1,0 +1,3 @@
+export * from './topology.types.js';
+export * from './topology.validator.js';
+export * from './topology.lookup.js';
