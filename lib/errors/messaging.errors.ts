@@ -44,6 +44,15 @@ export class MessageDecodeError extends MessagingError {
   }
 }
 
+/** A payload could not be serialized (e.g. `undefined`, a function, a BigInt, a cycle). */
+export class MessageEncodeError extends MessagingError {
+  readonly code = 'MESSAGE_ENCODE_FAILED';
+
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(`Message payload could not be encoded: ${reason}`, options);
+  }
+}
+
 /** The broker returned a mandatory message because no queue was bound to receive it. */
 export class UnroutableMessageError extends MessagingError {
   readonly code = 'MESSAGE_UNROUTABLE';

@@ -1,0 +1,24 @@
+/** Why a message could not be processed. */
+export type FailureKind = 'decode' | 'validation' | 'handler' | 'rejected';
+
+/** A processing failure, recorded on the dead-lettered copy of the message. */
+export interface DeliveryFailure {
+  readonly kind: FailureKind;
+  readonly error: Error;
+  /** The consumer that failed, `Class.method` or its configured name. */
+  readonly consumer: string;
+}
+
+/** Header names written on dead-lettered messages; stable so operators can filter and replay on them. */
+export const FAILURE_HEADERS = {
+  kind: 'x-failure-kind',
+  reason: 'x-failure-reason',
+  error: 'x-failure-error',
+  issues: 'x-failure-issues',
+  stack: 'x-failure-stack',
+  at: 'x-failure-at',
+  queue: 'x-failure-queue',
+  consumer: 'x-failure-consumer',
+  originalExchange: 'x-original-exchange',
+  originalRoutingKey: 'x-original-routing-key',
+} as const;

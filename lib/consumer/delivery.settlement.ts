@@ -1,0 +1,70 @@
+import { Logger } from '@nestjs/common';
+import { MessageAlreadySettledError } from '../errors/index.js';
+import type { TransportDelivery } from '../transports/transport.interface.js';
+import type { DeadLetterPublisher } from './dead-letter.publisher.js';
+import type { DeliveryFailure } from './delivery-failure.types.js';
+
+/** Where a message ended up. `pending` until one of the settle calls happens. */
+export type SettlementState = 'pending' | 'acked' | 'requeued' | 'nacked' | 'dead-lettered';
+
+/**
+ * Makes sure a delivery is settled exactly once. Settling twice on AMQP closes the channel (and with it
+ * every other in-flight message of that consumer), so a second call throws instead of reaching the broker.
+ */
+export class DeliverySettlement {
+  private readonly logger = new Logger('Messaging');
+  private current: SettlementState = 'pending';
+  private resolveDone!: () => void;
+  /** Resolves once the delivery is settled, however that happened. */
+  readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
+
+  constructor(
+    private readonly delivery: TransportDelivery,
+    private readonly deadLetters: DeadLetterPublisher,
+  ) {}
+
+  /** The settlement so far. */
+  get state(): SettlementState {
+    return this.current;
+  }
+
+  /** Acknowledges the delivery. */
+  ack(): void {
+    this.claim('acked');
+    this.warnIfStale(this.delivery.ack());
+    this.resolveDone();
+  }
+
+  /** Negatively acknowledges; `requeue: false` lets the broker dead-letter it (without a recorded reason). */
+  nack(requeue: boolean): void {
+    this.claim(requeue ? 'requeued' : 'nacked');
+    this.warnIfStale(this.delivery.nack(requeue));
+    this.resolveDone();
+  }
+
+  /** Dead-letters with the failure recorded on the message. */
+  async deadLetter(failure: DeliveryFailure): Promise<void> {
+    this.claim('dead-lettered');
+    try {
+      await this.deadLetters.deadLetter(this.delivery, failure);
+    } finally {
+      this.resolveDone();
+    }
+  }
+
+  private claim(next: SettlementState): void {
+    if (this.current !== 'pending') {
+      throw new MessageAlreadySettledError(this.delivery.message.properties.messageId, this.current);
+    }
+    this.current = next;
+  }
+
+  private warnIfStale(sent: boolean): void {
+    if (!sent) {
+      this.logger.warn(
+        `Message ${this.delivery.message.properties.messageId ?? '(no id)'} on "${this.delivery.message.queue}" was settled ` +
+          'after its channel closed; the broker will deliver it again.',
+      );
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import { MessageValidationError } from '../errors/index.js';
+import type { HeaderValue, InboundMessage } from '../transports/transport.interface.js';
+import { FAILURE_HEADERS, type DeliveryFailure } from './delivery-failure.types.js';
+
+const MAX_REASON = 2048;
+const MAX_STACK = 4096;
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/**
+ * Headers describing a failure, merged over the message's own headers on the dead-lettered copy.
+ * Lengths are capped because brokers limit frame sizes and a huge stack must not make the
+ * dead-letter publish itself fail.
+ */
+export function buildFailureHeaders(message: InboundMessage, failure: DeliveryFailure, now = new Date()): Record<string, HeaderValue> {
+  const headers: Record<string, HeaderValue> = {
+    [FAILURE_HEADERS.kind]: failure.kind,
+    [FAILURE_HEADERS.reason]: clip(failure.error.message, MAX_REASON),
+    [FAILURE_HEADERS.error]: failure.error.name,
+    [FAILURE_HEADERS.at]: now.toISOString(),
+    [FAILURE_HEADERS.queue]: message.queue,
+    [FAILURE_HEADERS.consumer]: failure.consumer,
+    [FAILURE_HEADERS.originalExchange]: message.exchange,
+    [FAILURE_HEADERS.originalRoutingKey]: message.routingKey,
+  };
+  if (failure.error instanceof MessageValidationError) {
+    headers[FAILURE_HEADERS.issues] = clip(JSON.stringify(failure.error.issues), MAX_REASON);
+  }
+  if (failure.kind === 'handler' && failure.error.stack) {
+    headers[FAILURE_HEADERS.stack] = clip(failure.error.stack, MAX_STACK);
+  }
+  return headers;
+}

@@ -1,0 +1,3 @@
+export * from './message.context.js';
+export * from './delivery-failure.types.js';
+export type { SettlementState } from './delivery.settlement.js';

@@ -1,0 +1,85 @@
+import type { HeaderValue, InboundMessage, MessageProperties } from '../transports/transport.interface.js';
+import type { DeliverySettlement, SettlementState } from './delivery.settlement.js';
+
+/** Options of {@link MessageContext.nack}. */
+export interface NackOptions {
+  /** Put the message back in the queue (default `true`); `false` lets the broker dead-letter it. */
+  readonly requeue?: boolean;
+}
+
+/**
+ * Everything about the message being handled besides its payload, and the calls that settle it.
+ * In `auto` ack mode settling is optional: an explicit call wins over the automatic one.
+ */
+export class MessageContext<TPayload = unknown> {
+  constructor(
+    /** The validated payload, as the handler also receives it. */
+    readonly payload: TPayload,
+    /** The message as the transport delivered it (body, properties, raw transport object). */
+    readonly message: InboundMessage,
+    /** Name of the contract the payload was validated against. */
+    readonly contract: string,
+    /** Name of the consumer handling it (`Class.method` unless configured). */
+    readonly consumer: string,
+    private readonly settlement: DeliverySettlement,
+  ) {}
+
+  /** The message id set by the producer, if any. */
+  get messageId(): string | undefined {
+    return this.message.properties.messageId;
+  }
+
+  /** Correlation id, used to tie a conversation of messages together. */
+  get correlationId(): string | undefined {
+    return this.message.properties.correlationId;
+  }
+
+  /** Application headers. */
+  get headers(): Readonly<Record<string, HeaderValue>> {
+    return this.message.properties.headers ?? {};
+  }
+
+  /** All message properties. */
+  get properties(): Readonly<MessageProperties> {
+    return this.message.properties;
+  }
+
+  /** True when the broker delivered this message before; handlers should be idempotent for it. */
+  get redelivered(): boolean {
+    return this.message.redelivered;
+  }
+
+  /** The queue the message was consumed from. */
+  get queue(): string {
+    return this.message.queue;
+  }
+
+  /** The transport's own message object (amqplib's `ConsumeMessage` on AMQP). */
+  get raw(): unknown {
+    return this.message.raw;
+  }
+
+  /** How the message has been settled so far. */
+  get settlementState(): SettlementState {
+    return this.settlement.state;
+  }
+
+  /** Acknowledges the message. Throws `MessageAlreadySettledError` if it was already settled. */
+  ack(): void {
+    this.settlement.ack();
+  }
+
+  /** Negatively acknowledges the message; requeued unless `requeue: false`. */
+  nack(options: NackOptions = {}): void {
+    this.settlement.nack(options.requeue ?? true);
+  }
+
+  /**
+   * Refuses the message for good: it goes to the queue's dead-letter exchange with `reason` recorded in
+   * its `x-failure-*` headers. Resolves once the dead-letter copy is confirmed.
+   */
+  reject(reason: string | Error = 'rejected by consumer'): Promise<void> {
+    const error = typeof reason === 'string' ? new Error(reason) : reason;
+    return this.settlement.deadLetter({ kind: 'rejected', error, consumer: this.consumer });
+  }
+}

@@ -1,0 +1,59 @@
+import { SetMetadata } from '@nestjs/common';
+import type { ContractOutput, MessageContract } from '../contracts/index.js';
+import type { MessageContext } from '../consumer/message.context.js';
+import { CONSUMER_METADATA } from './messaging.constants.js';
+
+/** How a consumer acknowledges: by itself on success/failure, or only when the handler says so. */
+export type AckMode = 'auto' | 'manual';
+
+/** Options of {@link Consumer}. */
+export interface ConsumerOptions {
+  /** Queue to consume from; it must be declared in the module's topology. */
+  readonly queue: string;
+  /** Unacknowledged messages the broker may hand this consumer at once. Default 10. */
+  readonly prefetch?: number;
+  /** Handlers run at the same time. Default: `prefetch`. Cannot exceed `prefetch`. */
+  readonly concurrency?: number;
+  /**
+   * `auto` (default): ack when the handler resolves, dead-letter with the error when it throws.
+   * `manual`: the handler settles through `ctx.ack()`, `ctx.nack()` or `ctx.reject()`; a throw before
+   * settling still dead-letters.
+   */
+  readonly ack?: AckMode;
+  /** Name for logs; default `ClassName.method`. */
+  readonly name?: string;
+}
+
+/** What `@Consumer` records on a method, read back by the explorer. */
+export interface ConsumerMetadata {
+  readonly contract: MessageContract;
+  readonly options: ConsumerOptions;
+}
+
+/** The signature a consumer method must have for contract `C`. */
+export type ConsumerHandler<C extends MessageContract> = (
+  payload: ContractOutput<C>,
+  context: MessageContext<ContractOutput<C>>,
+) => unknown;
+
+/**
+ * Marks a provider method as the consumer of a contract on a queue. The method receives the validated,
+ * typed payload and a {@link MessageContext}; a method whose payload parameter does not match the
+ * contract is a compile error.
+ *
+ * @example
+ * \@Consumer(OrderPlaced, { queue: 'billing.orders', prefetch: 20 })
+ * async charge(order: ContractOutput<typeof OrderPlaced>, ctx: MessageContext) { ... }
+ */
+export function Consumer<C extends MessageContract>(
+  contract: C,
+  options: ConsumerOptions,
+): <H extends ConsumerHandler<C>>(target: object, key: string | symbol, descriptor: TypedPropertyDescriptor<H>) => void {
+  const metadata: ConsumerMetadata = { contract, options: { ...options } };
+  const setMetadata = SetMetadata(CONSUMER_METADATA, metadata);
+  // Generic over the method's own type so a handler taking fewer parameters, or returning anything,
+  // still matches, while a payload parameter the contract cannot satisfy is a compile error.
+  return <H extends ConsumerHandler<C>>(target: object, key: string | symbol, descriptor: TypedPropertyDescriptor<H>) => {
+    setMetadata(target, key, descriptor);
+  };
+}

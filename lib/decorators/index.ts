@@ -1,0 +1,3 @@
+export * from './consumer.decorator.js';
+export * from './producer.decorator.js';
+export * from './messaging.constants.js';

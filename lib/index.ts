@@ -1,0 +1,23 @@
+/** Public API of the typed messaging SDK for NestJS. */
+export { MessagingModule, MESSAGING_OPTIONS, MESSAGING_DEFAULTS } from './module/index.js';
+export type { MessagingModuleOptions, MessagingModuleExtras } from './module/index.js';
+export { defineContract, validateMessage } from './contracts/index.js';
+export type { MessageContract, ContractDefinition, ContractInput, ContractOutput, AnyMessageContract } from './contracts/index.js';
+export { Consumer, Producer, getProducerToken, MESSAGING_TRANSPORT } from './decorators/index.js';
+export type { ConsumerOptions, ConsumerHandler, AckMode } from './decorators/index.js';
+export { MessageContext, FAILURE_HEADERS } from './consumer/index.js';
+export type { NackOptions, FailureKind, SettlementState } from './consumer/index.js';
+export { MessagePublisher, TypedProducer } from './producer/index.js';
+export type { SendOptions, SendResult } from './producer/index.js';
+export { validateTopology } from './topology/index.js';
+export type {
+  TopologyDefinition,
+  ExchangeDefinition,
+  ExchangeType,
+  QueueDefinition,
+  QueueOverflow,
+  BindingDefinition,
+  ArgumentValue,
+} from './topology/index.js';
+export * from './errors/index.js';
+export * from './transports/index.js';

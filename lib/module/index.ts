@@ -1,0 +1,3 @@
+export * from './messaging.module.js';
+export * from './messaging-module.options.js';
+export { MESSAGING_OPTIONS, type MessagingModuleExtras } from './messaging.module-definition.js';

@@ -1,0 +1,3 @@
+export * from './send.options.js';
+export * from './message.publisher.js';
+export * from './typed.producer.js';

@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import { validateMessage, type ContractInput, type MessageContract } from '../contracts/index.js';
+import { encodeJson, JSON_CONTENT_TYPE } from '../serialization/index.js';
+import type { MessagingTransport, OutboundMessage } from '../transports/transport.interface.js';
+import type { SendOptions, SendResult } from './send.options.js';
+
+/**
+ * Publishes any contract's messages. `TypedProducer` wraps it per contract; inject this class directly
+ * when the contract is only known at run time.
+ */
+export class MessagePublisher {
+  constructor(
+    private readonly transport: MessagingTransport,
+    private readonly validateOnPublish: boolean,
+  ) {}
+
+  /**
+   * Validates, serializes and publishes `payload`; resolves once the broker confirmed it. Rejects with
+   * `MessageValidationError` before anything is sent when the payload breaks the contract, and with
+   * `UnroutableMessageError` when a mandatory message reaches no queue.
+   */
+  async publish<C extends MessageContract>(contract: C, payload: ContractInput<C>, options: SendOptions = {}): Promise<SendResult> {
+    if (this.validateOnPublish) {
+      // Validation catches callers that bypass the types (JS, `as any`, data from outside);
+      // the input, not the parsed output, is sent so the consumer's schema applies its own transforms.
+      await validateMessage(contract, payload);
+    }
+    const messageId = options.messageId ?? randomUUID();
+    const message: OutboundMessage = {
+      exchange: contract.exchange,
+      routingKey: options.routingKey ?? contract.routingKey,
+      body: encodeJson(payload),
+      mandatory: options.mandatory ?? true,
+      properties: {
+        messageId,
+        correlationId: options.correlationId,
+        replyTo: options.replyTo,
+        contentType: JSON_CONTENT_TYPE,
+        type: contract.name,
+        timestamp: Math.floor((options.timestamp ?? new Date()).getTime() / 1000),
+        persistent: options.persistent ?? true,
+        expiration: options.expiration,
+        priority: options.priority,
+        headers: options.headers ? { ...options.headers } : undefined,
+      },
+    };
+    await this.transport.publish(message);
+    return { messageId };
+  }
+}

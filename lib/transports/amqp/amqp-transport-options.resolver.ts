@@ -1,0 +1,76 @@
+import { redactUrl } from './amqp-url.redactor.js';
+import type { AmqpTransportOptions, ResolvedAmqpTransportOptions } from './amqp-transport.options.js';
+
+const DEFAULTS = {
+  heartbeatSeconds: 10,
+  reconnectDelayMs: 1000,
+  connectTimeoutMs: 10_000,
+  closeTimeoutMs: 10_000,
+  channels: 2,
+  maxUnconfirmedPerChannel: 1000,
+  bufferSize: 10_000,
+  publishTimeoutMs: 30_000,
+} as const;
+
+/**
+ * Applies defaults and checks every option, so a typo fails at construction with a message naming the
+ * option instead of surfacing later as a hung publish or a reconnect storm.
+ */
+export function resolveAmqpTransportOptions(options: AmqpTransportOptions): ResolvedAmqpTransportOptions {
+  const urls = typeof options.urls === 'string' ? [options.urls] : [...(options.urls ?? [])];
+  if (urls.length === 0) throw new TypeError('AmqpTransport: "urls" must name at least one broker');
+  for (const url of urls) checkUrl(url);
+
+  const publisher = options.publisher ?? {};
+  const strategy = publisher.strategy ?? 'least-loaded';
+  if (strategy !== 'least-loaded' && strategy !== 'round-robin') {
+    throw new TypeError(`AmqpTransport: "publisher.strategy" must be "least-loaded" or "round-robin", got "${String(strategy)}"`);
+  }
+  if (options.connectionName !== undefined && typeof options.connectionName !== 'string') {
+    throw new TypeError('AmqpTransport: "connectionName" must be a string');
+  }
+  if (options.connectionFactory !== undefined && typeof options.connectionFactory !== 'function') {
+    throw new TypeError('AmqpTransport: "connectionFactory" must be a function');
+  }
+
+  return {
+    urls,
+    heartbeatSeconds: integer('heartbeatSeconds', options.heartbeatSeconds ?? DEFAULTS.heartbeatSeconds, 0),
+    reconnectDelayMs: integer('reconnectDelayMs', options.reconnectDelayMs ?? DEFAULTS.reconnectDelayMs, 1),
+    connectTimeoutMs: integer('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs, 1),
+    connectionName: options.connectionName,
+    closeTimeoutMs: integer('closeTimeoutMs', options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs, 0),
+    connectionFactory: options.connectionFactory,
+    publisher: {
+      channels: integer('publisher.channels', publisher.channels ?? DEFAULTS.channels, 1),
+      strategy,
+      maxUnconfirmedPerChannel: integer(
+        'publisher.maxUnconfirmedPerChannel',
+        publisher.maxUnconfirmedPerChannel ?? DEFAULTS.maxUnconfirmedPerChannel,
+        1,
+      ),
+      bufferSize: integer('publisher.bufferSize', publisher.bufferSize ?? DEFAULTS.bufferSize, 0),
+      publishTimeoutMs: integer('publisher.publishTimeoutMs', publisher.publishTimeoutMs ?? DEFAULTS.publishTimeoutMs, 1),
+    },
+  };
+}
+
+function integer(name: string, value: number, min: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    const kind = min === 0 ? 'a non-negative integer' : `an integer >= ${min}`;
+    throw new RangeError(`AmqpTransport: "${name}" must be ${kind}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function checkUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new TypeError(`AmqpTransport: "${redactUrl(String(url))}" is not a valid URL`);
+  }
+  if (parsed.protocol !== 'amqp:' && parsed.protocol !== 'amqps:') {
+    throw new TypeError(`AmqpTransport: "${redactUrl(url)}" must use the amqp: or amqps: scheme`);
+  }
+}

@@ -1,0 +1,71 @@
+import type { AmqpConnectionFactory } from './amqp-connection.types.js';
+
+/** How a publish picks one of the publisher channels. */
+export type PublisherStrategy = 'least-loaded' | 'round-robin';
+
+/** Tuning of the publisher channel pool and its bounded offline buffer. */
+export interface AmqpPublisherOptions {
+  /** Number of confirm channels publishes are spread over. Default `2`. */
+  readonly channels?: number;
+  /**
+   * `least-loaded` (default) sends on the channel with the fewest unconfirmed messages, which keeps a
+   * slow channel from holding up the rest; `round-robin` rotates regardless of load.
+   */
+  readonly strategy?: PublisherStrategy;
+  /** Messages sent but not yet confirmed allowed per channel; more wait in the buffer. Default `1000`. */
+  readonly maxUnconfirmedPerChannel?: number;
+  /**
+   * Messages that may wait for a channel (while disconnected, or while every channel is at its
+   * unconfirmed limit). Beyond it `publish` rejects at once with `PublishBufferFullError`. Default `10000`.
+   */
+  readonly bufferSize?: number;
+  /**
+   * Deadline of every publish, from the call until the broker's confirm; it then rejects with
+   * `PublishTimeoutError`. Default `30000`.
+   */
+  readonly publishTimeoutMs?: number;
+}
+
+/** Configuration of {@link AmqpTransport}. Only `urls` is required. */
+export interface AmqpTransportOptions {
+  /**
+   * Broker URL(s), e.g. `amqp://user:pass@host:5672/vhost`. With several, reconnects rotate through
+   * them (cluster nodes). Passwords never appear in logs or errors.
+   */
+  readonly urls: string | readonly string[];
+  /** Heartbeat interval negotiated with the broker, detecting dead peers. Default `10`. */
+  readonly heartbeatSeconds?: number;
+  /**
+   * Wait before reconnecting after a connection loss, and the base of the exponential backoff used to
+   * reopen channels the broker closed. Default `1000`.
+   */
+  readonly reconnectDelayMs?: number;
+  /**
+   * How long `start()` waits for the first connection (and then for the topology to be asserted)
+   * before failing with `TransportConnectionError`. Default `10000`.
+   */
+  readonly connectTimeoutMs?: number;
+  /** Name shown for the connection in the RabbitMQ management UI. */
+  readonly connectionName?: string;
+  /** Publisher pool and offline buffer tuning. */
+  readonly publisher?: AmqpPublisherOptions;
+  /** How long `close()` waits for buffered and unconfirmed publishes to settle. Default `10000`. */
+  readonly closeTimeoutMs?: number;
+  /**
+   * Creates the connection manager. Defaults to amqp-connection-manager; override to inject a fake in
+   * tests or to customise the connection.
+   */
+  readonly connectionFactory?: AmqpConnectionFactory;
+}
+
+/** {@link AmqpTransportOptions} with every default applied and every value checked. */
+export interface ResolvedAmqpTransportOptions {
+  readonly urls: readonly string[];
+  readonly heartbeatSeconds: number;
+  readonly reconnectDelayMs: number;
+  readonly connectTimeoutMs: number;
+  readonly connectionName: string | undefined;
+  readonly publisher: Required<AmqpPublisherOptions>;
+  readonly closeTimeoutMs: number;
+  readonly connectionFactory: AmqpConnectionFactory | undefined;
+}

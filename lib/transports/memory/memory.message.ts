@@ -1,0 +1,54 @@
+import type { MessageProperties } from '../transport.interface.js';
+
+/** Why the broker dead-lettered a message: the values RabbitMQ writes into `x-death[].reason`. */
+export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen';
+
+/**
+ * A message as the in-memory broker holds it in one queue. Every queue a publish reaches gets its own
+ * copy, as on RabbitMQ. This is what {@link InboundMessage.raw} is on the memory transport (a frozen
+ * snapshot taken at delivery).
+ */
+export interface MemoryStoredMessage {
+  /** Broker-wide increasing number; requeued messages go back in front of every newer ready message. */
+  readonly sequence: number;
+  /** The queue holding this copy. */
+  readonly queue: string;
+  /** Exchange it was published (or dead-lettered) to. */
+  readonly exchange: string;
+  /** Routing key it was published with, or the dead-letter routing key after dead-lettering. */
+  readonly routingKey: string;
+  readonly body: Buffer;
+  readonly properties: MessageProperties;
+  /** True once the message has been delivered and returned to the queue. */
+  readonly redelivered: boolean;
+  /** Epoch milliseconds at which it entered this queue. */
+  readonly enqueuedAt: number;
+  /** Epoch milliseconds from which it counts as expired (queue TTL and `expiration`, whichever is sooner). */
+  readonly expiresAt: number | undefined;
+}
+
+/** The broker's own, mutable view of a stored message. */
+export type StoredMessage = { -readonly [K in keyof MemoryStoredMessage]: MemoryStoredMessage[K] };
+
+/**
+ * Copies properties deeply enough that neither the publisher nor a consumer can change what the broker
+ * holds: the headers table is the only nested structure the broker itself rewrites (`x-death`).
+ */
+export function cloneProperties(properties: MessageProperties): MessageProperties {
+  const copy: MessageProperties = { ...properties };
+  if (properties.headers) copy.headers = { ...properties.headers };
+  return copy;
+}
+
+/**
+ * Best-effort decoding of a body for assertions: JSON when it parses, `undefined` otherwise. Parsing is
+ * attempted whatever the content type says because tests often publish JSON without declaring it.
+ */
+export function parsePayload(body: Buffer): unknown {
+  if (body.length === 0) return undefined;
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}

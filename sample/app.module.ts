@@ -1,0 +1,27 @@
+import { Module } from '@nestjs/common';
+import { AmqpTransport, MemoryTransport, MessagingModule, type MessagingTransport } from '../lib/index.js';
+import { DeadLetterConsumer } from './audit/dead-letter.consumer.js';
+import { BillingConsumer } from './billing/billing.consumer.js';
+import { OrderPlaced, PaymentCaptured } from './orders/orders.contracts.js';
+import { OrdersService } from './orders/orders.service.js';
+import { ordersTopology } from './orders/orders.topology.js';
+import { SampleStats } from './sample.stats.js';
+import { ShippingConsumer } from './shipping/shipping.consumer.js';
+
+/** RabbitMQ when `AMQP_URL` is set, the embedded in-memory broker otherwise. */
+function createTransport(): MessagingTransport {
+  const url = process.env.AMQP_URL;
+  return url ? new AmqpTransport({ urls: url, connectionName: 'nestjs-typed-messaging-sample' }) : new MemoryTransport();
+}
+
+/** The orders flow: place -> bill -> ship, with failures audited from the dead-letter queue. */
+@Module({
+  imports: [
+    MessagingModule.forRootAsync({
+      useFactory: () => ({ transport: createTransport(), topology: ordersTopology, shutdownTimeoutMs: 5_000 }),
+    }),
+    MessagingModule.forFeature([OrderPlaced, PaymentCaptured]),
+  ],
+  providers: [SampleStats, OrdersService, BillingConsumer, ShippingConsumer, DeadLetterConsumer],
+})
+export class AppModule {}

@@ -1,0 +1,22 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Consumer, FAILURE_HEADERS, MessageContext } from '../../lib/index.js';
+import { DeadLetter } from '../orders/orders.contracts.js';
+import { QUEUES } from '../orders/orders.topology.js';
+import { SampleStats } from '../sample.stats.js';
+
+/** Reads the dead-letter queue and reports why each message landed there. */
+@Injectable()
+export class DeadLetterConsumer {
+  private readonly logger = new Logger(DeadLetterConsumer.name);
+
+  constructor(private readonly stats: SampleStats) {}
+
+  @Consumer(DeadLetter, { queue: QUEUES.deadLetters })
+  audit(payload: unknown, ctx: MessageContext): void {
+    const kind = String(ctx.headers[FAILURE_HEADERS.kind] ?? 'broker');
+    const reason = String(ctx.headers[FAILURE_HEADERS.reason] ?? 'no reason recorded');
+    const orderId = ctx.correlationId ?? '?';
+    if (this.stats.isOurs(orderId)) this.stats.deadLetters.push({ orderId, kind, reason });
+    this.logger.warn(`dead letter ${orderId} [${kind}]: ${reason} payload=${JSON.stringify(payload)}`);
+  }
+}

@@ -1,0 +1,60 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module.js';
+import { CARD_LIMIT_CENTS } from './billing/billing.consumer.js';
+import { OrdersService } from './orders/orders.service.js';
+import { SampleStats } from './sample.stats.js';
+
+const ORDERS = 5;
+const TIMEOUT_MS = 20_000;
+
+async function waitUntil(done: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return true;
+}
+
+async function main(): Promise<void> {
+  const logger = new Logger('Sample');
+  const app = await NestFactory.createApplicationContext(AppModule, { logger: ['log', 'warn', 'error'] });
+  app.enableShutdownHooks();
+  const orders = app.get(OrdersService);
+  const stats = app.get(SampleStats);
+  logger.log(`Transport: ${process.env.AMQP_URL ? `RabbitMQ at ${new URL(process.env.AMQP_URL).host}` : 'in-memory (set AMQP_URL for RabbitMQ)'}`);
+
+  for (let i = 1; i <= ORDERS; i++) {
+    const total = i === ORDERS ? CARD_LIMIT_CENTS + 1 : i * 1_250;
+    const { messageId } = await orders.place(`${stats.runId}-order-${i}`, `customer-${i}`, total);
+    logger.log(`placed ${stats.runId}-order-${i} (${messageId}), confirmed by the broker`);
+  }
+  await orders.placeMalformed(`${stats.runId}-order-bad`);
+  logger.log(`placed ${stats.runId}-order-bad with an invalid payload, bypassing the producer check`);
+
+  const expectedShipped = ORDERS - 1;
+  const finished = await waitUntil(() => stats.shipped.length === expectedShipped && stats.deadLetters.length === 2, TIMEOUT_MS);
+  await app.close();
+
+  process.stdout.write(
+    [
+      '',
+      `Run ${stats.runId}:`,
+      `  orders placed ........ ${ORDERS} valid + 1 malformed`,
+      `  charged .............. ${stats.charged.length}`,
+      `  shipped (manual ack) . ${stats.shipped.length}`,
+      `  dead-lettered ........ ${stats.deadLetters.length}`,
+      ...stats.deadLetters.map((d) => `    - ${d.orderId} [${d.kind}] ${d.reason}`),
+      finished ? 'OK: every message ended where it should.' : `INCOMPLETE after ${TIMEOUT_MS} ms: see the log above.`,
+      '',
+    ].join('\n'),
+  );
+  process.exitCode = finished ? 0 : 1;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Sample failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,34 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  MESSAGING_TRANSPORT,
+  MessagePublisher,
+  Producer,
+  type MessagingTransport,
+  type SendResult,
+  type TypedProducer,
+} from '../../lib/index.js';
+import { OrderPlaced } from './orders.contracts.js';
+
+/** Places orders by publishing `OrderPlaced`; each send resolves once the broker confirmed it. */
+@Injectable()
+export class OrdersService {
+  /** Skips the publish-side check, to play the part of a buggy or foreign producer. */
+  private readonly uncheckedPublisher: MessagePublisher;
+
+  constructor(
+    @Producer(OrderPlaced) private readonly orderPlaced: TypedProducer<typeof OrderPlaced>,
+    @Inject(MESSAGING_TRANSPORT) transport: MessagingTransport,
+  ) {
+    this.uncheckedPublisher = new MessagePublisher(transport, false);
+  }
+
+  /** Publishes one order. */
+  place(orderId: string, customer: string, totalCents: number): Promise<SendResult> {
+    return this.orderPlaced.send({ orderId, customer, totalCents }, { correlationId: orderId });
+  }
+
+  /** Publishes an order that breaks the contract; the consumer must dead-letter it with the reason. */
+  placeMalformed(orderId: string): Promise<SendResult> {
+    return this.uncheckedPublisher.publish(OrderPlaced, { orderId, customer: '', totalCents: -5 }, { correlationId: orderId });
+  }
+}

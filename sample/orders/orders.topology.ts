@@ -1,0 +1,29 @@
+import type { TopologyDefinition } from '../../lib/index.js';
+
+/** Queue names, shared by the topology and the consumers. */
+export const QUEUES = {
+  billing: 'sample.billing.orders',
+  shipping: 'sample.shipping.payments',
+  deadLetters: 'sample.orders.dlq',
+} as const;
+
+/**
+ * A topic exchange for the flow, a fanout dead-letter exchange and its queue. Both work queues
+ * dead-letter there, so every failure ends up in one place with its reason recorded.
+ */
+export const ordersTopology: TopologyDefinition = {
+  exchanges: [
+    { name: 'orders', type: 'topic' },
+    { name: 'orders.dlx', type: 'fanout' },
+  ],
+  queues: [
+    { name: QUEUES.billing, deadLetterExchange: 'orders.dlx' },
+    { name: QUEUES.shipping, deadLetterExchange: 'orders.dlx' },
+    { name: QUEUES.deadLetters },
+  ],
+  bindings: [
+    { exchange: 'orders', queue: QUEUES.billing, routingKey: 'orders.placed' },
+    { exchange: 'orders', queue: QUEUES.shipping, routingKey: 'payments.captured' },
+    { exchange: 'orders.dlx', queue: QUEUES.deadLetters },
+  ],
+};
