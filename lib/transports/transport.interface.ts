@@ -59,12 +59,15 @@ export interface InboundMessage {
  */
 export interface TransportDelivery {
   readonly message: InboundMessage;
-  /** Acknowledge: the broker forgets the message. Returns false when the delivering channel is gone. */
+  /**
+   * Acknowledge: the broker forgets the message. Returns false, sending nothing, when the delivering
+   * channel is gone or the delivery was already settled.
+   */
   ack(): boolean;
   /**
    * Negative acknowledge. `requeue: true` puts it back in the queue; `false` dead-letters it through the
-   * queue's dead-letter exchange (or discards it when the queue has none). Returns false when the
-   * delivering channel is gone.
+   * queue's dead-letter exchange (or discards it when the queue has none). Returns false, sending
+   * nothing, when the delivering channel is gone or the delivery was already settled.
    */
   nack(requeue: boolean): boolean;
 }
@@ -72,7 +75,7 @@ export interface TransportDelivery {
 /** What to consume and how much to let in at once. */
 export interface ConsumeOptions {
   readonly queue: string;
-  /** Maximum unacknowledged deliveries outstanding on this consumer. */
+  /** Maximum unacknowledged deliveries outstanding on this consumer (the SDK always passes at least 1). */
   readonly prefetch: number;
   /** A name for logs and consumer tags. */
   readonly consumerName: string;

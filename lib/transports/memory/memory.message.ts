@@ -1,4 +1,5 @@
-import type { MessageProperties } from '../transport.interface.js';
+import type { InboundMessage, MessageProperties } from '../transport.interface.js';
+import type { MemoryQueuedMessage } from './memory-record.types.js';
 
 /** Why the broker dead-lettered a message: the values RabbitMQ writes into `x-death[].reason`. */
 export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen';
@@ -51,4 +52,34 @@ export function parsePayload(body: Buffer): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * What a consumer receives: copies of the body and properties, so a handler that mutates them cannot
+ * change the stored message that a requeue would deliver again, and a frozen snapshot as `raw`.
+ */
+export function inboundMessage(message: StoredMessage): InboundMessage {
+  return {
+    body: Buffer.from(message.body),
+    properties: cloneProperties(message.properties),
+    exchange: message.exchange,
+    routingKey: message.routingKey,
+    queue: message.queue,
+    redelivered: message.redelivered,
+    raw: Object.freeze({ ...message }),
+  };
+}
+
+/** The assertion view of a ready message: copies, with the payload parsed and times as dates. */
+export function queuedMessage(message: MemoryStoredMessage): MemoryQueuedMessage {
+  return {
+    exchange: message.exchange,
+    routingKey: message.routingKey,
+    properties: cloneProperties(message.properties),
+    body: Buffer.from(message.body),
+    payload: parsePayload(message.body),
+    redelivered: message.redelivered,
+    enqueuedAt: new Date(message.enqueuedAt),
+    expiresAt: message.expiresAt === undefined ? undefined : new Date(message.expiresAt),
+  };
 }

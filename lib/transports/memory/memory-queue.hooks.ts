@@ -1,0 +1,28 @@
+import type { MemoryConsumer } from './memory.consumer.js';
+import type { MemoryDelivery, SettleOutcome } from './memory.delivery.js';
+import type { DeadLetterReason, StoredMessage } from './memory.message.js';
+import type { MemoryQueue } from './memory.queue.js';
+
+/** A delivered, not yet settled message. */
+export interface UnackedEntry {
+  readonly message: StoredMessage;
+  readonly consumer: MemoryConsumer;
+  readonly delivery: MemoryDelivery;
+  /** The flag before this delivery, restored when the handler never saw it. */
+  readonly wasRedelivered: boolean;
+}
+
+/** What the broker provides to its queues. */
+export interface MemoryQueueHooks {
+  /** Runs a change to broker state; dead-letters it causes are routed once the outermost change is done. */
+  atomically<T>(change: () => T): T;
+  /** The queue gave up a message; route it to the queue's dead-letter exchange. */
+  deadLetter(queue: MemoryQueue, message: StoredMessage, reason: DeadLetterReason): void;
+  /** A consumer settled a delivery (called before the queue acts on it). */
+  settled(queue: MemoryQueue, entry: UnackedEntry, outcome: SettleOutcome): void;
+  /** An `autoDelete` queue lost its last consumer. */
+  lastConsumerGone(queue: MemoryQueue): void;
+}
+
+/** Whether a queue took a message or refused it for being full (`reject-publish` overflow). */
+export type EnqueueResult = 'accepted' | 'rejected';

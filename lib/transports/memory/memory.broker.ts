@@ -1,0 +1,221 @@
+import { Logger } from '@nestjs/common';
+import { PublishNackedError, TopologyError, UnroutableMessageError } from '../../errors/index.js';
+import type { MessageProperties, OutboundMessage } from '../transport.interface.js';
+import type { MemoryConsumer } from './memory.consumer.js';
+import type { MemoryDelivery, SettleOutcome } from './memory.delivery.js';
+import { deadLetterProperties, deathEntries, isDeadLetterCycle } from './memory-dead-letter.headers.js';
+import { routeMessage } from './memory-exchange.router.js';
+import { cloneProperties, parsePayload, type DeadLetterReason, type StoredMessage } from './memory.message.js';
+import type { MemoryQueueHooks, UnackedEntry } from './memory-queue.hooks.js';
+import { MemoryQueue } from './memory.queue.js';
+import type { DeliveryIdentity, MessageSnapshot, PublishOutcome } from './memory-record.types.js';
+import type { MemoryRecorder } from './memory.recorder.js';
+import { MemoryTopologyRegistry } from './memory-topology.registry.js';
+
+/** What a publish did; the transport rejects the publish with `error` when there is one. */
+export interface PublishResult {
+  readonly outcome: PublishOutcome;
+  readonly routedQueues: readonly string[];
+  readonly error?: Error;
+}
+
+interface PendingDeadLetter {
+  readonly queue: MemoryQueue;
+  readonly message: StoredMessage;
+  readonly reason: DeadLetterReason;
+}
+
+/**
+ * The broker proper: topology, routing into queues, dead-lettering, and the records of what happened.
+ * Everything here is synchronous; the transport adds the asynchrony a real broker has.
+ *
+ * Dead-letters are routed after the change that caused them has finished (see {@link atomically}), so a
+ * dead-letter exchange routing back into the queue being changed never re-enters it half-way through.
+ */
+export class MemoryBroker implements MemoryQueueHooks {
+  readonly registry = new MemoryTopologyRegistry((settings) => new MemoryQueue(settings, this, () => Date.now()));
+  private sequence = 0;
+  private readonly pendingDeadLetters: PendingDeadLetter[] = [];
+  private depth = 0;
+  private readonly logger = new Logger('MemoryTransport');
+
+  constructor(private readonly recorder: MemoryRecorder) {}
+
+  /** Runs a change; dead-letters raised during it are routed when the outermost change completes. */
+  atomically<T>(change: () => T): T {
+    this.depth++;
+    try {
+      return change();
+    } finally {
+      this.depth--;
+      if (this.depth === 0) this.flushDeadLetters();
+    }
+  }
+
+  /** Routes a message into queues and records the publish. Never throws: failures are part of the result. */
+  publish(message: OutboundMessage): PublishResult {
+    const result = this.route(message);
+    if (this.recorder.enabled) {
+      this.recorder.published({
+        exchange: message.exchange,
+        routingKey: message.routingKey,
+        properties: cloneProperties(message.properties),
+        body: Buffer.from(message.body),
+        payload: parsePayload(message.body),
+        mandatory: message.mandatory,
+        routedQueues: result.routedQueues,
+        outcome: result.outcome,
+        ...(result.error ? { error: result.error } : {}),
+        time: new Date(),
+      });
+    }
+    return result;
+  }
+
+  /** Queues a message a queue gave up; it is routed once the current change completes. */
+  deadLetter(queue: MemoryQueue, message: StoredMessage, reason: DeadLetterReason): void {
+    this.pendingDeadLetters.push({ queue, message, reason });
+    if (this.depth === 0) this.flushDeadLetters();
+  }
+
+  /** Records a settle. */
+  settled(queue: MemoryQueue, entry: UnackedEntry, outcome: SettleOutcome): void {
+    if (!this.recorder.enabled) return;
+    const base = { ...this.snapshot(entry.message), ...this.identity(queue.name, entry.consumer, entry.delivery), time: new Date() };
+    if (outcome === 'ack') this.recorder.acked(base);
+    else this.recorder.nacked({ ...base, requeue: outcome === 'requeue' });
+  }
+
+  /** Records a delivery as its handler receives it. */
+  handedOver(consumer: MemoryConsumer, delivery: MemoryDelivery): void {
+    if (!this.recorder.enabled) return;
+    const { message } = delivery;
+    this.recorder.delivered({
+      exchange: message.exchange,
+      routingKey: message.routingKey,
+      properties: message.properties,
+      body: Buffer.from(message.body),
+      payload: parsePayload(message.body),
+      ...this.identity(message.queue, consumer, delivery),
+      redelivered: message.redelivered,
+      time: new Date(),
+    });
+  }
+
+  /** RabbitMQ deletes an `autoDelete` queue when its last consumer goes. */
+  lastConsumerGone(queue: MemoryQueue): void {
+    this.registry.deleteQueue(queue.name);
+  }
+
+  private route(message: OutboundMessage): PublishResult {
+    const { exchange: name, routingKey } = message;
+    const exchange = this.registry.exchange(name);
+    const expiration = message.properties.expiration;
+    let error: Error | undefined;
+    if (!exchange) error = new TopologyError(`NOT_FOUND: no exchange "${name}" in the in-memory broker`);
+    else if (exchange.internal) error = new TopologyError(`ACCESS_REFUSED: exchange "${name}" is internal and cannot be published to`);
+    else if (expiration !== undefined && (!Number.isInteger(expiration) || expiration < 0)) {
+      error = new RangeError(`Message expiration must be a non-negative integer number of milliseconds, got ${expiration}`);
+    }
+    if (error) return { outcome: 'failed', routedQueues: [], error };
+
+    const body = Buffer.from(message.body);
+    const properties = cloneProperties(message.properties);
+    return this.atomically((): PublishResult => {
+      const queues = routeMessage(this.registry, name, { routingKey, headers: properties.headers });
+      const accepted = this.enqueueAll(queues, name, routingKey, body, properties);
+      if (queues.length === 0) {
+        return message.mandatory
+          ? { outcome: 'returned', routedQueues: [], error: new UnroutableMessageError(name, routingKey) }
+          : { outcome: 'dropped', routedQueues: [] };
+      }
+      // A queue that refuses a message for being full still counts as a route (no mandatory return), as on RabbitMQ.
+      if (accepted.length < queues.length) {
+        return { outcome: 'nacked', routedQueues: accepted, error: new PublishNackedError(name, routingKey) };
+      }
+      return { outcome: 'routed', routedQueues: accepted };
+    });
+  }
+
+  private enqueueAll(queues: readonly string[], exchange: string, routingKey: string, body: Buffer, properties: MessageProperties): string[] {
+    const accepted: string[] = [];
+    const now = Date.now();
+    for (const name of queues) {
+      const queue = this.registry.queue(name);
+      if (!queue) continue;
+      const ttls = [queue.settings.messageTtl, properties.expiration].filter((t): t is number => t !== undefined);
+      const stored: StoredMessage = {
+        sequence: ++this.sequence,
+        queue: name,
+        exchange,
+        routingKey,
+        body: Buffer.from(body),
+        properties: cloneProperties(properties),
+        redelivered: false,
+        enqueuedAt: now,
+        expiresAt: ttls.length > 0 ? now + Math.min(...ttls) : undefined,
+      };
+      if (queue.enqueue(stored) === 'accepted') accepted.push(name);
+    }
+    return accepted;
+  }
+
+  private flushDeadLetters(): void {
+    this.depth++;
+    try {
+      for (let next = this.pendingDeadLetters.shift(); next; next = this.pendingDeadLetters.shift()) this.routeDeadLetter(next);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  /**
+   * Sends a message to its queue's dead-letter exchange with the dead-letter routing key (or its own),
+   * skipping queues that would form a consumer-free cycle. Without a dead-letter exchange the message is
+   * discarded, and a dead-letter exchange that routes nowhere discards it too, as on RabbitMQ.
+   */
+  private routeDeadLetter({ queue, message, reason }: PendingDeadLetter): void {
+    const target = queue.settings.deadLetterExchange;
+    const routingKey = target === undefined ? undefined : (queue.settings.deadLetterRoutingKey ?? message.routingKey);
+    let properties = message.properties;
+    let accepted: string[] = [];
+    if (target !== undefined && routingKey !== undefined) {
+      properties = deadLetterProperties(message, reason, Date.now());
+      const deaths = deathEntries(properties.headers);
+      const queues = routeMessage(this.registry, target, { routingKey, headers: properties.headers }).filter((name) => {
+        const cycle = isDeadLetterCycle(reason, deaths, name);
+        if (cycle) this.logger.warn(`Dead-letter cycle: message from "${queue.name}" (${reason}) dropped instead of entering "${name}" again`);
+        return !cycle;
+      });
+      accepted = this.enqueueAll(queues, target, routingKey, message.body, properties);
+    }
+    if (!this.recorder.enabled) return;
+    this.recorder.deadLettered({
+      sourceQueue: queue.name,
+      reason,
+      targetExchange: target,
+      targetRoutingKey: routingKey,
+      routedQueues: accepted,
+      originalExchange: message.exchange,
+      originalRoutingKey: message.routingKey,
+      properties,
+      body: Buffer.from(message.body),
+      payload: parsePayload(message.body),
+      time: new Date(),
+    });
+  }
+
+  private snapshot(message: StoredMessage): MessageSnapshot {
+    return {
+      exchange: message.exchange,
+      routingKey: message.routingKey,
+      properties: cloneProperties(message.properties),
+      body: Buffer.from(message.body),
+      payload: parsePayload(message.body),
+    };
+  }
+
+  private identity(queue: string, consumer: MemoryConsumer, delivery: MemoryDelivery): DeliveryIdentity {
+    return { queue, consumerName: consumer.name, consumerTag: consumer.tag, deliveryTag: delivery.tag };
+  }
+}

@@ -1,0 +1,257 @@
+import type { MemoryConsumer } from './memory.consumer.js';
+import type { QueueSettings } from './memory.declarations.js';
+import { MemoryDelivery, type SettleOutcome } from './memory.delivery.js';
+import { inboundMessage, type MemoryStoredMessage, type StoredMessage } from './memory.message.js';
+import type { EnqueueResult, MemoryQueueHooks, UnackedEntry } from './memory-queue.hooks.js';
+import { MemoryExpiryTimer } from './memory-expiry.timer.js';
+import { exceedsLimits } from './memory-queue.limits.js';
+import { MemoryReadyList } from './memory-ready.list.js';
+
+/**
+ * One queue: FIFO ready messages, unacked deliveries, round-robin among consumers, head-of-queue expiry,
+ * and length limits. Semantics follow a RabbitMQ classic queue; see the comments on each rule.
+ */
+export class MemoryQueue {
+  private readonly ready = new MemoryReadyList();
+  private readonly unacked = new Map<number, UnackedEntry>();
+  private consumers: MemoryConsumer[] = [];
+  private nextConsumer = 0;
+  private nextTag = 1;
+  private readonly expiry: MemoryExpiryTimer;
+  private running = true;
+  private hadConsumer = false;
+  private isDeleted = false;
+
+  constructor(
+    readonly settings: QueueSettings,
+    private readonly hooks: MemoryQueueHooks,
+    private readonly clock: () => number,
+  ) {
+    this.expiry = new MemoryExpiryTimer(clock, () => this.hooks.atomically(() => this.dispatch()));
+  }
+
+  /** The queue's name. */
+  get name(): string {
+    return this.settings.name;
+  }
+
+  /** True once deleted; its remaining unacked deliveries can still be settled, to no effect. */
+  get deleted(): boolean {
+    return this.isDeleted;
+  }
+
+  /** Messages waiting for delivery. */
+  get readyCount(): number {
+    return this.ready.length;
+  }
+
+  /** Messages delivered and not yet settled, including those whose handler has not run yet. */
+  get unackedCount(): number {
+    return this.unacked.size;
+  }
+
+  /** Active subscriptions. */
+  get consumerCount(): number {
+    return this.consumers.length;
+  }
+
+  /** The ready messages in delivery order. */
+  readyMessages(): readonly MemoryStoredMessage[] {
+    return this.ready.toArray();
+  }
+
+  /**
+   * Takes a routed message. As in RabbitMQ: a `reject-publish(-dlx)` queue refuses a message that would
+   * take it over its limit, even if a consumer is free; otherwise an empty queue hands the message
+   * straight to a free consumer (so TTL 0 and max-length 0 messages still reach a waiting consumer);
+   * otherwise it joins the tail and `drop-head` trims the oldest messages.
+   */
+  enqueue(message: StoredMessage): EnqueueResult {
+    if (this.deleted) return 'accepted';
+    const { overflow } = this.settings;
+    if (overflow !== 'drop-head' && exceedsLimits(this.settings, this.ready.length + 1, this.ready.bytes + message.body.length)) {
+      if (overflow === 'reject-publish-dlx') this.hooks.deadLetter(this, message, 'maxlen');
+      return 'rejected';
+    }
+    const consumer = this.ready.length === 0 ? this.pickConsumer() : undefined;
+    if (consumer) {
+      this.deliver(message, consumer);
+    } else {
+      this.ready.push(message);
+      this.trimOverflow();
+    }
+    this.dispatch();
+    return 'accepted';
+  }
+
+  /** Adds a subscription and lets it take what is ready. */
+  addConsumer(consumer: MemoryConsumer): void {
+    this.consumers.push(consumer);
+    this.hadConsumer = true;
+    this.hooks.atomically(() => this.dispatch());
+  }
+
+  /**
+   * Removes a subscription. Deliveries its handler has not seen yet go back with the redelivered flag
+   * they had, because the application never saw them; those it has seen stay with it for settling.
+   */
+  removeConsumer(consumer: MemoryConsumer): void {
+    const index = this.consumers.indexOf(consumer);
+    consumer.stop();
+    if (index < 0) return;
+    this.consumers.splice(index, 1);
+    if (this.nextConsumer > index) this.nextConsumer--;
+    this.hooks.atomically(() => {
+      for (const delivery of consumer.takeOutbox()) {
+        const entry = this.unacked.get(delivery.tag);
+        if (!entry) continue;
+        this.forget(entry);
+        entry.message.redelivered = entry.wasRedelivered;
+        this.ready.restore(entry.message);
+      }
+      this.trimOverflow();
+      this.dispatch();
+    });
+    if (this.consumers.length === 0 && this.hadConsumer && this.settings.autoDelete) this.hooks.lastConsumerGone(this);
+  }
+
+  /** Settles a delivery by tag; `false` when it is no longer outstanding. */
+  settle(tag: number, outcome: SettleOutcome): boolean {
+    const entry = this.unacked.get(tag);
+    if (!entry) return false;
+    this.hooks.atomically(() => {
+      this.forget(entry);
+      this.hooks.settled(this, entry, outcome);
+      if (this.deleted) return;
+      if (outcome === 'requeue') {
+        entry.message.redelivered = true;
+        this.ready.restore(entry.message);
+        this.trimOverflow();
+      } else if (outcome === 'reject') {
+        this.hooks.deadLetter(this, entry.message, 'rejected');
+      }
+      this.dispatch();
+    });
+    return true;
+  }
+
+  /**
+   * Returns every outstanding delivery to the queue with `redelivered` set and invalidates its handle, as
+   * a broker does when the delivering channel closes. Consumers stay subscribed. A deleted queue simply
+   * forgets them.
+   */
+  returnUnacked(): void {
+    for (const consumer of this.consumers) consumer.takeOutbox();
+    const entries = [...this.unacked.values()];
+    for (const entry of entries) {
+      this.forget(entry);
+      if (this.deleted) continue;
+      entry.message.redelivered = true;
+      this.ready.restore(entry.message);
+    }
+    if (entries.length === 0) return;
+    this.hooks.atomically(() => {
+      this.trimOverflow();
+      this.dispatch();
+    });
+  }
+
+  /** Drops every message, ready and unacked, without dead-lettering (the queue was recreated). */
+  dropAll(): number {
+    for (const consumer of this.consumers) consumer.takeOutbox();
+    const entries = [...this.unacked.values()];
+    for (const entry of entries) this.forget(entry);
+    return entries.length + this.purge();
+  }
+
+  /** Removes the ready messages (not the unacked ones) without dead-lettering, like AMQP `queue.purge`. */
+  purge(): number {
+    const removed = this.ready.clear().length;
+    this.scheduleExpiry();
+    return removed;
+  }
+
+  /** Stops the expiry timer while the transport is closed. */
+  suspend(): void {
+    this.running = false;
+    this.scheduleExpiry();
+  }
+
+  /** Restarts expiry, dead-lettering at once whatever expired in the meantime. */
+  resume(): void {
+    this.running = true;
+    this.hooks.atomically(() => this.dispatch());
+  }
+
+  /** Deletes the queue: ready messages are lost and consumers stop; unacked deliveries settle to no effect. */
+  delete(): void {
+    this.isDeleted = true;
+    for (const consumer of this.consumers) consumer.stop();
+    this.consumers = [];
+    this.ready.clear();
+    this.scheduleExpiry();
+  }
+
+  private forget(entry: UnackedEntry): void {
+    this.unacked.delete(entry.delivery.tag);
+    entry.consumer.release();
+  }
+
+  /** `drop-head`: dead-letter the oldest ready messages until the queue is back within its limits. */
+  private trimOverflow(): void {
+    if (this.settings.overflow !== 'drop-head') return;
+    while (this.ready.length > 0 && exceedsLimits(this.settings, this.ready.length, this.ready.bytes)) {
+      const dropped = this.ready.shift();
+      if (dropped) this.hooks.deadLetter(this, dropped, 'maxlen');
+    }
+  }
+
+  /** Round-robin: the next consumer after the last one served that has room in its prefetch window. */
+  private pickConsumer(): MemoryConsumer | undefined {
+    for (let i = 0; i < this.consumers.length; i++) {
+      const index = (this.nextConsumer + i) % this.consumers.length;
+      const consumer = this.consumers[index];
+      if (consumer.hasCapacity) {
+        this.nextConsumer = (index + 1) % this.consumers.length;
+        return consumer;
+      }
+    }
+    return undefined;
+  }
+
+  private deliver(message: StoredMessage, consumer: MemoryConsumer): void {
+    const tag = this.nextTag++;
+    const delivery = new MemoryDelivery(inboundMessage(message), tag, (t, outcome) => this.settle(t, outcome));
+    this.unacked.set(tag, { message, consumer, delivery, wasRedelivered: message.redelivered });
+    consumer.assign(delivery);
+  }
+
+  /**
+   * Expires, then delivers from the head while a consumer has room. Only the head is checked for expiry,
+   * as RabbitMQ does: a message with a short `expiration` behind a longer-lived one waits for it.
+   */
+  private dispatch(): void {
+    if (this.deleted) return;
+    for (;;) {
+      this.expireHead();
+      const head = this.ready.peek();
+      const consumer = head && this.pickConsumer();
+      if (!head || !consumer) break;
+      this.ready.shift();
+      this.deliver(head, consumer);
+    }
+    this.scheduleExpiry();
+  }
+
+  private expireHead(): void {
+    const now = this.clock();
+    for (let head = this.ready.peek(); head?.expiresAt !== undefined && head.expiresAt <= now; head = this.ready.peek()) {
+      this.ready.shift();
+      this.hooks.deadLetter(this, head, 'expired');
+    }
+  }
+
+  private scheduleExpiry(): void {
+    this.expiry.set(this.running && !this.deleted ? this.ready.peek()?.expiresAt : undefined);
+  }
+}
