@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { Inject, Injectable, Module, Scope } from '@nestjs/common';
+import { Injectable, Module, Scope } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import {
   Consumer,
@@ -153,7 +153,6 @@ describe('consumer discovery', () => {
   it('refuses a consumer in a request-scoped provider', async () => {
     @Injectable({ scope: Scope.REQUEST })
     class Scoped {
-      constructor(@Inject(MESSAGING_OPTIONS) readonly options: unknown) {}
       @Consumer(OrderPlaced, { queue: Q.work })
       handle(): void {}
     }

@@ -1,0 +1,43 @@
+import amqplib from 'amqplib';
+import { benchConfig, deferred, payloadOfSize, publishWindowed } from './bench.config.js';
+
+/**
+ * Baseline: amqplib alone, as a careful hand-written client would do it: one confirm channel publishing
+ * persistent messages with a window of outstanding confirms, one consumer channel with the same prefetch
+ * acking each message. Returns messages per second, first publish to last ack.
+ */
+export async function runRawAmqplib(queue: string): Promise<number> {
+  const { url, messages, bodyBytes, publishWindow, prefetch } = benchConfig;
+  const connection = await amqplib.connect(url);
+  try {
+    const admin = await connection.createChannel();
+    await admin.assertQueue(queue, { durable: true });
+    await admin.purgeQueue(queue);
+    const consumerChannel = await connection.createChannel();
+    await consumerChannel.prefetch(prefetch);
+    const done = deferred();
+    let received = 0;
+    await consumerChannel.consume(queue, (message) => {
+      if (!message) return;
+      JSON.parse(message.content.toString('utf8'));
+      consumerChannel.ack(message);
+      if (++received === messages) done.resolve();
+    });
+    const publisher = await connection.createConfirmChannel();
+    const started = process.hrtime.bigint();
+    await publishWindowed(messages, publishWindow, (i) => {
+      const body = Buffer.from(JSON.stringify(payloadOfSize(i, bodyBytes)));
+      return new Promise<void>((resolve, reject) => {
+        publisher.publish('', queue, body, { persistent: true, contentType: 'application/json', messageId: String(i) }, (error) =>
+          error ? reject(error) : resolve(),
+        );
+      });
+    });
+    await done.promise;
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    await admin.deleteQueue(queue);
+    return messages / seconds;
+  } finally {
+    await connection.close();
+  }
+}

@@ -1,0 +1,67 @@
+import { Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import amqplib from 'amqplib';
+import { z } from 'zod';
+import { AmqpTransport, Consumer, defineContract, MessagingModule, Producer, type TypedProducer } from '../lib/index.js';
+import { benchConfig, deferred, payloadOfSize, publishWindowed } from './bench.config.js';
+
+const BenchMessage = defineContract({
+  name: 'bench.message',
+  exchange: '',
+  schema: z.object({ seq: z.number().int(), pad: z.string() }),
+});
+
+/**
+ * The same workload through the SDK: a Nest application with `MessagingModule`, a typed producer whose
+ * every send awaits its confirm (validated, serialized, pooled channels) and a `@Consumer` with auto ack
+ * (decode, validate, dispatch). Returns messages per second, first publish to last ack.
+ */
+export async function runSdk(queue: string): Promise<number> {
+  const { url, messages, bodyBytes, publishWindow, prefetch } = benchConfig;
+  const done = deferred();
+  let received = 0;
+
+  @Injectable()
+  class BenchConsumer {
+    @Consumer(BenchMessage, { queue, prefetch })
+    handle(): void {
+      if (++received === messages) done.resolve();
+    }
+  }
+  @Injectable()
+  class BenchProducer {
+    constructor(@Producer(BenchMessage) readonly producer: TypedProducer<typeof BenchMessage>) {}
+  }
+  @Module({
+    imports: [
+      MessagingModule.forRoot({
+        transport: new AmqpTransport({ urls: url, connectionName: 'bench-sdk' }),
+        topology: { queues: [{ name: queue, durable: true }] },
+      }),
+      MessagingModule.forFeature([BenchMessage]),
+    ],
+    providers: [BenchConsumer, BenchProducer],
+  })
+  class BenchModule {}
+
+  const app = await NestFactory.createApplicationContext(BenchModule, { logger: ['error'] });
+  const { producer } = app.get(BenchProducer);
+  const payloads = Array.from({ length: messages }, (_, i) => payloadOfSize(i, bodyBytes));
+  const started = process.hrtime.bigint();
+  await publishWindowed(messages, publishWindow, (i) => producer.send(payloads[i]!, { routingKey: queue }));
+  await done.promise;
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await app.close();
+  await deleteQueue(url, queue);
+  return messages / seconds;
+}
+
+async function deleteQueue(url: string, queue: string): Promise<void> {
+  const connection = await amqplib.connect(url);
+  try {
+    const channel = await connection.createChannel();
+    await channel.deleteQueue(queue);
+  } finally {
+    await connection.close();
+  }
+}
