@@ -158,7 +158,8 @@ export interface AmqpConnectionManagerLike {
   connect(options?: { timeout?: number }): Promise<void>;
   /** Stops reconnecting and closes the connection. */
   close(): Promise<void>;
-  on(event: 'connect', listener: () => void): this;
+  /** `url` is the broker URL connected to, as given (it may embed a password). */
+  on(event: 'connect', listener: (arg: { url?: unknown }) => void): this;
   on(event: 'disconnect', listener: (arg: { err?: Error }) => void): this;
   on(event: 'connectFailed', listener: (arg: { err: Error }) => void): this;
   on(event: 'blocked', listener: (arg: { reason: string }) => void): this;

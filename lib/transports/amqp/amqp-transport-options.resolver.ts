@@ -24,7 +24,9 @@ export function resolveAmqpTransportOptions(options: AmqpTransportOptions): Reso
   const publisher = options.publisher ?? {};
   const strategy = publisher.strategy ?? 'least-loaded';
   if (strategy !== 'least-loaded' && strategy !== 'round-robin') {
-    throw new TypeError(`AmqpTransport: "publisher.strategy" must be "least-loaded" or "round-robin", got "${String(strategy)}"`);
+    throw new TypeError(
+      `AmqpTransport: "publisher.strategy" must be "least-loaded" or "round-robin", got "${String(strategy)}"`,
+    );
   }
   if (options.connectionName !== undefined && typeof options.connectionName !== 'string') {
     throw new TypeError('AmqpTransport: "connectionName" must be a string');
@@ -50,7 +52,11 @@ export function resolveAmqpTransportOptions(options: AmqpTransportOptions): Reso
         1,
       ),
       bufferSize: integer('publisher.bufferSize', publisher.bufferSize ?? DEFAULTS.bufferSize, 0),
-      publishTimeoutMs: integer('publisher.publishTimeoutMs', publisher.publishTimeoutMs ?? DEFAULTS.publishTimeoutMs, 1),
+      publishTimeoutMs: integer(
+        'publisher.publishTimeoutMs',
+        publisher.publishTimeoutMs ?? DEFAULTS.publishTimeoutMs,
+        1,
+      ),
     },
   };
 }

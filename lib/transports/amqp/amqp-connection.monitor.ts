@@ -1,0 +1,119 @@
+import type { Logger } from '@nestjs/common';
+import { TransportConnectionError } from '../../errors/index.js';
+import type { AmqpConnectionLike, AmqpConnectionManagerLike } from './amqp-connection.types.js';
+import { errorMessage } from './error-message.util.js';
+import { redactUrl } from './amqp-url.redactor.js';
+
+/** Something that keeps channels on the current connection: a channel supervisor. */
+export interface ConnectionAttachable {
+  attach(connection: AmqpConnectionLike): void;
+  detach(): void;
+}
+
+/**
+ * Follows the connection manager's connects and disconnects, logs them, and hands every new connection
+ * to the registered channel supervisors (in registration order: topology, publishers, consumers).
+ */
+export class AmqpConnectionMonitor {
+  private readonly attachables = new Set<ConnectionAttachable>();
+  private connection: AmqpConnectionLike | undefined;
+  private everConnected = false;
+  private closed = false;
+  private lastConnectError: Error | undefined;
+  private failFast: ((error: Error) => void) | undefined;
+
+  constructor(
+    private readonly manager: AmqpConnectionManagerLike,
+    private readonly urls: readonly string[],
+    private readonly logger: Logger,
+  ) {
+    manager.on('connect', ({ url }) => this.onConnect(url));
+    manager.on('disconnect', ({ err }) => this.onDisconnect(err));
+    manager.on('connectFailed', ({ err }) => this.onConnectFailed(err));
+    manager.on('blocked', ({ reason }) =>
+      this.logger.warn(`RabbitMQ blocked the connection (${reason}); publishing stalls until it is unblocked`),
+    );
+    manager.on('unblocked', () => this.logger.log('RabbitMQ unblocked the connection'));
+  }
+
+  get connected(): boolean {
+    return this.connection !== undefined;
+  }
+
+  /** Attaches now if connected, and on every later connection. */
+  register(attachable: ConnectionAttachable): void {
+    this.attachables.add(attachable);
+    if (this.connection) attachable.attach(this.connection);
+  }
+
+  unregister(attachable: ConnectionAttachable): void {
+    this.attachables.delete(attachable);
+  }
+
+  /**
+   * Waits for the first connection. Refused credentials fail at once rather than after `timeoutMs`,
+   * since retrying cannot fix them.
+   *
+   * @throws TransportConnectionError naming the URLs (passwords masked) and the last failure.
+   */
+  async connect(timeoutMs: number): Promise<void> {
+    const refused = new Promise<never>((_resolve, reject) => {
+      this.failFast = reject;
+    });
+    try {
+      await Promise.race([this.manager.connect({ timeout: timeoutMs }), refused]);
+    } catch (error) {
+      const cause = this.lastConnectError ?? error;
+      const where = this.urls.map(redactUrl).join(', ');
+      const message = isAuthFailure(cause)
+        ? `RabbitMQ at ${where} refused the credentials: ${errorMessage(cause)}`
+        : `Could not connect to RabbitMQ at ${where} within ${timeoutMs} ms: ${errorMessage(cause)}`;
+      throw new TransportConnectionError(message, { cause });
+    } finally {
+      this.failFast = undefined;
+    }
+  }
+
+  /** Stops reconnecting and closes the connection; channels must be closed first. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.connection = undefined;
+    for (const attachable of this.attachables) attachable.detach();
+    this.attachables.clear();
+    await this.manager.close();
+  }
+
+  private onConnect(url: unknown): void {
+    const connection = this.manager.connection;
+    if (this.closed || !connection) return;
+    this.connection = connection;
+    this.lastConnectError = undefined;
+    const where = typeof url === 'string' ? ` at ${redactUrl(url)}` : '';
+    this.logger.log(`${this.everConnected ? 'Reconnected' : 'Connected'} to RabbitMQ${where}`);
+    this.everConnected = true;
+    for (const attachable of this.attachables) attachable.attach(connection);
+  }
+
+  private onDisconnect(error: Error | undefined): void {
+    if (this.closed) return;
+    this.connection = undefined;
+    for (const attachable of this.attachables) attachable.detach();
+    this.logger.warn(`Lost the RabbitMQ connection${error ? `: ${error.message}` : ''}; reconnecting`);
+  }
+
+  private onConnectFailed(error: Error): void {
+    if (this.closed) return;
+    this.lastConnectError = error;
+    if (isAuthFailure(error) && this.failFast) {
+      this.failFast(error);
+      return;
+    }
+    this.logger.warn(`Could not connect to RabbitMQ: ${error.message}; retrying`);
+  }
+}
+
+/** amqplib reports refused credentials as "403 (ACCESS-REFUSED)"; some brokers/proxies say 401. */
+function isAuthFailure(error: unknown): boolean {
+  return /ACCESS[-_]REFUSED|\b40[13]\b/.test(errorMessage(error));
+}

@@ -1,0 +1,89 @@
+import type { HeaderValue, MessageProperties, OutboundMessage } from '../transport.interface.js';
+import type { AmqpMessagePropertiesLike, AmqpPublishOptions } from './amqp-connection.types.js';
+
+/**
+ * The `basic.publish` options for a message. `messageId` is passed separately because the transport
+ * guarantees every message has one: it is how a `basic.return` is matched to its publish.
+ *
+ * @throws RangeError for property values the broker would answer by closing the channel (a negative or
+ * fractional expiration, a priority outside 0-255): re-sending such a message would close every
+ * channel it is tried on, so it is refused up front.
+ */
+export function toPublishOptions(
+  message: OutboundMessage,
+  messageId: string,
+): AmqpPublishOptions & { messageId: string } {
+  const p = message.properties;
+  checkInteger('expiration', p.expiration, 0, Number.MAX_SAFE_INTEGER);
+  checkInteger('priority', p.priority, 0, 255);
+  checkInteger('timestamp', p.timestamp, 0, Number.MAX_SAFE_INTEGER);
+  const options: AmqpPublishOptions & { messageId: string } = { mandatory: message.mandatory, messageId };
+  if (p.persistent !== undefined) options.persistent = p.persistent;
+  if (p.correlationId !== undefined) options.correlationId = p.correlationId;
+  if (p.replyTo !== undefined) options.replyTo = p.replyTo;
+  if (p.contentType !== undefined) options.contentType = p.contentType;
+  if (p.contentEncoding !== undefined) options.contentEncoding = p.contentEncoding;
+  if (p.type !== undefined) options.type = p.type;
+  if (p.timestamp !== undefined) options.timestamp = p.timestamp;
+  if (p.appId !== undefined) options.appId = p.appId;
+  if (p.userId !== undefined) options.userId = p.userId;
+  if (p.expiration !== undefined) options.expiration = String(p.expiration);
+  if (p.priority !== undefined) options.priority = p.priority;
+  if (p.headers !== undefined) options.headers = definedEntries(p.headers);
+  return options;
+}
+
+/** {@link MessageProperties} from amqplib's decoded properties, leaving out everything absent. */
+export function toMessageProperties(raw: AmqpMessagePropertiesLike): MessageProperties {
+  const properties: MessageProperties = {};
+  const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+  const assign = <K extends keyof MessageProperties>(key: K, value: MessageProperties[K] | undefined): void => {
+    if (value !== undefined) properties[key] = value;
+  };
+  assign('messageId', text(raw.messageId));
+  assign('correlationId', text(raw.correlationId));
+  assign('replyTo', text(raw.replyTo));
+  assign('contentType', text(raw.contentType));
+  assign('contentEncoding', text(raw.contentEncoding));
+  assign('type', text(raw.type));
+  assign('appId', text(raw.appId));
+  assign('userId', text(raw.userId));
+  assign('timestamp', typeof raw.timestamp === 'number' ? raw.timestamp : undefined);
+  assign('priority', typeof raw.priority === 'number' ? raw.priority : undefined);
+  assign('expiration', parseExpiration(raw.expiration));
+  if (raw.deliveryMode === 2) properties.persistent = true;
+  else if (raw.deliveryMode === 1) properties.persistent = false;
+  if (isRecord(raw.headers)) {
+    // amqplib decodes field tables into exactly the value kinds HeaderValue describes.
+    properties.headers = definedEntries(raw.headers as Record<string, HeaderValue>);
+  }
+  return properties;
+}
+
+function checkInteger(name: string, value: number | undefined, min: number, max: number): void {
+  if (value === undefined) return;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`Message property "${name}" must be an integer from ${min} to ${max}, got ${value}`);
+  }
+}
+
+/** AMQP carries the per-message TTL as a decimal string. */
+function parseExpiration(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  const parsed = Number(value);
+  return Number.isFinite(parsed) ? parsed : undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
+}
+
+/** Copies a header table without its `undefined` entries, which have no AMQP encoding. */
+function definedEntries<V>(headers: Record<string, V>): Record<string, V> {
+  const result: Record<string, V> = {};
+  for (const [key, value] of Object.entries(headers)) {
+    if (value !== undefined) result[key] = value;
+  }
+  return result;
+}

@@ -1,0 +1,168 @@
+import type { Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { TopologyError } from '../../errors/index.js';
+import { topologyForQueue, type TopologyDefinition } from '../../topology/index.js';
+import type { ConsumeOptions, DeliveryHandler, TransportSubscription } from '../transport.interface.js';
+import type { AmqpChannelLike, AmqpDeliveredMessage } from './amqp-connection.types.js';
+import { AmqpDelivery, type ChannelLiveness } from './amqp.delivery.js';
+import { assertTopology } from './amqp-topology.asserter.js';
+import type { BackoffPolicy } from './backoff.policy.js';
+import { ChannelSupervisor } from './channel.supervisor.js';
+import { amqpReplyCode, errorMessage } from './error-message.util.js';
+
+/** What an {@link AmqpConsumer} consumes and with what. */
+export interface AmqpConsumerOptions {
+  readonly consume: ConsumeOptions;
+  readonly handler: DeliveryHandler;
+  /** The full topology; the consumer re-asserts only the part its queue depends on. */
+  readonly topology: TopologyDefinition;
+  readonly backoff: BackoffPolicy;
+  readonly logger: Logger;
+}
+
+/**
+ * One consumer on its own supervised channel. Every fresh channel (first connection, reconnect, or a
+ * channel the broker closed) re-asserts the queue's part of the topology, sets the prefetch and consumes
+ * again, so the subscription outlives connection losses. When the broker cancels the consumer while
+ * the channel stays open (queue deleted, quorum leader moved), it consumes again after a backoff.
+ */
+export class AmqpConsumer implements TransportSubscription {
+  /** Attached to every connection by the transport. */
+  readonly supervisor: ChannelSupervisor<AmqpChannelLike>;
+  private readonly queueTopology: TopologyDefinition;
+  private readonly label: string;
+  private consumerTag: string | undefined;
+  private consuming: Promise<void> | undefined;
+  private cancelled = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryAttempt = 0;
+
+  constructor(private readonly options: AmqpConsumerOptions) {
+    const { queue, consumerName } = options.consume;
+    this.queueTopology = topologyForQueue(options.topology, queue);
+    this.label = `consumer "${consumerName}" on queue "${queue}"`;
+    this.supervisor = new ChannelSupervisor<AmqpChannelLike>({
+      name: this.label,
+      open: (connection) => connection.createChannel(),
+      setup: (channel) => this.setup(channel),
+      backoff: options.backoff,
+      logger: options.logger,
+      onDown: () => {
+        this.consumerTag = undefined;
+        this.clearRetry();
+      },
+    });
+  }
+
+  /**
+   * Sends basic.cancel and stops consuming on later reconnects. The channel stays open so deliveries
+   * already handed out can still be settled; `AmqpTransport.close()` closes it.
+   */
+  async cancel(): Promise<void> {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.supervisor.stopRecovery();
+    this.clearRetry();
+    // A basic.consume in flight would otherwise register a consumer right after we cancelled.
+    await this.consuming?.catch(() => undefined);
+    const channel = this.supervisor.channel;
+    const tag = this.consumerTag;
+    this.consumerTag = undefined;
+    if (!channel || tag === undefined) return;
+    try {
+      await channel.cancel(tag);
+    } catch (error) {
+      this.options.logger.warn(`${this.label}: basic.cancel failed: ${errorMessage(error)}`);
+    }
+  }
+
+  /** Stops for good and closes the channel; unsettled deliveries return to the queue. */
+  async close(): Promise<void> {
+    this.cancelled = true;
+    this.clearRetry();
+    await this.supervisor.close();
+  }
+
+  private async setup(channel: AmqpChannelLike): Promise<void> {
+    const liveness = { open: true };
+    channel.on('close', () => {
+      liveness.open = false;
+    });
+    await assertTopology(channel, this.queueTopology);
+    await channel.prefetch(this.options.consume.prefetch);
+    await this.startConsuming(channel, liveness);
+    this.retryAttempt = 0;
+  }
+
+  private startConsuming(channel: AmqpChannelLike, liveness: ChannelLiveness): Promise<void> {
+    const run = async (): Promise<void> => {
+      if (this.cancelled) return;
+      const { queue, consumerName } = this.options.consume;
+      let reply: { consumerTag: string };
+      try {
+        reply = await channel.consume(queue, (message) => this.onMessage(channel, liveness, message), {
+          noAck: false,
+          // Unique per consume so a re-consume never collides; bounded because AMQP tags are short strings.
+          consumerTag: `${consumerName.slice(0, 200)}.${randomUUID().slice(0, 8)}`,
+        });
+      } catch (error) {
+        if (amqpReplyCode(error) === undefined) throw error;
+        throw new TopologyError(`RabbitMQ refused to consume from queue "${queue}": ${errorMessage(error)}`, {
+          cause: error,
+        });
+      }
+      this.consumerTag = reply.consumerTag;
+    };
+    const consuming = run();
+    this.consuming = consuming;
+    return consuming;
+  }
+
+  private onMessage(channel: AmqpChannelLike, liveness: ChannelLiveness, message: AmqpDeliveredMessage | null): void {
+    if (message === null) {
+      this.onCancelledByBroker(channel, liveness);
+      return;
+    }
+    const delivery = new AmqpDelivery(channel, liveness, message, this.options.consume.queue);
+    try {
+      this.options.handler(delivery);
+    } catch (error) {
+      // Handlers must not throw; if one does, amqplib would see the exception inside its frame parser.
+      this.options.logger.error(`${this.label}: delivery handler threw: ${errorMessage(error)}`);
+    }
+  }
+
+  private onCancelledByBroker(channel: AmqpChannelLike, liveness: ChannelLiveness): void {
+    this.consumerTag = undefined;
+    if (this.cancelled) return;
+    const delayMs = this.options.backoff(this.retryAttempt++);
+    this.options.logger.warn(
+      `${this.label}: the broker cancelled the consumer (queue deleted or moved?); consuming again in ${delayMs} ms`,
+    );
+    this.clearRetry();
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.consumeAgain(channel, liveness);
+    }, delayMs);
+  }
+
+  private async consumeAgain(channel: AmqpChannelLike, liveness: ChannelLiveness): Promise<void> {
+    // A channel that died meanwhile is replaced by the supervisor, whose setup consumes anyway.
+    if (this.cancelled || !liveness.open || this.supervisor.channel !== channel) return;
+    try {
+      await assertTopology(channel, this.queueTopology);
+      await this.startConsuming(channel, liveness);
+      this.retryAttempt = 0;
+      this.options.logger.log(`${this.label}: consuming again`);
+    } catch (error) {
+      // A broker refusal closed the channel, and the supervisor reopens it; anything else, try again here.
+      if (liveness.open) this.onCancelledByBroker(channel, liveness);
+      else this.options.logger.warn(`${this.label}: consuming again failed: ${errorMessage(error)}`);
+    }
+  }
+
+  private clearRetry(): void {
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+}

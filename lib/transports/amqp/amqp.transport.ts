@@ -1,0 +1,260 @@
+import { Logger } from '@nestjs/common';
+import {
+  ConsumerDefinitionError,
+  TopologyError,
+  TransportConnectionError,
+  TransportStateError,
+} from '../../errors/index.js';
+import { validateTopology, type TopologyDefinition } from '../../topology/index.js';
+import type {
+  ConsumeOptions,
+  DeliveryHandler,
+  MessagingTransport,
+  OutboundMessage,
+  TransportSubscription,
+} from '../transport.interface.js';
+import { createAmqpConnectionManager } from './amqp-connection.factory.js';
+import { AmqpConnectionMonitor } from './amqp-connection.monitor.js';
+import type {
+  AmqpChannelLike,
+  AmqpConnectionManagerLike,
+  AmqpConnectionManagerOptions,
+} from './amqp-connection.types.js';
+import { AmqpConsumer } from './amqp.consumer.js';
+import { assertTopology } from './amqp-topology.asserter.js';
+import type { AmqpTransportOptions, ResolvedAmqpTransportOptions } from './amqp-transport.options.js';
+import { resolveAmqpTransportOptions } from './amqp-transport-options.resolver.js';
+import { exponentialBackoff, type BackoffPolicy } from './backoff.policy.js';
+import { ChannelSupervisor } from './channel.supervisor.js';
+import { errorMessage } from './error-message.util.js';
+import { withTimeout } from './promise-timeout.util.js';
+import { PublisherPool } from './publisher.pool.js';
+
+/** Lifecycle of an {@link AmqpTransport}: it starts once and closes once. */
+export type AmqpTransportState = 'created' | 'starting' | 'running' | 'closing' | 'closed';
+
+/** A read-only snapshot for health checks, metrics and tests. */
+export interface AmqpTransportStats {
+  readonly state: AmqpTransportState;
+  /** A broker connection is currently up. */
+  readonly connected: boolean;
+  /** Publishes waiting for a channel (disconnected, or every channel at its unconfirmed limit). */
+  readonly bufferedPublishes: number;
+  /** Publishes sent and waiting for the broker's confirm. */
+  readonly unconfirmedPublishes: number;
+  /** Channels currently open and set up, by role. */
+  readonly channels: { readonly topology: number; readonly publishers: number; readonly consumers: number };
+}
+
+/**
+ * RabbitMQ transport. One connection (amqp-connection-manager: several URLs, heartbeats, reconnect)
+ * carries supervised channels: one to assert the topology, a pool of confirm channels to publish, and
+ * one per consumer. Every channel is reopened, and its part of the topology re-asserted, after a
+ * reconnect or after the broker closes it.
+ *
+ * Publishing is at-least-once: a message whose channel died before the broker confirmed it is sent
+ * again, so it may arrive twice (with the same `messageId`). Memory stays bounded while disconnected:
+ * see {@link AmqpTransportOptions.publisher}.
+ */
+export class AmqpTransport implements MessagingTransport {
+  /** Names this transport in logs. */
+  readonly kind = 'amqp';
+  private readonly options: ResolvedAmqpTransportOptions;
+  private readonly logger = new Logger('AmqpTransport');
+  private readonly backoff: BackoffPolicy;
+  private readonly consumers = new Set<AmqpConsumer>();
+  private state: AmqpTransportState = 'created';
+  private topology: TopologyDefinition = {};
+  private monitor: AmqpConnectionMonitor | undefined;
+  private topologyChannel: ChannelSupervisor<AmqpChannelLike> | undefined;
+  private publishers: PublisherPool | undefined;
+  private starting: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+
+  /** @throws TypeError or RangeError naming the first invalid option. */
+  constructor(options: AmqpTransportOptions) {
+    this.options = resolveAmqpTransportOptions(options);
+    this.backoff = exponentialBackoff(this.options.reconnectDelayMs);
+  }
+
+  /**
+   * Connects (waiting up to `connectTimeoutMs`) and asserts the whole topology; both happen again on
+   * every reconnect. A transport starts once; after a failed start it is closed.
+   *
+   * @throws TopologyError when the topology is invalid or the broker refuses part of it.
+   * @throws TransportConnectionError when no broker answers in time or the credentials are refused.
+   */
+  start(topology: TopologyDefinition): Promise<void> {
+    if (this.state !== 'created') {
+      return Promise.reject(new TransportStateError(`AmqpTransport cannot start: it is ${this.state}`));
+    }
+    this.state = 'starting';
+    this.starting = this.startOnce(topology);
+    return this.starting;
+  }
+
+  /**
+   * Resolves once the broker confirms the message. Rejects with `PublishNackedError` (broker refused it),
+   * `UnroutableMessageError` (mandatory and no queue bound), `PublishBufferFullError` (offline buffer
+   * full, at once), `PublishTimeoutError` (not confirmed within `publisher.publishTimeoutMs`),
+   * `TopologyError` (exchange does not exist) or `TransportStateError` (not running).
+   */
+  publish(message: OutboundMessage): Promise<void> {
+    if (this.state !== 'running' || !this.publishers) {
+      return Promise.reject(new TransportStateError(`AmqpTransport cannot publish: it is ${this.state}`));
+    }
+    return this.publishers.publish(message);
+  }
+
+  /**
+   * Starts a consumer that survives reconnects. When connected, waits (up to `connectTimeoutMs`) for the
+   * consumer to be registered, so a queue the broker refuses fails here with a `TopologyError`.
+   */
+  async consume(options: ConsumeOptions, handler: DeliveryHandler): Promise<TransportSubscription> {
+    const monitor = this.monitor;
+    if (this.state !== 'running' || !monitor) {
+      throw new TransportStateError(`AmqpTransport cannot consume: it is ${this.state}`);
+    }
+    if (!options.queue) throw new ConsumerDefinitionError(`Consumer "${options.consumerName}" names no queue`);
+    if (!Number.isSafeInteger(options.prefetch) || options.prefetch < 1) {
+      throw new ConsumerDefinitionError(
+        `Consumer "${options.consumerName}" has prefetch ${options.prefetch}; it must be a positive integer`,
+      );
+    }
+    const consumer = new AmqpConsumer({
+      consume: options,
+      handler,
+      topology: this.topology,
+      backoff: this.backoff,
+      logger: this.logger,
+    });
+    this.consumers.add(consumer);
+    monitor.register(consumer.supervisor);
+    if (!monitor.connected) return consumer;
+    try {
+      await withTimeout(
+        consumer.supervisor.waitUntilUp((error) => error instanceof TopologyError),
+        this.options.connectTimeoutMs,
+        () => new TransportConnectionError('consumer not registered in time'),
+      );
+    } catch (error) {
+      if (!(error instanceof TopologyError)) {
+        this.logger.warn(`Consumer "${options.consumerName}" is not consuming yet; it keeps trying in the background`);
+        return consumer;
+      }
+      this.consumers.delete(consumer);
+      monitor.unregister(consumer.supervisor);
+      await consumer.close();
+      throw error;
+    }
+    return consumer;
+  }
+
+  /**
+   * Stops accepting publishes, waits up to `closeTimeoutMs` for buffered and unconfirmed ones to settle
+   * (failing the rest with `PublishTimeoutError`), then closes consumer, publisher and topology channels
+   * and the connection. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  /** Counters for observability; cheap enough to call per request. */
+  stats(): AmqpTransportStats {
+    const pool = this.publishers?.stats();
+    let consumers = 0;
+    for (const consumer of this.consumers) if (consumer.supervisor.channel) consumers++;
+    return {
+      state: this.state,
+      connected: this.monitor?.connected ?? false,
+      bufferedPublishes: pool?.buffered ?? 0,
+      unconfirmedPublishes: pool?.unconfirmed ?? 0,
+      channels: { topology: this.topologyChannel?.channel ? 1 : 0, publishers: pool?.openChannels ?? 0, consumers },
+    };
+  }
+
+  private async startOnce(topology: TopologyDefinition): Promise<void> {
+    const { urls, connectTimeoutMs } = this.options;
+    try {
+      validateTopology(topology);
+      this.topology = topology;
+      const monitor = new AmqpConnectionMonitor(this.createManager(), urls, this.logger);
+      this.monitor = monitor;
+      await monitor.connect(connectTimeoutMs);
+
+      const topologyChannel = new ChannelSupervisor<AmqpChannelLike>({
+        name: 'topology channel',
+        open: (connection) => connection.createChannel(),
+        setup: (channel) => assertTopology(channel, topology),
+        backoff: this.backoff,
+        logger: this.logger,
+      });
+      this.topologyChannel = topologyChannel;
+      monitor.register(topologyChannel);
+      await withTimeout(
+        topologyChannel.waitUntilUp((error) => error instanceof TopologyError),
+        connectTimeoutMs,
+        () => new TransportConnectionError(`The topology could not be asserted within ${connectTimeoutMs} ms`),
+      );
+
+      this.publishers = new PublisherPool({
+        publisher: this.options.publisher,
+        exchanges: topology.exchanges ?? [],
+        backoff: this.backoff,
+        logger: this.logger,
+      });
+      for (const supervisor of this.publishers.supervisors) monitor.register(supervisor);
+      this.state = 'running';
+    } catch (error) {
+      this.state = 'closing';
+      await this.release();
+      this.state = 'closed';
+      throw error;
+    }
+  }
+
+  private createManager(): AmqpConnectionManagerLike {
+    const { urls, heartbeatSeconds, reconnectDelayMs, connectionName } = this.options;
+    const factory = this.options.connectionFactory ?? createAmqpConnectionManager;
+    const options: AmqpConnectionManagerOptions = {
+      heartbeatIntervalInSeconds: heartbeatSeconds,
+      reconnectTimeInSeconds: reconnectDelayMs / 1000,
+    };
+    if (connectionName !== undefined) {
+      options.connectionOptions = { clientProperties: { connection_name: connectionName } };
+    }
+    return factory(urls, options);
+  }
+
+  private async closeOnce(): Promise<void> {
+    // A start in progress is bounded by its own timeouts; closing halfway through it would race it.
+    await this.starting?.catch(() => undefined);
+    if (this.state === 'closed' || this.state === 'created') {
+      this.state = 'closed';
+      return;
+    }
+    this.state = 'closing';
+    await this.publishers?.settle(this.options.closeTimeoutMs);
+    await this.release();
+    this.state = 'closed';
+    this.logger.log('Closed');
+  }
+
+  /** Closes every channel, consumers first, then the connection. */
+  private async release(): Promise<void> {
+    await Promise.all([...this.consumers].map((consumer) => consumer.close()));
+    await this.publishers?.close();
+    await this.topologyChannel?.close();
+    try {
+      // Bounded like a connect: a broker that vanished mid-close must not hang the application's shutdown.
+      await withTimeout(
+        this.monitor?.close() ?? Promise.resolve(),
+        this.options.connectTimeoutMs,
+        () => new TransportConnectionError('the connection did not close in time'),
+      );
+    } catch (error) {
+      this.logger.warn(`Closing the RabbitMQ connection: ${errorMessage(error)}`);
+    }
+  }
+}

@@ -1,0 +1,139 @@
+import type { AmqpConfirmChannelLike, AmqpReturnedMessage } from './amqp-connection.types.js';
+import type { PublishFlight, PublishRequest } from './publish.request.js';
+
+/** How a {@link ConfirmChannelSession} reports back to the pool that owns it. */
+export interface ConfirmSessionEvents {
+  /** The broker acked or nacked a request; `returnedWith` is the reply text if it was returned first. */
+  confirmed(request: PublishRequest, nacked: boolean, returnedWith: string | undefined): void;
+  /**
+   * The channel died; `unconfirmed` may or may not have reached a queue. `closeError` is the broker's
+   * reason when it closed the channel itself (undefined when the connection dropped).
+   */
+  died(session: ConfirmChannelSession, unconfirmed: PublishRequest[], closeError: Error | undefined): void;
+  /** The channel's write buffer drained after `publish` returned false. */
+  drained(session: ConfirmChannelSession): void;
+}
+
+/**
+ * The publish bookkeeping of one confirm channel for its whole life: what is in flight on it, which
+ * messages the broker returned, and whether it may take more. Every operation is O(1): the confirm
+ * callback carries its request, the in-flight set removes by identity, returns are counted per id.
+ */
+export class ConfirmChannelSession implements PublishFlight {
+  /** In flight, in send order (a Set keeps insertion order and deletes in O(1)). */
+  private readonly unconfirmed = new Set<PublishRequest>();
+  /** Reply texts of returned messages by messageId, waiting for the ack that follows each return. */
+  private readonly returns = new Map<string, string[]>();
+  private writable = true;
+  private alive = true;
+  private closeError: Error | undefined;
+
+  constructor(
+    private readonly channel: AmqpConfirmChannelLike,
+    private readonly events: ConfirmSessionEvents,
+  ) {
+    // Prepended so it runs before amqplib fails the pending confirm callbacks with "channel closed":
+    // by then the requests are already taken back, and those callbacks are recognised as stale.
+    channel.prependListener('close', () => this.onClose());
+    // amqplib emits the broker's reason as 'error' just before 'close'.
+    channel.on('error', (error) => {
+      this.closeError = error;
+    });
+    channel.on('return', (message) => this.onReturn(message));
+    channel.on('drain', () => {
+      this.writable = true;
+      this.events.drained(this);
+    });
+  }
+
+  /** Messages sent on this channel and not yet confirmed. */
+  get load(): number {
+    return this.unconfirmed.size;
+  }
+
+  /** False from the moment the channel is known to be closing. */
+  get isAlive(): boolean {
+    return this.alive;
+  }
+
+  /** Open, not waiting for `drain`, and under the unconfirmed limit. */
+  canSend(maxUnconfirmed: number): boolean {
+    return this.alive && this.writable && this.unconfirmed.size < maxUnconfirmed;
+  }
+
+  /**
+   * Sends the request. `closing` means the channel refused it because it is closing (the request is
+   * untouched and can go elsewhere); an Error means this message itself cannot be sent (amqplib could
+   * not encode it) and the channel is fine.
+   */
+  send(request: PublishRequest): 'sent' | 'closing' | Error {
+    const { exchange, routingKey, body } = request.message;
+    request.flight = this;
+    this.unconfirmed.add(request);
+    let accepted: boolean;
+    try {
+      accepted = this.channel.publish(exchange, routingKey, body, request.options, (error) =>
+        this.onConfirm(request, error),
+      );
+    } catch (error) {
+      this.unconfirmed.delete(request);
+      request.flight = undefined;
+      // amqplib throws IllegalOperationError once the channel or connection is closing; its close event
+      // follows. Anything else was thrown while encoding, before a byte was written.
+      if (error instanceof Error && error.name !== 'IllegalOperationError') return error;
+      this.alive = false;
+      return 'closing';
+    }
+    // false means the socket buffer is over its high-water mark: the message is queued, but send no
+    // more on this channel until it drains.
+    if (!accepted) this.writable = false;
+    return 'sent';
+  }
+
+  /** Stops tracking a request that gave up waiting (its deadline passed). */
+  forget(request: PublishRequest): void {
+    if (request.flight !== this) return;
+    this.unconfirmed.delete(request);
+    request.flight = undefined;
+  }
+
+  /** Stops tracking everything in flight and returns it, in send order (used when closing gives up waiting). */
+  abandon(): PublishRequest[] {
+    const requests = [...this.unconfirmed];
+    this.unconfirmed.clear();
+    for (const request of requests) request.flight = undefined;
+    return requests;
+  }
+
+  private onConfirm(request: PublishRequest, error: unknown): void {
+    // Consumed even for a stale request, so a return never lingers and mislabels a later publish.
+    const returnedWith = this.takeReturn(request.messageId);
+    if (request.flight !== this) return;
+    this.unconfirmed.delete(request);
+    request.flight = undefined;
+    this.events.confirmed(request, error !== null && error !== undefined, returnedWith);
+  }
+
+  private onReturn(message: AmqpReturnedMessage): void {
+    const messageId = message.properties.messageId;
+    if (typeof messageId !== 'string') return;
+    const replyText = message.fields.replyText ?? 'NO_ROUTE';
+    const pending = this.returns.get(messageId);
+    if (pending) pending.push(replyText);
+    else this.returns.set(messageId, [replyText]);
+  }
+
+  private takeReturn(messageId: string): string | undefined {
+    const pending = this.returns.get(messageId);
+    if (!pending) return undefined;
+    const replyText = pending.shift();
+    if (pending.length === 0) this.returns.delete(messageId);
+    return replyText;
+  }
+
+  private onClose(): void {
+    this.alive = false;
+    this.returns.clear();
+    this.events.died(this, this.abandon(), this.closeError);
+  }
+}

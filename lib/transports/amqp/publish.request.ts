@@ -1,0 +1,67 @@
+import type { OutboundMessage } from '../transport.interface.js';
+import type { AmqpPublishOptions } from './amqp-connection.types.js';
+import type { BufferLinks } from './publish.buffer.js';
+
+/** What a request in flight is in flight on: the session that can stop waiting for its confirm. */
+export interface PublishFlight {
+  forget(request: PublishRequest): void;
+}
+
+/** Where a publish is: waiting for a channel, sent and waiting for its confirm, or done. */
+export type PublishPhase = 'buffered' | 'unconfirmed' | 'settled';
+
+/**
+ * One `publish()` call from acceptance to settlement. It may be sent more than once: a message whose
+ * channel died before the broker confirmed it goes back to the buffer and is sent again.
+ */
+export class PublishRequest implements BufferLinks<PublishRequest> {
+  prevInBuffer: PublishRequest | undefined;
+  nextInBuffer: PublishRequest | undefined;
+  inBuffer = false;
+  /**
+   * The channel session this request is currently in flight on; a confirm arriving from any other
+   * session (an earlier, dead one) is stale and ignored.
+   */
+  flight: PublishFlight | undefined;
+  private settled = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    /** Global acceptance order; re-sends keep it so they go out in the original order. */
+    readonly seq: number,
+    readonly message: OutboundMessage,
+    readonly options: AmqpPublishOptions & { messageId: string },
+    private readonly resolve: () => void,
+    private readonly reject: (error: Error) => void,
+  ) {}
+
+  get messageId(): string {
+    return this.options.messageId;
+  }
+
+  get phase(): PublishPhase {
+    if (this.settled) return 'settled';
+    return this.flight === undefined ? 'buffered' : 'unconfirmed';
+  }
+
+  /** Arms the publish deadline; `onExpired` decides what the timeout means for the current phase. */
+  startDeadline(timeoutMs: number, onExpired: (request: PublishRequest) => void): void {
+    this.timer = setTimeout(() => onExpired(this), timeoutMs);
+  }
+
+  succeed(): void {
+    if (this.finish()) this.resolve();
+  }
+
+  fail(error: Error): void {
+    if (this.finish()) this.reject(error);
+  }
+
+  private finish(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    return true;
+  }
+}
