@@ -133,6 +133,15 @@ export class ConsumerDefinitionError extends MessagingError {
   }
 }
 
+/** A configuration value or a per-message option is invalid (wrong type, out of range, malformed URL). */
+export class InvalidOptionsError extends MessagingError {
+  readonly code = 'INVALID_OPTIONS';
+
+  constructor(message: string) {
+    super(message);
+  }
+}
+
 /** `ack`/`nack`/`reject` was called on a message that was already settled. */
 export class MessageAlreadySettledError extends MessagingError {
   readonly code = 'MESSAGE_ALREADY_SETTLED';

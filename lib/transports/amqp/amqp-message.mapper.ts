@@ -1,3 +1,4 @@
+import { InvalidOptionsError } from '../../errors/index.js';
 import type { HeaderValue, MessageProperties, OutboundMessage } from '../transport.interface.js';
 import type { AmqpMessagePropertiesLike, AmqpPublishOptions } from './amqp-connection.types.js';
 
@@ -63,7 +64,7 @@ export function toMessageProperties(raw: AmqpMessagePropertiesLike): MessageProp
 function checkInteger(name: string, value: number | undefined, min: number, max: number): void {
   if (value === undefined) return;
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`Message property "${name}" must be an integer from ${min} to ${max}, got ${value}`);
+    throw new InvalidOptionsError(`Message property "${name}" must be an integer from ${min} to ${max}, got ${value}`);
   }
 }
 

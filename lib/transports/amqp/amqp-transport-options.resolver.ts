@@ -1,3 +1,4 @@
+import { InvalidOptionsError } from '../../errors/index.js';
 import { redactUrl } from './amqp-url.redactor.js';
 import type { AmqpTransportOptions, ResolvedAmqpTransportOptions } from './amqp-transport.options.js';
 
@@ -18,21 +19,21 @@ const DEFAULTS = {
  */
 export function resolveAmqpTransportOptions(options: AmqpTransportOptions): ResolvedAmqpTransportOptions {
   const urls = typeof options.urls === 'string' ? [options.urls] : [...(options.urls ?? [])];
-  if (urls.length === 0) throw new TypeError('AmqpTransport: "urls" must name at least one broker');
+  if (urls.length === 0) throw new InvalidOptionsError('AmqpTransport: "urls" must name at least one broker');
   for (const url of urls) checkUrl(url);
 
   const publisher = options.publisher ?? {};
   const strategy = publisher.strategy ?? 'least-loaded';
   if (strategy !== 'least-loaded' && strategy !== 'round-robin') {
-    throw new TypeError(
+    throw new InvalidOptionsError(
       `AmqpTransport: "publisher.strategy" must be "least-loaded" or "round-robin", got "${String(strategy)}"`,
     );
   }
   if (options.connectionName !== undefined && typeof options.connectionName !== 'string') {
-    throw new TypeError('AmqpTransport: "connectionName" must be a string');
+    throw new InvalidOptionsError('AmqpTransport: "connectionName" must be a string');
   }
   if (options.connectionFactory !== undefined && typeof options.connectionFactory !== 'function') {
-    throw new TypeError('AmqpTransport: "connectionFactory" must be a function');
+    throw new InvalidOptionsError('AmqpTransport: "connectionFactory" must be a function');
   }
 
   return {
@@ -64,7 +65,7 @@ export function resolveAmqpTransportOptions(options: AmqpTransportOptions): Reso
 function integer(name: string, value: number, min: number): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
     const kind = min === 0 ? 'a non-negative integer' : `an integer >= ${min}`;
-    throw new RangeError(`AmqpTransport: "${name}" must be ${kind}, got ${String(value)}`);
+    throw new InvalidOptionsError(`AmqpTransport: "${name}" must be ${kind}, got ${String(value)}`);
   }
   return value;
 }
@@ -74,9 +75,9 @@ function checkUrl(url: string): void {
   try {
     parsed = new URL(url);
   } catch {
-    throw new TypeError(`AmqpTransport: "${redactUrl(String(url))}" is not a valid URL`);
+    throw new InvalidOptionsError(`AmqpTransport: "${redactUrl(String(url))}" is not a valid URL`);
   }
   if (parsed.protocol !== 'amqp:' && parsed.protocol !== 'amqps:') {
-    throw new TypeError(`AmqpTransport: "${redactUrl(url)}" must use the amqp: or amqps: scheme`);
+    throw new InvalidOptionsError(`AmqpTransport: "${redactUrl(url)}" must use the amqp: or amqps: scheme`);
   }
 }

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { PublishNackedError, TopologyError, UnroutableMessageError } from '../../errors/index.js';
+import { InvalidOptionsError, PublishNackedError, TopologyError, UnroutableMessageError } from '../../errors/index.js';
 import type { MessageProperties, OutboundMessage } from '../transport.interface.js';
 import type { MemoryConsumer } from './memory.consumer.js';
 import type { MemoryDelivery, SettleOutcome } from './memory.delivery.js';
@@ -115,7 +115,7 @@ export class MemoryBroker implements MemoryQueueHooks {
     if (!exchange) error = new TopologyError(`NOT_FOUND: no exchange "${name}" in the in-memory broker`);
     else if (exchange.internal) error = new TopologyError(`ACCESS_REFUSED: exchange "${name}" is internal and cannot be published to`);
     else if (expiration !== undefined && (!Number.isInteger(expiration) || expiration < 0)) {
-      error = new RangeError(`Message expiration must be a non-negative integer number of milliseconds, got ${expiration}`);
+      error = new InvalidOptionsError(`Message expiration must be a non-negative integer number of milliseconds, got ${expiration}`);
     }
     if (error) return { outcome: 'failed', routedQueues: [], error };
 

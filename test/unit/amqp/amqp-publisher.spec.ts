@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import {
+  InvalidOptionsError,
   PublishBufferFullError,
   PublishNackedError,
   PublishTimeoutError,
@@ -294,6 +295,7 @@ describe('AmqpTransport publish property checks', () => {
   ])('rejects a property the broker would refuse by closing the channel (%#)', async (properties, message) => {
     const { broker, transport } = await running();
     await expect(transport.publish(outbound({ properties }))).rejects.toThrow(message);
+    await expect(transport.publish(outbound({ properties }))).rejects.toBeInstanceOf(InvalidOptionsError);
     expect(broker.publishes).toHaveLength(0);
     expect(transport.stats().bufferedPublishes).toBe(0);
   });

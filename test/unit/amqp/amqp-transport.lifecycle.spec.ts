@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import {
+  InvalidOptionsError,
   PublishTimeoutError,
   TransportConnectionError,
   TransportStateError,
@@ -40,6 +41,7 @@ describe('AmqpTransport options', () => {
     [{ ...base, publisher: { strategy: 'random' as 'round-robin' } }, /"publisher.strategy"/],
   ])('rejects invalid options with a message naming the option (%#)', (options, message) => {
     expect(() => new AmqpTransport(options)).toThrow(message);
+    expect(() => new AmqpTransport(options)).toThrow(InvalidOptionsError);
   });
 
   it('never echoes a password in a URL error', () => {
