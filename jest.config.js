@@ -9,4 +9,5 @@ export default {
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
   setupFiles: ['<rootDir>/test/setup/reflect.setup.ts'],
   testTimeout: 30000,
+  reporters: ['default', '<rootDir>/test/support/plain-summary.reporter.js'],
 };
