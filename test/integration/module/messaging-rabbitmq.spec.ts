@@ -16,8 +16,8 @@ import {
   type TypedProducer,
 } from '../../../lib/index.js';
 import { AMQP_URL, closeAllConnectionsFromBroker, describeWithBroker, uniqueName } from '../../support/broker.js';
-import { eventually } from '../../support/orders.fixture.js';
-import { deleteTopology, drainQueue, messageCount, publishRaw, withChannel } from '../../support/rabbit-admin.js';
+import { waitFor } from '../../fixtures/wait-for.fixture.js';
+import { deleteTopology, drainQueue, messageCount, publishRaw, withAdminChannel } from '../../fixtures/rabbitmq-admin.fixture.js';
 
 const schema = z.object({ seq: z.number().int().nonnegative(), note: z.string() });
 type Payload = z.infer<typeof schema>;
@@ -114,7 +114,7 @@ describeWithBroker('MessagingModule on RabbitMQ', () => {
     for (let start = 0; start < total; start += 1_000) {
       await Promise.all(Array.from({ length: 1_000 }, (_, i) => producer.send({ seq: start + i, note: 'bulk' })));
     }
-    await eventually(() => seen.size === total, 60_000);
+    await waitFor(() => seen.size === total, 'seen.size === total', 60_000);
     expect(seen.size).toBe(total);
     expect(await messageCount(s.dlq)).toBe(0);
   }, 90_000);
@@ -124,7 +124,7 @@ describeWithBroker('MessagingModule on RabbitMQ', () => {
     const seen: number[] = [];
     const { producer } = await startApp(s, (p) => void seen.push(p.seq));
     await Promise.all([1, 2, 3].map((seq) => producer.send({ seq, note: 'auto' })));
-    await eventually(() => seen.length === 3);
+    await waitFor(() => seen.length === 3, 'seen.length === 3');
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await messageCount(s.queue)).toBe(0);
   });
@@ -142,7 +142,7 @@ describeWithBroker('MessagingModule on RabbitMQ', () => {
       { ack: 'manual' },
     );
     await producer.send({ seq: 7, note: 'manual' });
-    await eventually(() => deliveries.length === 2);
+    await waitFor(() => deliveries.length === 2, 'deliveries.length === 2');
     expect(deliveries).toEqual([
       [7, false],
       [7, true],
@@ -184,7 +184,7 @@ describeWithBroker('MessagingModule on RabbitMQ', () => {
       { body: Buffer.from('not json at all'), options: { contentType: 'application/json', messageId: 'bad-2' } },
     ]);
     await producer.send({ seq: 1, note: 'valid after invalid' });
-    await eventually(() => seen.length === 1, 10_000);
+    await waitFor(() => seen.length === 1, 'seen.length === 1', 10_000);
     let dead: Awaited<ReturnType<typeof drainQueue>> = [];
     for (let i = 0; i < 100 && dead.length < 2; i++) {
       dead = [...dead, ...(await drainQueue(s.dlq))];
@@ -201,14 +201,14 @@ describeWithBroker('MessagingModule on RabbitMQ', () => {
   it('asserts the declared topology on the broker', async () => {
     const s = track(scenario());
     await startApp(s, () => undefined, {}, false);
-    await withChannel(async (channel) => {
+    await withAdminChannel(async (channel) => {
       await channel.checkExchange(s.exchange);
       await channel.checkExchange(`${s.exchange}.dlx`);
       await channel.checkQueue(s.queue);
       await channel.checkQueue(s.dlq);
     });
     // The queue really is a quorum queue with a DLX: re-declaring it as classic is refused by the broker.
-    const refused = await withChannel((channel) => channel.assertQueue(s.queue, { durable: true })).catch((e: Error) => e);
+    const refused = await withAdminChannel((channel) => channel.assertQueue(s.queue, { durable: true })).catch((e: Error) => e);
     expect(String(refused)).toMatch(/PRECONDITION_FAILED/);
   });
 
@@ -229,7 +229,7 @@ describeWithBroker('MessagingModule on RabbitMQ', () => {
         ),
       );
       if (seq === 1_000) {
-        await eventually(() => confirmed.size > 500, 10_000);
+        await waitFor(() => confirmed.size > 500, 'confirmed.size > 500', 10_000);
         await closeAllConnectionsFromBroker();
         closed = true;
       }
@@ -239,7 +239,7 @@ describeWithBroker('MessagingModule on RabbitMQ', () => {
     expect(closed).toBe(true);
     expect(failed).toEqual([]);
     expect(confirmed.size).toBe(total);
-    await eventually(() => [...confirmed].every((seq) => seen.has(seq)), 30_000);
+    await waitFor(() => [...confirmed].every((seq) => seen.has(seq)), 'every confirmed message consumed', 30_000);
     expect(seen.size).toBe(total);
   }, 60_000);
 
@@ -254,14 +254,14 @@ describeWithBroker('MessagingModule on RabbitMQ', () => {
     };
     const { app, producer } = await startApp(s, slow, { prefetch: 5 });
     await Promise.all(Array.from({ length: 20 }, (_, seq) => producer.send({ seq, note: 'drain' })));
-    await eventually(() => started === 5, 10_000);
+    await waitFor(() => started === 5, 'started === 5', 10_000);
     await closeApp(app);
     expect(finished).toHaveLength(5);
     expect(started).toBe(5);
     expect(await messageCount(s.queue)).toBe(15);
 
     await startApp(s, (p) => void finished.push(p.seq), { prefetch: 5 });
-    await eventually(() => finished.length === 20, 10_000);
+    await waitFor(() => finished.length === 20, 'finished.length === 20', 10_000);
     expect(new Set(finished).size).toBe(20);
   }, 30_000);
 });

@@ -16,7 +16,8 @@ import {
   type ContractOutput,
   type TopologyDefinition,
 } from '../../../lib/index.js';
-import { eventually, OrderPlaced, ordersTopology, Q } from '../../support/orders.fixture.js';
+import { waitFor } from '../../fixtures/wait-for.fixture.js';
+import { OrderPlaced, ordersTopology, Q } from '../../fixtures/orders.fixture.js';
 
 type Order = ContractOutput<typeof OrderPlaced>;
 type Behaviour = (order: Order, ctx: MessageContext<Order>) => unknown;
@@ -149,12 +150,12 @@ describe('manual ack', () => {
     const { transport, producer } = await startApp((_o, ctx) => void pending.push(ctx), { ack: 'manual', prefetch: 1 });
     await producer.send(order('1'));
     await producer.send(order('2'));
-    await eventually(() => pending.length === 1);
+    await waitFor(() => pending.length === 1, 'pending.length === 1');
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(pending).toHaveLength(1);
     expect(transport.queueDepth(Q.work)).toEqual({ ready: 1, unacked: 1 });
     pending[0]!.ack();
-    await eventually(() => pending.length === 2);
+    await waitFor(() => pending.length === 2, 'pending.length === 2');
     pending[1]!.ack();
     await transport.waitForIdle();
     expect(transport.queueDepth(Q.work)).toEqual({ ready: 0, unacked: 0 });
@@ -286,7 +287,7 @@ describe('redelivery after a connection loss', () => {
       if (++calls === 1) await firstCallBlocked;
     });
     await producer.send(order('lost-ack'));
-    await eventually(() => calls === 1);
+    await waitFor(() => calls === 1, 'calls === 1');
     transport.simulateConnectionLoss();
     release();
     await transport.waitForIdle();
@@ -306,7 +307,7 @@ describe('graceful shutdown', () => {
       { prefetch: 2, concurrency: 2 },
     );
     await Promise.all(Array.from({ length: 6 }, (_, i) => producer.send(order(`s${i}`))));
-    await eventually(() => transport.queueDepth(Q.work).unacked === 2);
+    await waitFor(() => transport.queueDepth(Q.work).unacked === 2, 'transport.queueDepth(Q.work).unacked === 2');
     await app.close();
     opened.splice(opened.indexOf(app), 1);
     expect(finished).toBe(2);
@@ -316,7 +317,7 @@ describe('graceful shutdown', () => {
   it('gives up on a hung handler after shutdownTimeoutMs; its message returns to the queue', async () => {
     const { app, transport, producer } = await startApp(() => new Promise(() => undefined));
     await producer.send(order('hung'));
-    await eventually(() => transport.queueDepth(Q.work).unacked === 1);
+    await waitFor(() => transport.queueDepth(Q.work).unacked === 1, 'transport.queueDepth(Q.work).unacked === 1');
     const started = Date.now();
     await app.close();
     opened.splice(opened.indexOf(app), 1);

@@ -15,7 +15,7 @@ import {
   type ContractOutput,
   type MessagingModuleOptions,
 } from '../../../lib/index.js';
-import { OrderPlaced, ordersTopology, Q } from '../../support/orders.fixture.js';
+import { OrderPlaced, ordersTopology, Q } from '../../fixtures/orders.fixture.js';
 
 @Injectable()
 class Noop {
