@@ -10,7 +10,7 @@ import {
 import { ConsumerRunner } from '../consumer/consumer.runner.js';
 import { DeadLetterPublisher } from '../consumer/dead-letter.publisher.js';
 import { MESSAGING_TRANSPORT } from '../decorators/index.js';
-import { validateTopology, type TopologyDefinition } from '../topology/index.js';
+import { findQueue, validateTopology, type TopologyDefinition } from '../topology/index.js';
 import type { MessagingTransport } from '../transports/transport.interface.js';
 import { ConsumerExplorer } from './consumer.explorer.js';
 import { MESSAGING_OPTIONS } from './messaging.module-definition.js';
@@ -50,8 +50,7 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
       .explore(this.options, this.topology)
       .map((binding) => new ConsumerRunner(binding, this.transport, deadLetters));
     for (const runner of this.runners) {
-      const queue = this.topology.queues?.find((q) => q.name === runner.binding.queue);
-      if (!queue?.deadLetterExchange) {
+      if (!findQueue(this.topology, runner.binding.queue)?.deadLetterExchange) {
         this.logger.warn(`Queue "${runner.binding.queue}" has no deadLetterExchange: messages that fail in ${runner.binding.name} will be discarded`);
       }
     }
