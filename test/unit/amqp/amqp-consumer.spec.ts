@@ -1,26 +1,17 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { ConsumerDefinitionError, TopologyError } from '../../../lib/errors/index.js';
 import type { AmqpTransport } from '../../../lib/transports/amqp/index.js';
 import type { TransportDelivery } from '../../../lib/transports/transport.interface.js';
 import { fakeTransport, ORDERS_TOPOLOGY } from '../../fixtures/amqp-transport.fixture.js';
 import type { FakeAmqpBroker, FakeBrokerOptions, FakeCall, FakeChannel } from '../../fixtures/fake-amqp.fixture.js';
-import { muteNestLogger, type MutedLogger } from '../../fixtures/logger.fixture.js';
+import { installAmqpTestHooks } from '../../fixtures/amqp-test-hooks.fixture.js';
 import { waitFor } from '../../fixtures/wait-for.fixture.js';
 
-let logger: MutedLogger;
-beforeAll(() => {
-  logger = muteNestLogger();
-});
-afterAll(() => logger.restore());
-
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
+const hooks = installAmqpTestHooks();
 
 async function running(brokerOptions: FakeBrokerOptions = {}): Promise<{ broker: FakeAmqpBroker; transport: AmqpTransport }> {
   const { broker, transport } = fakeTransport({}, brokerOptions);
-  closers.push(() => transport.close());
+  hooks.closeAfterTest(() => transport.close());
   await transport.start(ORDERS_TOPOLOGY);
   return { broker, transport };
 }
@@ -201,7 +192,7 @@ describe('AmqpTransport consumers', () => {
     expect(channel.callsOf('assertQueue')).toHaveLength(2);
     broker.deliver('orders.q', 'again');
     expect(deliveries).toHaveLength(1);
-    expect(logger.warnings()).toContainEqual(expect.stringContaining('the broker cancelled the consumer'));
+    expect(hooks.logger.warnings()).toContainEqual(expect.stringContaining('the broker cancelled the consumer'));
   });
 
   it('rejects consume with a TopologyError when the broker refuses the queue, leaving no channel behind', async () => {
@@ -245,7 +236,7 @@ describe('AmqpTransport consumers', () => {
       throw new Error('boom');
     });
     broker.deliver('orders.q', 'x');
-    expect(logger.error).toHaveBeenCalledWith(expect.stringContaining('boom'));
+    expect(hooks.logger.error).toHaveBeenCalledWith(expect.stringContaining('boom'));
     expect(only(broker.consumerChannels('orders.q')).open).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import {
   InvalidOptionsError,
   PublishBufferFullError,
@@ -9,19 +9,10 @@ import {
 import type { AmqpTransport, AmqpTransportOptions } from '../../../lib/transports/amqp/index.js';
 import { fakeTransport, ORDERS_TOPOLOGY, outbound } from '../../fixtures/amqp-transport.fixture.js';
 import type { FakeAmqpBroker, FakeBrokerOptions, FakeChannel } from '../../fixtures/fake-amqp.fixture.js';
-import { muteNestLogger, type MutedLogger } from '../../fixtures/logger.fixture.js';
+import { installAmqpTestHooks } from '../../fixtures/amqp-test-hooks.fixture.js';
 import { flushMicrotasks, waitFor } from '../../fixtures/wait-for.fixture.js';
 
-let logger: MutedLogger;
-beforeAll(() => {
-  logger = muteNestLogger();
-});
-afterAll(() => logger.restore());
-
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
+const hooks = installAmqpTestHooks();
 
 interface Running {
   broker: FakeAmqpBroker;
@@ -32,7 +23,7 @@ interface Running {
 
 async function running(options: Partial<AmqpTransportOptions> = {}, brokerOptions: FakeBrokerOptions = {}): Promise<Running> {
   const { broker, transport } = fakeTransport(options, brokerOptions);
-  closers.push(() => transport.close());
+  hooks.closeAfterTest(() => transport.close());
   await transport.start(ORDERS_TOPOLOGY);
   const expected = options.publisher?.channels ?? 2;
   await waitFor(() => transport.stats().channels.publishers === expected, 'publisher channels up');
@@ -263,7 +254,7 @@ describe('AmqpTransport offline buffer', () => {
     for (const p of reopened?.publishes ?? []) reopened?.ackPublish(p);
     await Promise.all(results);
     expect(broker.connections).toHaveLength(1);
-    expect(logger.warnings()).toContainEqual(expect.stringContaining('3 unconfirmed message(s); they will be sent again'));
+    expect(hooks.logger.warnings()).toContainEqual(expect.stringContaining('3 unconfirmed message(s); they will be sent again'));
   });
 });
 

@@ -1,25 +1,16 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { TopologyError } from '../../../lib/errors/index.js';
 import type { TopologyDefinition } from '../../../lib/topology/index.js';
 import { fakeTransport, ORDERS_TOPOLOGY } from '../../fixtures/amqp-transport.fixture.js';
 import type { FakeAmqpBroker, FakeChannel } from '../../fixtures/fake-amqp.fixture.js';
-import { muteNestLogger, type MutedLogger } from '../../fixtures/logger.fixture.js';
+import { installAmqpTestHooks } from '../../fixtures/amqp-test-hooks.fixture.js';
 import { waitFor } from '../../fixtures/wait-for.fixture.js';
 
-let logger: MutedLogger;
-beforeAll(() => {
-  logger = muteNestLogger();
-});
-afterAll(() => logger.restore());
-
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
+const hooks = installAmqpTestHooks();
 
 async function started(topology: TopologyDefinition): Promise<{ broker: FakeAmqpBroker; topologyChannel: FakeChannel }> {
   const { broker, transport } = fakeTransport();
-  closers.push(() => transport.close());
+  hooks.closeAfterTest(() => transport.close());
   await transport.start(topology);
   const topologyChannel = broker.channels.find((channel) => !channel.confirmMode);
   if (!topologyChannel) throw new Error('no topology channel');
@@ -161,7 +152,7 @@ describe('AmqpTransport topology mapping', () => {
 
   it('re-asserts the full topology on every reconnect', async () => {
     const { broker, transport } = fakeTransport();
-    closers.push(() => transport.close());
+    hooks.closeAfterTest(() => transport.close());
     await transport.start(ORDERS_TOPOLOGY);
     broker.killConnection();
     await waitFor(() => transport.stats().channels.topology === 1 && broker.connections.length === 2, 'reconnect');
@@ -172,7 +163,7 @@ describe('AmqpTransport topology mapping', () => {
 
   it('has publisher channels declare the exchanges before they publish', async () => {
     const { broker, transport } = fakeTransport();
-    closers.push(() => transport.close());
+    hooks.closeAfterTest(() => transport.close());
     await transport.start(ORDERS_TOPOLOGY);
     await waitFor(() => transport.stats().channels.publishers === 2, 'publisher channels');
     expect(broker.openConfirmChannels).toHaveLength(2);
@@ -183,12 +174,12 @@ describe('AmqpTransport topology mapping', () => {
 
   it('keeps retrying a refused re-assertion after a reconnect instead of giving up', async () => {
     const { broker, transport } = fakeTransport();
-    closers.push(() => transport.close());
+    hooks.closeAfterTest(() => transport.close());
     await transport.start(ORDERS_TOPOLOGY);
     const refusal = { code: 406, text: 'PRECONDITION_FAILED' };
     broker.refuse((call) => (call.kind === 'assertExchange' && call.name === 'orders.dlx' ? refusal : undefined));
     broker.killConnection();
-    await waitFor(() => logger.warnings().some((w) => w.includes('topology channel') && w.includes('orders.dlx')), 'retry warning');
+    await waitFor(() => hooks.logger.warnings().some((w) => w.includes('topology channel') && w.includes('orders.dlx')), 'retry warning');
     broker.clearRefusals();
     await waitFor(() => transport.stats().channels.topology === 1, 'topology channel back up');
   });

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import {
   InvalidOptionsError,
   PublishTimeoutError,
@@ -8,19 +8,10 @@ import {
 import { AmqpTransport } from '../../../lib/transports/amqp/index.js';
 import { fakeTransport, ORDERS_TOPOLOGY, outbound } from '../../fixtures/amqp-transport.fixture.js';
 import { FakeAmqpBroker } from '../../fixtures/fake-amqp.fixture.js';
-import { muteNestLogger, type MutedLogger } from '../../fixtures/logger.fixture.js';
+import { installAmqpTestHooks } from '../../fixtures/amqp-test-hooks.fixture.js';
 import { flushMicrotasks, waitFor } from '../../fixtures/wait-for.fixture.js';
 
-let logger: MutedLogger;
-beforeAll(() => {
-  logger = muteNestLogger();
-});
-afterAll(() => logger.restore());
-
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
+const hooks = installAmqpTestHooks();
 
 const consumeOptions = { queue: 'orders.q', prefetch: 5, consumerName: 'billing' };
 
@@ -55,7 +46,7 @@ describe('AmqpTransport options', () => {
       reconnectDelayMs: 250,
       connectionName: 'orders-service',
     });
-    closers.push(() => transport.close());
+    hooks.closeAfterTest(() => transport.close());
     await transport.start({});
     expect(fake.urls).toEqual(['amqp://a:1@n1', 'amqp://a:1@n2']);
     expect(fake.managerOptions).toEqual({
@@ -69,7 +60,7 @@ describe('AmqpTransport options', () => {
 describe('AmqpTransport lifecycle', () => {
   it('rejects publish and consume before start, and a second start', async () => {
     const { transport } = fakeTransport();
-    closers.push(() => transport.close());
+    hooks.closeAfterTest(() => transport.close());
     await expect(transport.publish(outbound())).rejects.toThrow(TransportStateError);
     await expect(transport.consume(consumeOptions, () => undefined)).rejects.toThrow(TransportStateError);
     await transport.start(ORDERS_TOPOLOGY);
@@ -157,7 +148,7 @@ describe('AmqpTransport lifecycle', () => {
 
   it('reports stats', async () => {
     const { broker, transport } = fakeTransport({}, { autoConfirm: false });
-    closers.push(() => transport.close());
+    hooks.closeAfterTest(() => transport.close());
     expect(transport.stats()).toMatchObject({ state: 'created', connected: false });
     await transport.start(ORDERS_TOPOLOGY);
     await transport.consume(consumeOptions, () => undefined);
