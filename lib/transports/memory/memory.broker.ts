@@ -5,10 +5,10 @@ import type { MemoryConsumer } from './memory.consumer.js';
 import type { MemoryDelivery, SettleOutcome } from './memory.delivery.js';
 import { deadLetterProperties, deathEntries, isDeadLetterCycle } from './memory-dead-letter.headers.js';
 import { routeMessage } from './memory-exchange.router.js';
-import { cloneProperties, parsePayload, type DeadLetterReason, type StoredMessage } from './memory.message.js';
+import { cloneProperties, messageSnapshot, parsePayload, type DeadLetterReason, type StoredMessage } from './memory.message.js';
 import type { MemoryQueueHooks, UnackedEntry } from './memory-queue.hooks.js';
 import { MemoryQueue } from './memory.queue.js';
-import type { DeliveryIdentity, MessageSnapshot, PublishOutcome } from './memory-record.types.js';
+import type { DeliveryIdentity, PublishOutcome } from './memory-record.types.js';
 import type { MemoryRecorder } from './memory.recorder.js';
 import { MemoryTopologyRegistry } from './memory-topology.registry.js';
 
@@ -57,11 +57,7 @@ export class MemoryBroker implements MemoryQueueHooks {
     const result = this.route(message);
     if (this.recorder.enabled) {
       this.recorder.published({
-        exchange: message.exchange,
-        routingKey: message.routingKey,
-        properties: cloneProperties(message.properties),
-        body: Buffer.from(message.body),
-        payload: parsePayload(message.body),
+        ...messageSnapshot(message),
         mandatory: message.mandatory,
         routedQueues: result.routedQueues,
         outcome: result.outcome,
@@ -81,7 +77,7 @@ export class MemoryBroker implements MemoryQueueHooks {
   /** Records a settle. */
   settled(queue: MemoryQueue, entry: UnackedEntry, outcome: SettleOutcome): void {
     if (!this.recorder.enabled) return;
-    const base = { ...this.snapshot(entry.message), ...this.identity(queue.name, entry.consumer, entry.delivery), time: new Date() };
+    const base = { ...messageSnapshot(entry.message), ...this.identity(queue.name, entry.consumer, entry.delivery), time: new Date() };
     if (outcome === 'ack') this.recorder.acked(base);
     else this.recorder.nacked({ ...base, requeue: outcome === 'requeue' });
   }
@@ -91,11 +87,7 @@ export class MemoryBroker implements MemoryQueueHooks {
     if (!this.recorder.enabled) return;
     const { message } = delivery;
     this.recorder.delivered({
-      exchange: message.exchange,
-      routingKey: message.routingKey,
-      properties: message.properties,
-      body: Buffer.from(message.body),
-      payload: parsePayload(message.body),
+      ...messageSnapshot(message),
       ...this.identity(message.queue, consumer, delivery),
       redelivered: message.redelivered,
       time: new Date(),
@@ -205,15 +197,6 @@ export class MemoryBroker implements MemoryQueueHooks {
     });
   }
 
-  private snapshot(message: StoredMessage): MessageSnapshot {
-    return {
-      exchange: message.exchange,
-      routingKey: message.routingKey,
-      properties: cloneProperties(message.properties),
-      body: Buffer.from(message.body),
-      payload: parsePayload(message.body),
-    };
-  }
 
   private identity(queue: string, consumer: MemoryConsumer, delivery: MemoryDelivery): DeliveryIdentity {
     return { queue, consumerName: consumer.name, consumerTag: consumer.tag, deliveryTag: delivery.tag };

@@ -1,5 +1,5 @@
 import type { InboundMessage, MessageProperties } from '../transport.interface.js';
-import type { MemoryQueuedMessage } from './memory-record.types.js';
+import type { MemoryQueuedMessage, MessageSnapshot } from './memory-record.types.js';
 
 /** Why the broker dead-lettered a message: the values RabbitMQ writes into `x-death[].reason`. */
 export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen';
@@ -70,14 +70,26 @@ export function inboundMessage(message: StoredMessage): InboundMessage {
   };
 }
 
-/** The assertion view of a ready message: copies, with the payload parsed and times as dates. */
-export function queuedMessage(message: MemoryStoredMessage): MemoryQueuedMessage {
+/**
+ * A record's view of a message (published, stored or delivered): copies of what was published, with
+ * the payload parsed, so later changes to the message never alter what a test reads.
+ */
+export function messageSnapshot(
+  message: Pick<MemoryStoredMessage, 'exchange' | 'routingKey' | 'properties' | 'body'>,
+): MessageSnapshot {
   return {
     exchange: message.exchange,
     routingKey: message.routingKey,
     properties: cloneProperties(message.properties),
     body: Buffer.from(message.body),
     payload: parsePayload(message.body),
+  };
+}
+
+/** The assertion view of a ready message: copies, with the payload parsed and times as dates. */
+export function queuedMessage(message: MemoryStoredMessage): MemoryQueuedMessage {
+  return {
+    ...messageSnapshot(message),
     redelivered: message.redelivered,
     enqueuedAt: new Date(message.enqueuedAt),
     expiresAt: message.expiresAt === undefined ? undefined : new Date(message.expiresAt),
