@@ -38,11 +38,6 @@ export class ConsumerRunner {
     private readonly deadLetters: DeadLetterPublisher,
   ) {}
 
-  /** Messages being handled or waiting for a free concurrency slot. */
-  get inFlight(): number {
-    return this.active + this.waiting.length;
-  }
-
   /** Subscribes to the queue. */
   async start(): Promise<void> {
     const { queue, prefetch, name } = this.binding;
