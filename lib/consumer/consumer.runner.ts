@@ -3,7 +3,6 @@ import { validateMessage, type MessageContract } from '../contracts/index.js';
 import { MessageDecodeError } from '../errors/index.js';
 import { decodeJson } from '../serialization/index.js';
 import type { MessagingTransport, TransportDelivery, TransportSubscription } from '../transports/transport.interface.js';
-import type { DeadLetterPublisher } from './dead-letter.publisher.js';
 import { DeliverySettlement } from './delivery.settlement.js';
 import { MessageContext } from './message.context.js';
 
@@ -35,7 +34,6 @@ export class ConsumerRunner {
   constructor(
     readonly binding: ConsumerBinding,
     private readonly transport: MessagingTransport,
-    private readonly deadLetters: DeadLetterPublisher,
   ) {}
 
   /** Subscribes to the queue. */
@@ -98,7 +96,7 @@ export class ConsumerRunner {
 
   private async process(delivery: TransportDelivery): Promise<void> {
     const { binding } = this;
-    const settlement = new DeliverySettlement(delivery, this.deadLetters);
+    const settlement = new DeliverySettlement(delivery);
     let payload: unknown;
     try {
       payload = await validateMessage(binding.contract, decodeJson(delivery.message.body, delivery.message.properties.contentType));

@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { MessageAlreadySettledError } from '../errors/index.js';
-import type { TransportDelivery } from '../transports/transport.interface.js';
-import type { DeadLetterPublisher } from './dead-letter.publisher.js';
+import type { DeadLetterOutcome, TransportDelivery } from '../transports/transport.interface.js';
 import type { DeliveryFailure } from './delivery-failure.types.js';
+import { buildFailureHeaders } from './failure.headers.js';
 
 /** Where a message ended up. `pending` until one of the settle calls happens. */
 export type SettlementState = 'pending' | 'acked' | 'requeued' | 'nacked' | 'dead-lettered';
@@ -20,7 +20,6 @@ export class DeliverySettlement {
 
   constructor(
     private readonly delivery: TransportDelivery,
-    private readonly deadLetters: DeadLetterPublisher,
   ) {}
 
   /** The settlement so far. */
@@ -42,11 +41,19 @@ export class DeliverySettlement {
     this.resolveDone();
   }
 
-  /** Dead-letters with the failure recorded on the message. */
-  async deadLetter(failure: DeliveryFailure): Promise<void> {
+  /**
+   * Dead-letters with the failure recorded on the message. The transport does it (see
+   * `TransportDelivery.deadLetter`) and never loses the message: when the dead-letter destination cannot
+   * take the copy, the original is requeued instead.
+   */
+  async deadLetter(failure: DeliveryFailure): Promise<DeadLetterOutcome> {
     this.claim('dead-lettered');
+    const { message } = this.delivery;
+    const summary =
+      `${failure.kind} failure in ${failure.consumer} on queue "${message.queue}" ` +
+      `(message ${message.properties.messageId ?? 'without id'}): ${failure.error.message}`;
     try {
-      await this.deadLetters.deadLetter(this.delivery, failure);
+      return await this.delivery.deadLetter({ headers: buildFailureHeaders(message, failure), summary });
     } finally {
       this.resolveDone();
     }

@@ -1,4 +1,4 @@
-import type { HeaderValue, InboundMessage, MessageProperties } from '../transports/transport.interface.js';
+import type { DeadLetterOutcome, HeaderValue, InboundMessage, MessageProperties } from '../transports/transport.interface.js';
 import type { DeliverySettlement, SettlementState } from './delivery.settlement.js';
 
 /** Options of {@link MessageContext.nack}. */
@@ -76,9 +76,10 @@ export class MessageContext<TPayload = unknown> {
 
   /**
    * Refuses the message for good: it goes to the queue's dead-letter exchange with `reason` recorded in
-   * its `x-failure-*` headers. Resolves once the dead-letter copy is confirmed.
+   * its `x-failure-*` headers. Resolves once the dead-letter copy is confirmed, with where the message
+   * went (`requeued` when the dead-letter destination could not take it: it is never lost).
    */
-  reject(reason: string | Error = 'rejected by consumer'): Promise<void> {
+  reject(reason: string | Error = 'rejected by consumer'): Promise<DeadLetterOutcome> {
     const error = typeof reason === 'string' ? new Error(reason) : reason;
     return this.settlement.deadLetter({ kind: 'rejected', error, consumer: this.consumer });
   }

@@ -150,3 +150,16 @@ export class MessageAlreadySettledError extends MessagingError {
     super(`Message ${messageId ?? '(no id)'} was already settled (${settledAs}); each message is settled once`);
   }
 }
+
+/**
+ * The reason a delivery's `signal` aborts: the channel or connection that delivered it is gone, so it can
+ * no longer be settled and the broker will deliver the message again.
+ */
+export class DeliveryStaleError extends MessagingError {
+  readonly code = 'DELIVERY_STALE';
+
+  constructor(readonly queue: string, readonly messageId?: string) {
+    const what = messageId === undefined ? 'A delivery' : `The delivery of message ${messageId}`;
+    super(`${what} from queue "${queue}" is stale: its channel closed and the broker will deliver it again`);
+  }
+}

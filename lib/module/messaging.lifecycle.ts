@@ -8,7 +8,6 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { ConsumerRunner } from '../consumer/consumer.runner.js';
-import { DeadLetterPublisher } from '../consumer/dead-letter.publisher.js';
 import { MESSAGING_TRANSPORT } from '../decorators/index.js';
 import { findQueue, validateTopology, type TopologyDefinition } from '../topology/index.js';
 import type { MessagingTransport } from '../transports/transport.interface.js';
@@ -45,10 +44,9 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
 
   async onModuleInit(): Promise<void> {
     validateTopology(this.topology);
-    const deadLetters = new DeadLetterPublisher(this.transport, this.topology);
     this.runners = this.explorer
       .explore(this.options, this.topology)
-      .map((binding) => new ConsumerRunner(binding, this.transport, deadLetters));
+      .map((binding) => new ConsumerRunner(binding, this.transport));
     for (const runner of this.runners) {
       if (!findQueue(this.topology, runner.binding.queue)?.deadLetterExchange) {
         this.logger.warn(`Queue "${runner.binding.queue}" has no deadLetterExchange: messages that fail in ${runner.binding.name} will be discarded`);

@@ -35,6 +35,11 @@ export interface OutboundMessage {
    * `UnroutableMessageError` instead of vanishing.
    */
   mandatory: boolean;
+  /**
+   * Messages with the same ordering key go out in order. Default: exchange + routing key, so one
+   * producer's sends to one destination keep their order.
+   */
+  orderingKey?: string;
 }
 
 /** A message as delivered to a consumer. */
@@ -53,6 +58,28 @@ export interface InboundMessage {
 }
 
 /**
+ * How a failed message is to be dead-lettered. The core builds the failure headers (`x-failure-*`), which
+ * mean the same on every broker; the transport decides how the copy reaches the dead-letter destination.
+ */
+export interface DeadLetterRequest {
+  /** Headers recording the failure, merged over the message's own headers on the dead-lettered copy. */
+  readonly headers: Readonly<Record<string, HeaderValue>>;
+  /** One line describing the failure, for the transport's logs. */
+  readonly summary: string;
+}
+
+/**
+ * Where a dead-letter request left the message:
+ * - `dead-lettered`: a copy with the failure recorded reached the dead-letter destination and the
+ *   original was acknowledged;
+ * - `discarded`: the queue has no dead-letter destination, so the message was dropped (and logged);
+ * - `requeued`: the copy could not be delivered (unroutable, refused, broker unreachable), so the original
+ *   went back to its queue after a backoff: a failure is never lost because dead-lettering failed;
+ * - `stale`: the delivery went stale first; the broker delivers it again, nothing was published.
+ */
+export type DeadLetterOutcome = 'dead-lettered' | 'discarded' | 'requeued' | 'stale';
+
+/**
  * One delivery and the only handles that may settle it. A transport guarantees `ack`/`nack` act on the
  * exact channel that delivered the message: if that channel is gone they do nothing and return `false`,
  * because the broker has already requeued the message and will deliver it again.
@@ -60,16 +87,33 @@ export interface InboundMessage {
 export interface TransportDelivery {
   readonly message: InboundMessage;
   /**
+   * Which delivery of this message this is, from 1: the broker's own count where it keeps one (RabbitMQ
+   * quorum queues' `x-delivery-count`), plus the retries recorded in the SDK's `x-retry-attempt` header;
+   * on a broker without a count a redelivery counts as one more attempt. See {@link deliveryAttempt}.
+   */
+  readonly attempt: number;
+  /**
+   * Aborts (with a `DeliveryStaleError`) once the delivery is stale: its channel or connection is gone,
+   * so it can no longer be settled and the broker will deliver it again. Work on a stale delivery should
+   * stop; nothing about it may be published (a dead-letter copy would be a duplicate).
+   */
+  readonly signal: AbortSignal;
+  /**
    * Acknowledge: the broker forgets the message. Returns false, sending nothing, when the delivering
    * channel is gone or the delivery was already settled.
    */
   ack(): boolean;
   /**
-   * Negative acknowledge. `requeue: true` puts it back in the queue; `false` dead-letters it through the
-   * queue's dead-letter exchange (or discards it when the queue has none). Returns false, sending
-   * nothing, when the delivering channel is gone or the delivery was already settled.
+   * Negative acknowledge. `requeue: true` puts it back in the queue; `false` lets the broker dead-letter it
+   * through the queue's dead-letter exchange (or discard it when the queue has none), without a recorded
+   * reason. Returns false, sending nothing, when the delivering channel is gone or already settled.
    */
   nack(requeue: boolean): boolean;
+  /**
+   * Moves the message to its queue's dead-letter destination with the failure recorded, then settles it.
+   * Never rejects and never loses the message: see {@link DeadLetterOutcome}.
+   */
+  deadLetter(request: DeadLetterRequest): Promise<DeadLetterOutcome>;
 }
 
 /** What to consume and how much to let in at once. */
@@ -93,23 +137,65 @@ export interface TransportSubscription {
   cancel(): Promise<void>;
 }
 
+/** Lifecycle of a transport: it starts once and closes once. */
+export type TransportState = 'created' | 'starting' | 'running' | 'closing' | 'closed';
+
+/** A read-only snapshot for health checks, metrics and tests; cheap enough to call per request. */
+export interface TransportStats {
+  readonly state: TransportState;
+  /** A broker connection is up (always true for an in-process broker while running). */
+  readonly connected: boolean;
+  /** Publishes waiting to be sent (disconnected, or every channel at its unconfirmed limit). */
+  readonly bufferedPublishes: number;
+  /** Publishes sent and waiting for the broker's confirm. */
+  readonly unconfirmedPublishes: number;
+  /** Consumers subscribed and currently receiving. */
+  readonly consumers: number;
+}
+
+/** What a transport does natively, so the core (and retry) can adapt without special cases. */
+export interface TransportCapabilities {
+  /**
+   * Redelivers a message after a delay by itself (e.g. a JetStream `nak` with a delay). When false,
+   * delayed retries go through delay queues the SDK declares.
+   */
+  readonly delayedRedelivery: boolean;
+  /**
+   * Which queues report how often a message was delivered: `all`, `quorum` (RabbitMQ: quorum queues'
+   * `x-delivery-count`) or `none`. Elsewhere {@link TransportDelivery.attempt} sees only redelivery flags.
+   */
+  readonly deliveryCount: 'all' | 'quorum' | 'none';
+  /** Publishes with the same {@link OutboundMessage.orderingKey} reach their queues in send order. */
+  readonly orderedPublishing: boolean;
+  /** Survives connection losses by itself: reconnects, re-asserts topology, resumes consumers. */
+  readonly reconnects: boolean;
+}
+
 /**
  * The contract between the messaging module and a broker. Implement it to add a transport: the module
- * only ever talks to a broker through these four calls, and decoding, validation, dead-lettering with a
- * recorded reason, concurrency and shutdown draining all happen above it, identically for every transport.
+ * only ever talks to a broker through these calls, and decoding, validation, routing by message type,
+ * concurrency and shutdown draining all happen above it, identically for every transport. The
+ * conformance suite (`test/conformance`) states these semantics as tests; a new transport proves itself
+ * by passing it.
  *
  * Semantics a transport must provide:
  * - `start` asserts the topology and must assert it again on every reconnect, before consumers resume.
  * - `publish` resolves only once the broker has taken responsibility for the message (publisher confirm),
  *   rejects with `UnroutableMessageError` for an unroutable mandatory message, and never buffers without bound.
  * - `consume` survives reconnects: the subscription keeps delivering after the connection comes back.
+ * - deliveries know their `attempt`, go stale visibly (`signal`), and dead-letter themselves with the
+ *   failure recorded, never losing a message when the dead-letter destination cannot take it.
  * - `close` waits for outstanding publishes to settle (bounded by a timeout) and releases every resource.
  */
 export interface MessagingTransport {
   /** Short name for logs, e.g. `amqp` or `memory`. */
   readonly kind: string;
+  /** What this transport does natively. */
+  readonly capabilities: TransportCapabilities;
   start(topology: TopologyDefinition): Promise<void>;
   publish(message: OutboundMessage): Promise<void>;
   consume(options: ConsumeOptions, handler: DeliveryHandler): Promise<TransportSubscription>;
   close(): Promise<void>;
+  /** Counters and state for health checks and metrics. */
+  stats(): TransportStats;
 }

@@ -27,11 +27,14 @@ function probe(url: string, timeoutMs = 1500): Promise<boolean> {
 /** Probed once per test file, at load time, so `describeWithBroker` can choose describe or skip. */
 export const brokerReachable: boolean = await probe(AMQP_URL);
 
+/** `AMQP_URL` with its password masked, for anything printed. */
+export const AMQP_URL_REDACTED = AMQP_URL.replace(/^(amqps?:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
+
 if (!brokerReachable) {
   const line = '='.repeat(78);
   const text = BROKER_REQUIRED
-    ? `RabbitMQ is NOT reachable at ${AMQP_URL} and a broker is required (CI/REQUIRE_BROKER): failing.`
-    : `RabbitMQ is NOT reachable at ${AMQP_URL}: SKIPPING broker integration suites. Set AMQP_URL or start RabbitMQ.`;
+    ? `RabbitMQ is NOT reachable at ${AMQP_URL_REDACTED} and a broker is required (CI/REQUIRE_BROKER): failing.`
+    : `RabbitMQ is NOT reachable at ${AMQP_URL_REDACTED}: SKIPPING broker integration suites. Set AMQP_URL or start RabbitMQ.`;
   process.stderr.write(`\n${line}\n${text}\n${line}\n`);
 }
 
@@ -45,11 +48,11 @@ export function describeWithBroker(name: string, body: () => void): void {
   } else if (BROKER_REQUIRED) {
     describe(name, () => {
       it('needs a reachable RabbitMQ broker', () => {
-        throw new Error(`RabbitMQ is required (CI or REQUIRE_BROKER=1) but ${AMQP_URL} does not answer`);
+        throw new Error(`RabbitMQ is required (CI or REQUIRE_BROKER=1) but ${AMQP_URL_REDACTED} does not answer`);
       });
     });
   } else {
-    describe.skip(`${name} [SKIPPED: no RabbitMQ at ${AMQP_URL}]`, body);
+    describe.skip(`${name} [SKIPPED: no RabbitMQ at ${AMQP_URL_REDACTED}]`, body);
   }
 }
 
@@ -61,9 +64,32 @@ export function uniqueName(prefix: string): string {
 const execFileAsync = promisify(execFile);
 
 /**
- * Closes every client connection from the broker side, as an operator or a broker failover would.
- * Uses `rabbitmqctl`, which is on the broker host (this machine in CI).
+ * The RabbitMQ node behind `AMQP_URL`, for `rabbitmqctl -n`. Set `AMQP_NODE` when `AMQP_URL` points at a
+ * node other than this machine's default one (e.g. a private node started on another port).
  */
-export async function closeAllConnectionsFromBroker(reason = 'test: forced close'): Promise<void> {
-  await execFileAsync('rabbitmqctl', ['-q', 'close_all_connections', reason], { timeout: 30_000 });
+export const AMQP_NODE: string | undefined = process.env.AMQP_NODE || undefined;
+
+/** Runs `rabbitmqctl` against the node of `AMQP_URL` and returns its standard output. */
+export async function rabbitmqctl(args: readonly string[]): Promise<string> {
+  const node = AMQP_NODE ? ['-n', AMQP_NODE] : [];
+  const { stdout } = await execFileAsync('rabbitmqctl', [...node, '-q', ...args], { timeout: 30_000 });
+  return stdout;
+}
+
+/**
+ * Closes, from the broker side, the client connections whose `connection_name` is `connectionName`, as an
+ * operator or a failover would. Only those: the broker is shared with other clients and test runs.
+ * Resolves with how many were closed.
+ */
+export async function closeConnectionsFromBroker(connectionName: string, reason = 'test: forced close'): Promise<number> {
+  // Plain output, one connection per line: `<pid>\t[{"connection_name","..."},...]`. The JSON formatter
+  // prints pids in a form close_connection does not accept.
+  const listing = await rabbitmqctl(['list_connections', 'pid', 'client_properties', '--no-table-headers']);
+  const marker = `{"connection_name",${JSON.stringify(connectionName)}}`;
+  const pids = listing
+    .split('\n')
+    .filter((line) => line.includes(marker))
+    .map((line) => line.split('\t')[0]);
+  await Promise.all(pids.map((pid) => rabbitmqctl(['close_connection', pid, reason])));
+  return pids.length;
 }

@@ -1,10 +1,11 @@
 import type { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { TopologyError } from '../../errors/index.js';
-import { topologyForQueue, type TopologyDefinition } from '../../topology/index.js';
-import type { ConsumeOptions, DeliveryHandler, TransportSubscription } from '../transport.interface.js';
+import { findQueue, topologyForQueue, type TopologyDefinition } from '../../topology/index.js';
+import { deadLetterByCopy, type DeadLetterTarget } from '../dead-letter.copy.js';
+import type { ConsumeOptions, DeadLetterOutcome, DeadLetterRequest, DeliveryHandler, OutboundMessage, TransportSubscription } from '../transport.interface.js';
 import type { AmqpChannelLike, AmqpDeliveredMessage } from './amqp-connection.types.js';
-import { AmqpDelivery, type ChannelLiveness } from './amqp.delivery.js';
+import { AmqpDelivery, ChannelLiveness } from './amqp.delivery.js';
 import { assertTopology } from './amqp-topology.asserter.js';
 import type { BackoffPolicy } from './backoff.policy.js';
 import { ChannelSupervisor } from './channel.supervisor.js';
@@ -18,6 +19,8 @@ export interface AmqpConsumerOptions {
   readonly topology: TopologyDefinition;
   readonly backoff: BackoffPolicy;
   readonly logger: Logger;
+  /** Publishes with confirms; used for dead-letter copies. */
+  readonly publish: (message: OutboundMessage) => Promise<void>;
 }
 
 /**
@@ -36,11 +39,17 @@ export class AmqpConsumer implements TransportSubscription {
   private cancelled = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryAttempt = 0;
+  private readonly deadLetterTarget: DeadLetterTarget | undefined;
 
   constructor(private readonly options: AmqpConsumerOptions) {
     const { queue, consumerName } = options.consume;
     this.queueTopology = topologyForQueue(options.topology, queue);
     this.label = `consumer "${consumerName}" on queue "${queue}"`;
+    const definition = findQueue(options.topology, queue);
+    this.deadLetterTarget =
+      definition?.deadLetterExchange === undefined
+        ? undefined
+        : { exchange: definition.deadLetterExchange, routingKey: definition.deadLetterRoutingKey };
     this.supervisor = new ChannelSupervisor<AmqpChannelLike>({
       name: this.label,
       open: (connection) => connection.createChannel(),
@@ -84,10 +93,8 @@ export class AmqpConsumer implements TransportSubscription {
   }
 
   private async setup(channel: AmqpChannelLike): Promise<void> {
-    const liveness = { open: true };
-    channel.on('close', () => {
-      liveness.open = false;
-    });
+    const liveness = new ChannelLiveness(this.options.consume.queue);
+    channel.on('close', () => liveness.close());
     await assertTopology(channel, this.queueTopology);
     await channel.prefetch(this.options.consume.prefetch);
     await this.startConsuming(channel, liveness);
@@ -123,7 +130,7 @@ export class AmqpConsumer implements TransportSubscription {
       this.onCancelledByBroker(channel, liveness);
       return;
     }
-    const delivery = new AmqpDelivery(channel, liveness, message, this.options.consume.queue);
+    const delivery = new AmqpDelivery(channel, liveness, message, this.options.consume.queue, this.deadLetter);
     try {
       this.options.handler(delivery);
     } catch (error) {
@@ -131,6 +138,15 @@ export class AmqpConsumer implements TransportSubscription {
       this.options.logger.error(`${this.label}: delivery handler threw: ${errorMessage(error)}`);
     }
   }
+
+  private readonly deadLetter = (delivery: AmqpDelivery, request: DeadLetterRequest): Promise<DeadLetterOutcome> =>
+    deadLetterByCopy({
+      delivery,
+      request,
+      target: this.deadLetterTarget,
+      publish: this.options.publish,
+      logger: this.options.logger,
+    });
 
   private onCancelledByBroker(channel: AmqpChannelLike, liveness: ChannelLiveness): void {
     this.consumerTag = undefined;

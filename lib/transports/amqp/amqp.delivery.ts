@@ -1,11 +1,40 @@
-import type { InboundMessage, TransportDelivery } from '../transport.interface.js';
+import { setMaxListeners } from 'node:events';
+import { DeliveryStaleError } from '../../errors/index.js';
+import { deliveryAttempt } from '../delivery-attempt.js';
+import type { DeadLetterOutcome, DeadLetterRequest, InboundMessage, TransportDelivery } from '../transport.interface.js';
 import type { AmqpChannelLike, AmqpDeliveredMessage } from './amqp-connection.types.js';
 import { toMessageProperties } from './amqp-message.mapper.js';
 
-/** Whether a channel is still open, as seen by its own `close` event. */
-export interface ChannelLiveness {
-  readonly open: boolean;
+/**
+ * Whether a consumer channel is still open, as seen by its own `close` event, and the signal its
+ * deliveries share: one per channel, because every delivery of a channel goes stale at the same moment.
+ */
+export class ChannelLiveness {
+  private readonly controller = new AbortController();
+
+  constructor(private readonly queue: string) {
+    // Handlers may each listen on the shared signal; many in flight is normal, not a leak.
+    setMaxListeners(0, this.controller.signal);
+  }
+
+  /** False from the channel's close event on. */
+  get open(): boolean {
+    return !this.controller.signal.aborted;
+  }
+
+  /** Aborts with a {@link DeliveryStaleError} when the channel closes. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** The channel closed: its deliveries can no longer be settled. */
+  close(): void {
+    if (this.open) this.controller.abort(new DeliveryStaleError(this.queue));
+  }
 }
+
+/** Dead-letters one delivery; supplied by the consumer, which knows the queue's dead-letter target. */
+export type AmqpDeadLetterer = (delivery: AmqpDelivery, request: DeadLetterRequest) => Promise<DeadLetterOutcome>;
 
 /**
  * One delivery, bound to the exact channel object that delivered it. Delivery tags are only meaningful
@@ -15,6 +44,8 @@ export interface ChannelLiveness {
  */
 export class AmqpDelivery implements TransportDelivery {
   readonly message: InboundMessage;
+  /** Which delivery of the message this is, from 1. */
+  readonly attempt: number;
   private settled = false;
 
   constructor(
@@ -22,6 +53,7 @@ export class AmqpDelivery implements TransportDelivery {
     private readonly liveness: ChannelLiveness,
     private readonly raw: AmqpDeliveredMessage,
     queue: string,
+    private readonly deadLetterer: AmqpDeadLetterer,
   ) {
     this.message = {
       body: raw.content,
@@ -32,6 +64,12 @@ export class AmqpDelivery implements TransportDelivery {
       redelivered: raw.fields.redelivered,
       raw,
     };
+    this.attempt = deliveryAttempt(this.message.properties, raw.fields.redelivered);
+  }
+
+  /** Aborts when the delivering channel closes. */
+  get signal(): AbortSignal {
+    return this.liveness.signal;
   }
 
   /** Acknowledges once; later calls (and calls after the channel died) return false and send nothing. */
@@ -42,6 +80,11 @@ export class AmqpDelivery implements TransportDelivery {
   /** Like {@link ack}: a second settlement would be an unknown delivery tag to the broker. */
   nack(requeue: boolean): boolean {
     return this.settle(() => this.channel.nack(this.raw, false, requeue));
+  }
+
+  /** Publishes a confirmed copy with the failure recorded to the queue's dead-letter exchange, then acks. */
+  deadLetter(request: DeadLetterRequest): Promise<DeadLetterOutcome> {
+    return this.deadLetterer(this, request);
   }
 
   private settle(send: () => void): boolean {

@@ -11,6 +11,9 @@ import type {
   DeliveryHandler,
   MessagingTransport,
   OutboundMessage,
+  TransportCapabilities,
+  TransportState,
+  TransportStats,
   TransportSubscription,
 } from '../transport.interface.js';
 import { createAmqpConnectionManager } from './amqp-connection.factory.js';
@@ -31,17 +34,10 @@ import { withTimeout } from './promise-timeout.util.js';
 import { PublisherPool } from './publisher.pool.js';
 
 /** Lifecycle of an {@link AmqpTransport}: it starts once and closes once. */
-export type AmqpTransportState = 'created' | 'starting' | 'running' | 'closing' | 'closed';
+export type AmqpTransportState = TransportState;
 
 /** A read-only snapshot for health checks, metrics and tests. */
-export interface AmqpTransportStats {
-  readonly state: AmqpTransportState;
-  /** A broker connection is currently up. */
-  readonly connected: boolean;
-  /** Publishes waiting for a channel (disconnected, or every channel at its unconfirmed limit). */
-  readonly bufferedPublishes: number;
-  /** Publishes sent and waiting for the broker's confirm. */
-  readonly unconfirmedPublishes: number;
+export interface AmqpTransportStats extends TransportStats {
   /** Channels currently open and set up, by role. */
   readonly channels: { readonly topology: number; readonly publishers: number; readonly consumers: number };
 }
@@ -59,6 +55,13 @@ export interface AmqpTransportStats {
 export class AmqpTransport implements MessagingTransport {
   /** Names this transport in logs. */
   readonly kind = 'amqp';
+  /** RabbitMQ without plugins: delay queues for delayed retry, delivery counts on quorum queues. */
+  readonly capabilities: TransportCapabilities = {
+    delayedRedelivery: false,
+    deliveryCount: 'quorum',
+    orderedPublishing: true,
+    reconnects: true,
+  };
   private readonly options: ResolvedAmqpTransportOptions;
   private readonly logger = new Logger('AmqpTransport');
   private readonly backoff: BackoffPolicy;
@@ -127,6 +130,7 @@ export class AmqpTransport implements MessagingTransport {
       topology: this.topology,
       backoff: this.backoff,
       logger: this.logger,
+      publish: (message) => this.publish(message),
     });
     this.consumers.add(consumer);
     monitor.register(consumer.supervisor);
@@ -170,6 +174,7 @@ export class AmqpTransport implements MessagingTransport {
       connected: this.monitor?.connected ?? false,
       bufferedPublishes: pool?.buffered ?? 0,
       unconfirmedPublishes: pool?.unconfirmed ?? 0,
+      consumers,
       channels: { topology: this.topologyChannel?.channel ? 1 : 0, publishers: pool?.openChannels ?? 0, consumers },
     };
   }

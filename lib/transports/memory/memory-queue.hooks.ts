@@ -1,3 +1,4 @@
+import type { DeadLetterOutcome, DeadLetterRequest } from '../transport.interface.js';
 import type { MemoryConsumer } from './memory.consumer.js';
 import type { MemoryDelivery, SettleOutcome } from './memory.delivery.js';
 import type { DeadLetterReason, StoredMessage } from './memory.message.js';
@@ -20,6 +21,8 @@ export interface MemoryQueueHooks {
   deadLetter(queue: MemoryQueue, message: StoredMessage, reason: DeadLetterReason): void;
   /** A consumer settled a delivery (called before the queue acts on it). */
   settled(queue: MemoryQueue, entry: UnackedEntry, outcome: SettleOutcome): void;
+  /** A consumer asked to dead-letter a delivery with its failure recorded (the SDK's copy-then-ack). */
+  copyToDeadLetter(queue: MemoryQueue, delivery: MemoryDelivery, request: DeadLetterRequest): Promise<DeadLetterOutcome>;
   /** An `autoDelete` queue lost its last consumer. */
   lastConsumerGone(queue: MemoryQueue): void;
 }

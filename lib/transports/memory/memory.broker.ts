@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { InvalidOptionsError, PublishNackedError, TopologyError, UnroutableMessageError } from '../../errors/index.js';
-import type { MessageProperties, OutboundMessage } from '../transport.interface.js';
+import { deadLetterByCopy } from '../dead-letter.copy.js';
+import type { DeadLetterOutcome, DeadLetterRequest, MessageProperties, OutboundMessage } from '../transport.interface.js';
 import type { MemoryConsumer } from './memory.consumer.js';
 import type { MemoryDelivery, SettleOutcome } from './memory.delivery.js';
 import { deadLetterProperties, deathEntries, isDeadLetterCycle } from './memory-dead-letter.headers.js';
@@ -91,6 +92,21 @@ export class MemoryBroker implements MemoryQueueHooks {
       ...this.identity(message.queue, consumer, delivery),
       redelivered: message.redelivered,
       time: new Date(),
+    });
+  }
+
+  /** Publishes the failure-recorded copy through the broker, then acks, as the AMQP transport does. */
+  copyToDeadLetter(queue: MemoryQueue, delivery: MemoryDelivery, request: DeadLetterRequest): Promise<DeadLetterOutcome> {
+    const { deadLetterExchange, deadLetterRoutingKey } = queue.settings;
+    return deadLetterByCopy({
+      delivery,
+      request,
+      target: deadLetterExchange === undefined ? undefined : { exchange: deadLetterExchange, routingKey: deadLetterRoutingKey },
+      publish: async (message) => {
+        const { error } = this.publish(message);
+        if (error) throw error;
+      },
+      logger: this.logger,
     });
   }
 

@@ -1,7 +1,15 @@
-import type { InboundMessage, TransportDelivery } from '../transport.interface.js';
+import { DeliveryStaleError } from '../../errors/index.js';
+import { deliveryAttempt } from '../delivery-attempt.js';
+import type { DeadLetterOutcome, DeadLetterRequest, InboundMessage, TransportDelivery } from '../transport.interface.js';
 
 /** How a consumer settled a delivery. */
 export type SettleOutcome = 'ack' | 'requeue' | 'reject';
+
+/** What a delivery calls back into its queue for. */
+export interface MemoryDeliveryHooks {
+  settle(tag: number, outcome: SettleOutcome): boolean;
+  deadLetter(delivery: MemoryDelivery, request: DeadLetterRequest): Promise<DeadLetterOutcome>;
+}
 
 /**
  * One delivery's settle handles. The queue owns the delivery's state; the handle only names it by tag,
@@ -9,20 +17,47 @@ export type SettleOutcome = 'ack' | 'requeue' | 'reject';
  * finds nothing to settle and reports `false`, never touching a later delivery of the same message.
  */
 export class MemoryDelivery implements TransportDelivery {
+  /** Which delivery of the message this is, from 1. */
+  readonly attempt: number;
+  // Created on first use: most deliveries are settled without anyone looking at their signal.
+  private controller: AbortController | undefined;
+  private staleReason: DeliveryStaleError | undefined;
+
   constructor(
     readonly message: InboundMessage,
     /** Unique per queue for the life of the transport. */
     readonly tag: number,
-    private readonly settle: (tag: number, outcome: SettleOutcome) => boolean,
-  ) {}
+    private readonly hooks: MemoryDeliveryHooks,
+  ) {
+    this.attempt = deliveryAttempt(message.properties, message.redelivered);
+  }
+
+  /** Aborts once the delivery was returned to its queue (connection loss, close) and cannot be settled. */
+  get signal(): AbortSignal {
+    if (this.staleReason) return AbortSignal.abort(this.staleReason);
+    this.controller ??= new AbortController();
+    return this.controller.signal;
+  }
 
   /** Acknowledges the delivery; `false` when it was already settled or returned to the queue. */
   ack(): boolean {
-    return this.settle(this.tag, 'ack');
+    return this.hooks.settle(this.tag, 'ack');
   }
 
-  /** Requeues (to the head) or dead-letters the delivery; `false` when it was already settled or returned. */
+  /** Requeues or dead-letters the delivery; `false` when it was already settled or returned. */
   nack(requeue: boolean): boolean {
-    return this.settle(this.tag, requeue ? 'requeue' : 'reject');
+    return this.hooks.settle(this.tag, requeue ? 'requeue' : 'reject');
+  }
+
+  /** Publishes a copy with the failure recorded to the queue's dead-letter exchange, then acks. */
+  deadLetter(request: DeadLetterRequest): Promise<DeadLetterOutcome> {
+    return this.hooks.deadLetter(this, request);
+  }
+
+  /** Called by the queue when the delivery returns to it unsettled. */
+  markStale(): void {
+    if (this.staleReason) return;
+    this.staleReason = new DeliveryStaleError(this.message.queue, this.message.properties.messageId);
+    this.controller?.abort(this.staleReason);
   }
 }

@@ -1,6 +1,6 @@
 import type { MemoryConsumer } from './memory.consumer.js';
 import type { QueueSettings } from './memory.declarations.js';
-import { MemoryDelivery, type SettleOutcome } from './memory.delivery.js';
+import { MemoryDelivery, type MemoryDeliveryHooks, type SettleOutcome } from './memory.delivery.js';
 import { inboundMessage, type MemoryStoredMessage, type StoredMessage } from './memory.message.js';
 import type { EnqueueResult, MemoryQueueHooks, UnackedEntry } from './memory-queue.hooks.js';
 import { MemoryExpiryTimer } from './memory-expiry.timer.js';
@@ -21,6 +21,10 @@ export class MemoryQueue {
   private running = true;
   private hadConsumer = false;
   private isDeleted = false;
+  private readonly deliveryHooks: MemoryDeliveryHooks = {
+    settle: (tag, outcome) => this.settle(tag, outcome),
+    deadLetter: (delivery, request) => this.hooks.copyToDeadLetter(this, delivery, request),
+  };
 
   constructor(
     readonly settings: QueueSettings,
@@ -106,6 +110,7 @@ export class MemoryQueue {
         const entry = this.unacked.get(delivery.tag);
         if (!entry) continue;
         this.forget(entry);
+        delivery.markStale();
         entry.message.redelivered = entry.wasRedelivered;
         this.ready.restore(entry.message);
       }
@@ -145,6 +150,7 @@ export class MemoryQueue {
     const entries = [...this.unacked.values()];
     for (const entry of entries) {
       this.forget(entry);
+      entry.delivery.markStale();
       if (this.deleted) continue;
       entry.message.redelivered = true;
       this.ready.restore(entry.message);
@@ -160,7 +166,10 @@ export class MemoryQueue {
   dropAll(): number {
     for (const consumer of this.consumers) consumer.takeOutbox();
     const entries = [...this.unacked.values()];
-    for (const entry of entries) this.forget(entry);
+    for (const entry of entries) {
+      this.forget(entry);
+      entry.delivery.markStale();
+    }
     return entries.length + this.purge();
   }
 
@@ -221,7 +230,7 @@ export class MemoryQueue {
 
   private deliver(message: StoredMessage, consumer: MemoryConsumer): void {
     const tag = this.nextTag++;
-    const delivery = new MemoryDelivery(inboundMessage(message), tag, (t, outcome) => this.settle(t, outcome));
+    const delivery = new MemoryDelivery(inboundMessage(message), tag, this.deliveryHooks);
     this.unacked.set(tag, { message, consumer, delivery, wasRedelivered: message.redelivered });
     consumer.assign(delivery);
   }

@@ -6,6 +6,8 @@ import type {
   DeliveryHandler,
   MessagingTransport,
   OutboundMessage,
+  TransportCapabilities,
+  TransportStats,
   TransportSubscription,
 } from '../transport.interface.js';
 import { MemoryBroker } from './memory.broker.js';
@@ -40,6 +42,13 @@ import type { MemoryTransportOptions, WaitForIdleOptions, WaitForOptions } from 
 export class MemoryTransport implements MessagingTransport {
   /** Name for logs. */
   readonly kind = 'memory';
+  /** Same as RabbitMQ's: no native delayed redelivery, delivery counts on quorum queues, ordered publishing. */
+  readonly capabilities: TransportCapabilities = {
+    delayedRedelivery: false,
+    deliveryCount: 'quorum',
+    orderedPublishing: true,
+    reconnects: true,
+  };
   private state: 'new' | 'started' | 'closed' = 'new';
   private readonly recorder: MemoryRecorder;
   private readonly broker: MemoryBroker;
@@ -114,6 +123,18 @@ export class MemoryTransport implements MessagingTransport {
     for (const queue of registry.queuesWithDeliveries()) queue.returnUnacked();
     for (const queue of registry.allQueues()) if (queue.settings.exclusive) registry.deleteQueue(queue.name);
     for (const queue of registry.allQueues()) queue.suspend();
+  }
+
+  /** State and counters; an in-process broker is connected whenever it runs and never buffers. */
+  stats(): TransportStats {
+    const state = this.state === 'new' ? 'created' : this.state === 'started' ? 'running' : 'closed';
+    return {
+      state,
+      connected: this.state === 'started',
+      bufferedPublishes: 0,
+      unconfirmedPublishes: this.pendingConfirms.size,
+      consumers: this.subscriptions.size,
+    };
   }
 
   /**

@@ -159,6 +159,7 @@ describe('AmqpTransport lifecycle', () => {
       connected: true,
       bufferedPublishes: 0,
       unconfirmedPublishes: 1,
+      consumers: 1,
       channels: { topology: 1, publishers: 2, consumers: 1 },
     });
     broker.openConfirmChannels.flatMap((channel) => channel.unconfirmedPublishes).forEach((p) => p.channel.ackPublish(p));

@@ -1,0 +1,82 @@
+import type { Logger } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DeadLetterOutcome, DeadLetterRequest, InboundMessage, OutboundMessage } from './transport.interface.js';
+
+/** Where a queue's failed messages go: its dead-letter exchange and routing key. */
+export interface DeadLetterTarget {
+  readonly exchange: string;
+  /** Routing key for the copy; the message's own key when undefined. */
+  readonly routingKey: string | undefined;
+}
+
+/** The parts of a delivery that dead-lettering by copy needs. */
+export interface CopyableDelivery {
+  readonly message: InboundMessage;
+  readonly attempt: number;
+  readonly signal: AbortSignal;
+  ack(): boolean;
+  nack(requeue: boolean): boolean;
+}
+
+/** What {@link deadLetterByCopy} works with. */
+export interface DeadLetterCopyOptions {
+  readonly delivery: CopyableDelivery;
+  readonly request: DeadLetterRequest;
+  /** The queue's dead-letter destination; undefined when it has none. */
+  readonly target: DeadLetterTarget | undefined;
+  /** Publishes with confirms; rejects when the broker did not take the copy (unroutable, refused, down). */
+  readonly publish: (message: OutboundMessage) => Promise<void>;
+  readonly logger: Logger;
+  /** Wait before requeueing a message whose copy could not be published, by attempt (from 1). */
+  readonly requeueDelayMs?: (attempt: number) => number;
+}
+
+/** 1 s, doubling per attempt up to 30 s: a message whose dead-letter copy keeps failing must not spin. */
+export function defaultRequeueDelayMs(attempt: number): number {
+  return Math.min(30_000, 1000 * 2 ** Math.min(Math.max(attempt - 1, 0), 5));
+}
+
+/**
+ * Dead-letters a delivery by publishing a copy, with the failure headers merged in, to the queue's
+ * dead-letter exchange (confirmed and mandatory), and acknowledging the original only after the broker
+ * took the copy. A broker's own dead-lettering (`nack` without requeue) would record only "rejected".
+ *
+ * Nothing is lost on the way: when the copy is unroutable or cannot be published, the original is
+ * requeued after a backoff (never nacked into a dead-letter exchange that routes nowhere); when the
+ * delivery went stale, nothing is published because the broker will deliver it again. A crash between
+ * the confirmed copy and the ack duplicates the message, never loses it.
+ */
+export async function deadLetterByCopy(options: DeadLetterCopyOptions): Promise<DeadLetterOutcome> {
+  const { delivery, request, target, logger } = options;
+  const { message } = delivery;
+  if (delivery.signal.aborted) return 'stale';
+  if (target === undefined) {
+    if (!delivery.nack(false)) return 'stale';
+    logger.error(`${request.summary}. Queue "${message.queue}" has no dead-letter exchange: the message is DISCARDED.`);
+    return 'discarded';
+  }
+  const { expiration: _expiresNoMore, ...properties } = message.properties;
+  try {
+    await options.publish({
+      exchange: target.exchange,
+      routingKey: target.routingKey ?? message.routingKey,
+      body: message.body,
+      properties: { ...properties, headers: { ...properties.headers, ...request.headers } },
+      mandatory: true,
+    });
+  } catch (error) {
+    const delayMs = (options.requeueDelayMs ?? defaultRequeueDelayMs)(delivery.attempt);
+    logger.error(
+      `${request.summary}. Its dead-letter copy to exchange "${target.exchange}" failed (${(error as Error).message}); ` +
+        `the message stays in queue "${message.queue}" and is requeued in ${delayMs} ms.`,
+    );
+    await sleep(delayMs, undefined, { signal: delivery.signal }).catch(() => undefined);
+    return delivery.nack(true) ? 'requeued' : 'stale';
+  }
+  if (!delivery.ack()) {
+    logger.warn(`${request.summary}. Dead-lettered to "${target.exchange}", but the original's channel closed first: it will be delivered again.`);
+    return 'stale';
+  }
+  logger.warn(`${request.summary}. Dead-lettered to exchange "${target.exchange}".`);
+  return 'dead-lettered';
+}
