@@ -70,6 +70,7 @@ export class ConsumerRunner {
   }
 
   private onDelivery(delivery: TransportDelivery): void {
+    if (delivery.signal.aborted) return;
     if (this.stopping) {
       delivery.nack(true);
     } else if (this.active < this.binding.concurrency) {
@@ -88,7 +89,9 @@ export class ConsumerRunner {
       this.logger.error(`Consumer ${this.binding.name}: unexpected error settling a message: ${(error as Error).message}`);
     } finally {
       this.active--;
-      const next = this.waiting.shift();
+      // A waiting delivery whose channel died is dropped: the broker has requeued it and delivers it again.
+      let next = this.waiting.shift();
+      while (next?.signal.aborted) next = this.waiting.shift();
       if (next) void this.run(next);
       else if (this.active === 0) this.drained?.();
     }
@@ -105,6 +108,8 @@ export class ConsumerRunner {
       await settlement.deadLetter({ kind, error: error as Error, consumer: binding.name });
       return;
     }
+    // Stale while validating: the broker delivers it again, so the handler must not run for this copy.
+    if (delivery.signal.aborted) return;
     const context = new MessageContext(payload, delivery.message, binding.contract.name, binding.name, settlement);
     try {
       await binding.handler(payload, context);
