@@ -1,27 +1,13 @@
 import { Logger } from '@nestjs/common';
-import { validateMessage, type MessageContract } from '../contracts/index.js';
-import { MessageDecodeError } from '../errors/index.js';
-import { decodeJson } from '../serialization/index.js';
+import { ShutdownTimeoutError } from '../errors/index.js';
 import type { MessagingTransport, TransportDelivery, TransportSubscription } from '../transports/transport.interface.js';
-import { DeliverySettlement } from './delivery.settlement.js';
-import { MessageContext } from './message.context.js';
-
-/** A discovered consumer with its options resolved. */
-export interface ConsumerBinding {
-  readonly name: string;
-  readonly contract: MessageContract;
-  readonly queue: string;
-  readonly prefetch: number;
-  readonly concurrency: number;
-  readonly ack: 'auto' | 'manual';
-  readonly handler: (payload: unknown, context: MessageContext<unknown>) => unknown;
-}
+import type { QueueBinding } from './consumer-binding.types.js';
+import type { MessageDispatcher } from './message.dispatcher.js';
 
 /**
- * Runs one consumer: receives deliveries, decodes and validates them, calls the handler with at most
- * `concurrency` in flight, and settles every message exactly once. Nothing that goes wrong with one
- * message (bad JSON, invalid payload, a throwing handler) escapes to the transport or stops the consumer:
- * such messages are dead-lettered with the reason.
+ * Runs the consumer of one queue: one subscription, at most `concurrency` deliveries dispatched at once,
+ * the rest waiting in arrival order, and a drain on shutdown. Deliveries whose channel died while they
+ * waited are dropped unseen: the broker has requeued them and delivers them again.
  */
 export class ConsumerRunner {
   private readonly logger = new Logger('Messaging');
@@ -30,26 +16,39 @@ export class ConsumerRunner {
   private active = 0;
   private stopping = false;
   private drained?: () => void;
+  // Aborted when shutdown stops waiting, so handlers watching ctx.signal can give up.
+  private shutdown = new AbortController();
 
   constructor(
-    readonly binding: ConsumerBinding,
+    readonly binding: QueueBinding,
     private readonly transport: MessagingTransport,
+    private readonly dispatcher: MessageDispatcher,
   ) {}
 
   /** Subscribes to the queue. */
   async start(): Promise<void> {
-    const { queue, prefetch, name } = this.binding;
+    const { queue, prefetch, name, concurrency, handlers } = this.binding;
     this.stopping = false;
-    this.subscription = await this.transport.consume({ queue, prefetch, consumerName: name }, (delivery) =>
-      this.onDelivery(delivery),
-    );
-    this.logger.log(`Consumer ${name} listening on "${queue}" (prefetch ${prefetch}, concurrency ${this.binding.concurrency}, ack ${this.binding.ack})`);
+    this.shutdown = new AbortController();
+    this.subscription = await this.transport.consume({ queue, prefetch, consumerName: name }, (delivery) => this.onDelivery(delivery));
+    const types = [...handlers.keys()].join(', ');
+    this.logger.log(`Consumer ${name} listening on "${queue}" for ${types} (prefetch ${prefetch}, concurrency ${concurrency})`);
+  }
+
+  /** True while subscribed. */
+  get running(): boolean {
+    return this.subscription !== undefined;
+  }
+
+  /** Deliveries being handled right now. */
+  get inFlight(): number {
+    return this.active;
   }
 
   /**
-   * Stops taking messages and waits for in-flight handlers to finish, up to `timeoutMs`. Messages that
-   * were delivered but not started are requeued at once so another instance can take them.
-   * Resolves `true` when everything finished in time.
+   * Stops taking messages and waits for in-flight handlers to finish, up to `timeoutMs`; then aborts their
+   * `ctx.signal`. Messages delivered but not started are requeued at once so another instance can take
+   * them. Resolves `true` when everything finished in time.
    */
   async stop(timeoutMs: number): Promise<boolean> {
     this.stopping = true;
@@ -64,6 +63,7 @@ export class ConsumerRunner {
     ]);
     clearTimeout(timer);
     if (!finished) {
+      this.shutdown.abort(new ShutdownTimeoutError(this.binding.name, timeoutMs));
       this.logger.warn(`Consumer ${this.binding.name}: ${this.active} handler(s) still running after ${timeoutMs} ms; their messages will be redelivered`);
     }
     return finished;
@@ -83,49 +83,16 @@ export class ConsumerRunner {
   private async run(delivery: TransportDelivery): Promise<void> {
     this.active++;
     try {
-      await this.process(delivery);
+      await this.dispatcher.dispatch(delivery, this.shutdown.signal);
     } catch (error) {
-      // process() settles every path itself; reaching here means a settle call threw, which must not kill the loop.
+      // dispatch() settles every path itself; reaching here means a settle call threw, which must not kill the loop.
       this.logger.error(`Consumer ${this.binding.name}: unexpected error settling a message: ${(error as Error).message}`);
     } finally {
       this.active--;
-      // A waiting delivery whose channel died is dropped: the broker has requeued it and delivers it again.
       let next = this.waiting.shift();
       while (next?.signal.aborted) next = this.waiting.shift();
       if (next) void this.run(next);
       else if (this.active === 0) this.drained?.();
-    }
-  }
-
-  private async process(delivery: TransportDelivery): Promise<void> {
-    const { binding } = this;
-    const settlement = new DeliverySettlement(delivery);
-    let payload: unknown;
-    try {
-      payload = await validateMessage(binding.contract, decodeJson(delivery.message.body, delivery.message.properties.contentType));
-    } catch (error) {
-      const kind = error instanceof MessageDecodeError ? 'decode' : 'validation';
-      await settlement.deadLetter({ kind, error: error as Error, consumer: binding.name });
-      return;
-    }
-    // Stale while validating: the broker delivers it again, so the handler must not run for this copy.
-    if (delivery.signal.aborted) return;
-    const context = new MessageContext(payload, delivery.message, binding.contract.name, binding.name, settlement);
-    try {
-      await binding.handler(payload, context);
-    } catch (error) {
-      const failure = error instanceof Error ? error : new Error(String(error));
-      if (settlement.state === 'pending') {
-        await settlement.deadLetter({ kind: 'handler', error: failure, consumer: binding.name });
-      } else {
-        this.logger.error(`Consumer ${binding.name} threw after settling its message (${settlement.state}): ${failure.message}`);
-      }
-      return;
-    }
-    if (settlement.state === 'pending') {
-      if (binding.ack === 'auto') settlement.ack();
-      // Manual mode: the handler may settle later (e.g. after a batch); the slot stays taken until it does.
-      else await settlement.done;
     }
   }
 }

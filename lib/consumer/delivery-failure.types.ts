@@ -1,5 +1,14 @@
-/** Why a message could not be processed. */
-export type FailureKind = 'decode' | 'validation' | 'handler' | 'rejected';
+/**
+ * Why a message could not be processed:
+ * - `decode`: the body is not JSON (or declares another content type);
+ * - `oversized`: the body is larger than `maxMessageBytes`, so it was not parsed;
+ * - `validation`: the payload breaks its contract;
+ * - `unknown-type`: no handler of the queue handles the message's `type`;
+ * - `handler`: the handler threw;
+ * - `denied`: a guard refused the message;
+ * - `rejected`: the handler refused it with `ctx.reject()`.
+ */
+export type FailureKind = 'decode' | 'oversized' | 'validation' | 'unknown-type' | 'handler' | 'denied' | 'rejected';
 
 /** A processing failure, recorded on the dead-lettered copy of the message. */
 export interface DeliveryFailure {

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { MessageAlreadySettledError } from '../errors/index.js';
 import type { DeadLetterOutcome, TransportDelivery } from '../transports/transport.interface.js';
 import type { DeliveryFailure } from './delivery-failure.types.js';
-import { buildFailureHeaders } from './failure.headers.js';
+import { buildFailureHeaders, type FailureHeaderOptions } from './failure.headers.js';
 
 /** Where a message ended up. `pending` until one of the settle calls happens. */
 export type SettlementState = 'pending' | 'acked' | 'requeued' | 'nacked' | 'dead-lettered';
@@ -20,6 +20,7 @@ export class DeliverySettlement {
 
   constructor(
     private readonly delivery: TransportDelivery,
+    private readonly headerOptions: FailureHeaderOptions = {},
   ) {}
 
   /** The settlement so far. */
@@ -53,7 +54,7 @@ export class DeliverySettlement {
       `${failure.kind} failure in ${failure.consumer} on queue "${message.queue}" ` +
       `(message ${message.properties.messageId ?? 'without id'}): ${failure.error.message}`;
     try {
-      return await this.delivery.deadLetter({ headers: buildFailureHeaders(message, failure), summary });
+      return await this.delivery.deadLetter({ headers: buildFailureHeaders(message, failure, this.headerOptions), summary });
     } finally {
       this.resolveDone();
     }

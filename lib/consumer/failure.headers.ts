@@ -9,12 +9,26 @@ function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/** What the failure headers include beyond the always-present ones. */
+export interface FailureHeaderOptions {
+  /**
+   * Record the handler's stack trace in `x-failure-stack`. Off by default: stacks reveal code paths and
+   * file layout to whoever can read the dead-letter queue.
+   */
+  readonly stack?: boolean;
+}
+
 /**
  * Headers describing a failure, merged over the message's own headers on the dead-lettered copy.
  * Lengths are capped because brokers limit frame sizes and a huge stack must not make the
  * dead-letter publish itself fail.
  */
-export function buildFailureHeaders(message: InboundMessage, failure: DeliveryFailure, now = new Date()): Record<string, HeaderValue> {
+export function buildFailureHeaders(
+  message: InboundMessage,
+  failure: DeliveryFailure,
+  options: FailureHeaderOptions = {},
+  now = new Date(),
+): Record<string, HeaderValue> {
   const headers: Record<string, HeaderValue> = {
     [FAILURE_HEADERS.kind]: failure.kind,
     [FAILURE_HEADERS.reason]: clip(failure.error.message, MAX_REASON),
@@ -28,7 +42,7 @@ export function buildFailureHeaders(message: InboundMessage, failure: DeliveryFa
   if (failure.error instanceof MessageValidationError) {
     headers[FAILURE_HEADERS.issues] = clip(JSON.stringify(failure.error.issues), MAX_REASON);
   }
-  if (failure.kind === 'handler' && failure.error.stack) {
+  if (options.stack && failure.kind === 'handler' && failure.error.stack) {
     headers[FAILURE_HEADERS.stack] = clip(failure.error.stack, MAX_STACK);
   }
   return headers;

@@ -7,11 +7,21 @@ export interface NackOptions {
   readonly requeue?: boolean;
 }
 
+/** Delivery facts a {@link MessageContext} exposes beyond the message itself. */
+export interface MessageContextDelivery {
+  /** Which delivery of the message this is, from 1. */
+  readonly attempt: number;
+  /** Aborts when the delivery goes stale. */
+  readonly signal: AbortSignal;
+}
+
 /**
  * Everything about the message being handled besides its payload, and the calls that settle it.
  * In `auto` ack mode settling is optional: an explicit call wins over the automatic one.
  */
 export class MessageContext<TPayload = unknown> {
+  private combinedSignal: AbortSignal | undefined;
+
   constructor(
     /** The validated payload, as the handler also receives it. */
     readonly payload: TPayload,
@@ -22,7 +32,28 @@ export class MessageContext<TPayload = unknown> {
     /** Name of the consumer handling it (`Class.method` unless configured). */
     readonly consumer: string,
     private readonly settlement: DeliverySettlement,
+    private readonly delivery: MessageContextDelivery = { attempt: message.redelivered ? 2 : 1, signal: new AbortController().signal },
+    private readonly shutdown?: AbortSignal,
   ) {}
+
+  /**
+   * Which delivery of this message this is, from 1: the broker's count where it keeps one (quorum
+   * queues), plus the SDK's recorded retries; a redelivery counts as one more on a classic queue.
+   */
+  get attempt(): number {
+    return this.delivery.attempt;
+  }
+
+  /**
+   * Aborts when the handler's work is no longer wanted: the delivery went stale (its channel closed, so
+   * the broker will deliver the message again) or the shutdown timeout passed. Pass it to cancellable
+   * work (`fetch`, database drivers) so an abandoned message stops consuming resources.
+   */
+  get signal(): AbortSignal {
+    // Combined on first use only: most handlers never look at it.
+    this.combinedSignal ??= this.shutdown ? AbortSignal.any([this.delivery.signal, this.shutdown]) : this.delivery.signal;
+    return this.combinedSignal;
+  }
 
   /** The message id set by the producer, if any. */
   get messageId(): string | undefined {

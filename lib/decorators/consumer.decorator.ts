@@ -1,18 +1,24 @@
 import { SetMetadata } from '@nestjs/common';
 import type { ContractOutput, MessageContract } from '../contracts/index.js';
 import type { MessageContext } from '../consumer/message.context.js';
-import { CONSUMER_METADATA } from './messaging.constants.js';
+import { CONSUMER_METADATA } from '../common/index.js';
 
 /** How a consumer acknowledges: by itself on success/failure, or only when the handler says so. */
 export type AckMode = 'auto' | 'manual';
 
 /** Options of {@link Consumer}. */
 export interface ConsumerOptions {
-  /** Queue to consume from; it must be declared in the module's topology. */
+  /**
+   * Queue to consume from; it must be declared in the module's topology. Several handlers may consume one
+   * queue, each for a different contract: messages are routed to them by their `type` (the contract name).
+   */
   readonly queue: string;
-  /** Unacknowledged messages the broker may hand this consumer at once. Default 10. */
+  /**
+   * Unacknowledged messages the broker may hand this queue's consumer at once. A queue-level setting:
+   * all handlers of one queue share it, so those that set it must agree. Default 10.
+   */
   readonly prefetch?: number;
-  /** Handlers run at the same time. Default: `prefetch`. Cannot exceed `prefetch`. */
+  /** Handlers of this queue running at the same time (queue-level, like `prefetch`). Default: `prefetch`; cannot exceed it. */
   readonly concurrency?: number;
   /**
    * `auto` (default): ack when the handler resolves, dead-letter with the error when it throws.
@@ -22,6 +28,12 @@ export interface ConsumerOptions {
   readonly ack?: AckMode;
   /** Name for logs; default `ClassName.method`. */
   readonly name?: string;
+  /**
+   * Also take messages of any type no other handler of the queue handles (validated against this
+   * contract like any other), e.g. a dead-letter queue auditor or a queue fed by foreign producers. At most
+   * one handler per queue. Default `false`: such messages are dead-lettered with kind `unknown-type`.
+   */
+  readonly acceptsAnyType?: boolean;
 }
 
 /** What `@Consumer` records on a method, read back by the explorer. */

@@ -1,3 +1,3 @@
 export * from './consumer.decorator.js';
 export * from './producer.decorator.js';
-export * from './messaging.constants.js';
+export { MESSAGING_TRANSPORT } from '../common/index.js';

@@ -163,3 +163,31 @@ export class DeliveryStaleError extends MessagingError {
     super(`${what} from queue "${queue}" is stale: its channel closed and the broker will deliver it again`);
   }
 }
+
+/** A consumed message's body is larger than `maxMessageBytes`; it is dead-lettered unparsed. */
+export class MessageTooLargeError extends MessagingError {
+  readonly code = 'MESSAGE_TOO_LARGE';
+
+  constructor(readonly bytes: number, readonly maxBytes: number) {
+    super(`Message body of ${bytes} bytes exceeds maxMessageBytes ${maxBytes}; it was not parsed`);
+  }
+}
+
+/** No handler of the queue handles the message's `type`. */
+export class UnknownMessageTypeError extends MessagingError {
+  readonly code = 'UNKNOWN_MESSAGE_TYPE';
+
+  constructor(readonly type: string | undefined, readonly queue: string, readonly handledTypes: readonly string[]) {
+    const what = type === undefined ? 'A message without a type' : `Message type "${type}"`;
+    super(`${what} has no handler on queue "${queue}" (it handles: ${handledTypes.map((t) => `"${t}"`).join(', ')})`);
+  }
+}
+
+/** The reason a handler's `ctx.signal` aborts when shutdown stops waiting for it. */
+export class ShutdownTimeoutError extends MessagingError {
+  readonly code = 'SHUTDOWN_TIMEOUT';
+
+  constructor(readonly consumer: string, readonly timeoutMs: number) {
+    super(`${consumer}: shutdown stopped waiting for the handler after ${timeoutMs} ms; its message will be delivered again`);
+  }
+}

@@ -1,3 +1,4 @@
+import type { UnknownTypePolicy } from '../consumer/message.dispatcher.js';
 import type { AckMode } from '../decorators/consumer.decorator.js';
 import type { TopologyDefinition } from '../topology/index.js';
 import type { MessagingTransport } from '../transports/transport.interface.js';
@@ -5,10 +6,12 @@ import type { MessagingTransport } from '../transports/transport.interface.js';
 /** Configuration of `MessagingModule.forRoot` / `forRootAsync`. */
 export interface MessagingModuleOptions {
   /**
-   * The broker to use: `new AmqpTransport({ urls })` for RabbitMQ, `new MemoryTransport()` for an
-   * embedded broker (the default) or in tests, or any other {@link MessagingTransport}.
+   * The broker: `new AmqpTransport({ urls })` for RabbitMQ, `new MemoryTransport()` for an embedded broker
+   * (the default) or in tests, or any other {@link MessagingTransport}. Give a factory
+   * (`() => new AmqpTransport(...)`) when the same module may boot more than once in a process (e2e tests
+   * that create the app in `beforeEach`): a transport starts once, so each boot needs a fresh one.
    */
-  readonly transport?: MessagingTransport;
+  readonly transport?: MessagingTransport | (() => MessagingTransport);
   /** Exchanges, queues and bindings asserted at start and after every reconnect. */
   readonly topology?: TopologyDefinition;
   /** Defaults applied to every `@Consumer` that does not set its own. */
@@ -17,17 +20,35 @@ export interface MessagingModuleOptions {
     readonly prefetch?: number;
     /** Default `auto`. */
     readonly ack?: AckMode;
+    /**
+     * A message whose `type` no handler of its queue handles: `dead-letter` (default, kind
+     * `unknown-type`) or `ack` (dropped with a warning, for queues that knowingly receive more types).
+     */
+    readonly unknownMessageType?: UnknownTypePolicy;
   };
   /** How long shutdown waits for in-flight handlers before closing anyway. Default 10000 ms. */
   readonly shutdownTimeoutMs?: number;
   /** Validate payloads against their contract before publishing. Default `true`. */
   readonly validateOnPublish?: boolean;
+  /**
+   * Largest message body a consumer parses; larger ones are dead-lettered unparsed with kind
+   * `oversized`, so one huge message cannot exhaust the process's memory. Default 4 MiB.
+   */
+  readonly maxMessageBytes?: number;
+  /** What dead-lettered copies record beyond the failure kind, reason and origin. */
+  readonly failureHeaders?: {
+    /** Record handler stack traces in `x-failure-stack`. Default `false`: stacks leak code layout. */
+    readonly stack?: boolean;
+  };
 }
 
 /** The defaults, in one place so the README and the code cannot disagree. */
 export const MESSAGING_DEFAULTS = {
   prefetch: 10,
   ack: 'auto',
+  unknownMessageType: 'dead-letter',
   shutdownTimeoutMs: 10_000,
   validateOnPublish: true,
+  maxMessageBytes: 4 * 1024 * 1024,
+  failureStack: false,
 } as const;

@@ -7,19 +7,23 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
+import { MESSAGING_CORE_TRANSPORT, MESSAGING_OPTIONS } from '../common/index.js';
+import { createQueueBindings } from '../consumer/consumer-binding.factory.js';
+import type { QueueBinding } from '../consumer/consumer-binding.types.js';
+import { ConsumerExplorer } from '../consumer/consumer.explorer.js';
 import { ConsumerRunner } from '../consumer/consumer.runner.js';
-import { MESSAGING_TRANSPORT } from '../decorators/index.js';
+import { MessageDispatcher, type DispatchSettings } from '../consumer/message.dispatcher.js';
 import { findQueue, validateTopology, type TopologyDefinition } from '../topology/index.js';
 import type { MessagingTransport } from '../transports/transport.interface.js';
-import { ConsumerExplorer } from './consumer.explorer.js';
-import { MESSAGING_OPTIONS } from './messaging.module-definition.js';
 import { MESSAGING_DEFAULTS, type MessagingModuleOptions } from './messaging-module.options.js';
 
 /**
  * Drives the transport through the application's life:
  * - init: validate topology and consumers, connect and assert the topology (so providers may publish
  *   from their own bootstrap hooks);
- * - bootstrap: start consuming, once every provider is ready to handle messages;
+ * - bootstrap: start consuming, once every provider is ready to handle messages; if one consumer cannot
+ *   start, the others are stopped and the transport closed before the error propagates, so the process
+ *   can exit;
  * - module destroy: stop consuming and let in-flight handlers finish (they may still publish);
  * - before shutdown: close the transport, which waits for outstanding publisher confirms.
  */
@@ -31,42 +35,73 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
 
   constructor(
     @Inject(MESSAGING_OPTIONS) private readonly options: MessagingModuleOptions,
-    @Inject(MESSAGING_TRANSPORT) private readonly transport: MessagingTransport,
+    @Inject(MESSAGING_CORE_TRANSPORT) private readonly transport: MessagingTransport,
     private readonly explorer: ConsumerExplorer,
   ) {
     this.topology = options.topology ?? {};
   }
 
-  /** The running consumers, for diagnostics. */
+  /** The running consumers, one per queue, for diagnostics. */
   get consumers(): readonly ConsumerRunner[] {
     return this.runners;
   }
 
   async onModuleInit(): Promise<void> {
     validateTopology(this.topology);
-    this.runners = this.explorer
-      .explore(this.options, this.topology)
-      .map((binding) => new ConsumerRunner(binding, this.transport));
-    for (const runner of this.runners) {
-      if (!findQueue(this.topology, runner.binding.queue)?.deadLetterExchange) {
-        this.logger.warn(`Queue "${runner.binding.queue}" has no deadLetterExchange: messages that fail in ${runner.binding.name} will be discarded`);
+    const settings = this.dispatchSettings();
+    this.runners = this.bindings().map((binding) => new ConsumerRunner(binding, this.transport, new MessageDispatcher(binding, settings)));
+    for (const { binding } of this.runners) {
+      if (!findQueue(this.topology, binding.queue)?.deadLetterExchange) {
+        this.logger.warn(`Queue "${binding.queue}" has no deadLetterExchange: messages that fail in ${binding.name} will be discarded`);
       }
     }
     await this.transport.start(this.topology);
-    this.logger.log(`Transport "${this.transport.kind}" started; ${this.runners.length} consumer(s) discovered`);
+    this.logger.log(`Transport "${this.transport.kind}" started; ${this.runners.length} queue consumer(s) discovered`);
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await Promise.all(this.runners.map((runner) => runner.start()));
+    const started = await Promise.allSettled(this.runners.map((runner) => runner.start()));
+    const failure = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (!failure) return;
+    this.logger.error(`A consumer failed to start (${(failure.reason as Error).message}); stopping the others and closing the transport`);
+    await this.stopRunners();
+    await this.transport.close();
+    throw failure.reason;
   }
 
   async onModuleDestroy(): Promise<void> {
-    const timeout = this.options.shutdownTimeoutMs ?? MESSAGING_DEFAULTS.shutdownTimeoutMs;
-    await Promise.all(this.runners.map((runner) => runner.stop(timeout)));
+    await this.stopRunners();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.transport.close();
     this.logger.log(`Transport "${this.transport.kind}" closed`);
+  }
+
+  private bindings(): QueueBinding[] {
+    const defaults = this.options.consumerDefaults;
+    return createQueueBindings(
+      this.explorer.explore(),
+      this.topology,
+      { prefetch: defaults?.prefetch ?? MESSAGING_DEFAULTS.prefetch, ack: defaults?.ack ?? MESSAGING_DEFAULTS.ack },
+      ({ instance, methodName }) => {
+        const method = Reflect.get(instance, methodName) as (...args: unknown[]) => unknown;
+        return (payload, context) => Reflect.apply(method, instance, [payload, context]);
+      },
+    );
+  }
+
+  private dispatchSettings(): DispatchSettings {
+    const { options } = this;
+    return {
+      maxMessageBytes: options.maxMessageBytes ?? MESSAGING_DEFAULTS.maxMessageBytes,
+      unknownType: options.consumerDefaults?.unknownMessageType ?? MESSAGING_DEFAULTS.unknownMessageType,
+      failureHeaders: { stack: options.failureHeaders?.stack ?? MESSAGING_DEFAULTS.failureStack },
+    };
+  }
+
+  private async stopRunners(): Promise<void> {
+    const timeout = this.options.shutdownTimeoutMs ?? MESSAGING_DEFAULTS.shutdownTimeoutMs;
+    await Promise.all(this.runners.map((runner) => runner.stop(timeout)));
   }
 }

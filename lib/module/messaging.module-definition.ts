@@ -1,23 +1,54 @@
-import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { ConfigurableModuleBuilder, type DynamicModule, type Provider } from '@nestjs/common';
+import { MESSAGING_CORE_PUBLISHER, MESSAGING_CORE_TRANSPORT, MESSAGING_OPTIONS, MESSAGING_TRANSPORT } from '../common/index.js';
+import { MessagePublisher } from '../producer/index.js';
+import { MessagingCoreModule } from './messaging-core.module.js';
 import type { MessagingModuleOptions } from './messaging-module.options.js';
 
 /** Extra, non-options settings of `forRoot`/`forRootAsync`. */
 export interface MessagingModuleExtras {
-  /** Register the module globally so producers and the publisher inject anywhere. Default `true`. */
+  /**
+   * Make `MessagePublisher` and the transport injectable everywhere. Default `true`. With `false` they are
+   * injectable where the root module is imported; `forFeature` producers resolve either way.
+   */
   readonly isGlobal?: boolean;
+}
+
+/** The public tokens, re-provided from the core module so their visibility follows `isGlobal`. */
+const PUBLIC_PROVIDERS: Provider[] = [
+  { provide: MessagePublisher, useExisting: MESSAGING_CORE_PUBLISHER },
+  { provide: MESSAGING_TRANSPORT, useExisting: MESSAGING_CORE_TRANSPORT },
+];
+
+/**
+ * The module `forRoot` returns imports an always-global core module that holds the transport, the
+ * publisher and the lifecycle, and re-exports the public tokens with the visibility `isGlobal` asks for.
+ */
+function splitIntoCore(definition: DynamicModule, extras: MessagingModuleExtras): DynamicModule {
+  const core: DynamicModule = {
+    module: MessagingCoreModule,
+    global: true,
+    imports: definition.imports ?? [],
+    providers: definition.providers ?? [],
+    exports: [MESSAGING_OPTIONS, MESSAGING_CORE_PUBLISHER, MESSAGING_CORE_TRANSPORT],
+  };
+  return {
+    module: definition.module,
+    global: extras.isGlobal ?? true,
+    imports: [core],
+    providers: PUBLIC_PROVIDERS,
+    exports: [MessagePublisher, MESSAGING_TRANSPORT],
+  };
 }
 
 /** Builds `forRoot`/`forRootAsync`; the options land under {@link MESSAGING_OPTIONS}. */
 export const {
   ConfigurableModuleClass: ConfigurableMessagingModule,
-  MODULE_OPTIONS_TOKEN: MESSAGING_OPTIONS,
   OPTIONS_TYPE: MESSAGING_OPTIONS_TYPE,
   ASYNC_OPTIONS_TYPE: MESSAGING_ASYNC_OPTIONS_TYPE,
-} = new ConfigurableModuleBuilder<MessagingModuleOptions>({ moduleName: 'Messaging' })
+} = new ConfigurableModuleBuilder<MessagingModuleOptions>({ moduleName: 'Messaging', optionsInjectionToken: MESSAGING_OPTIONS })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createMessagingOptions')
-  .setExtras<MessagingModuleExtras>({ isGlobal: true }, (definition, extras) => ({
-    ...definition,
-    global: extras.isGlobal ?? true,
-  }))
+  .setExtras<MessagingModuleExtras>({ isGlobal: true }, splitIntoCore)
   .build();
+
+export { MESSAGING_OPTIONS };

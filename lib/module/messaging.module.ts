@@ -1,14 +1,9 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
+import { MESSAGING_CORE_PUBLISHER } from '../common/index.js';
 import type { MessageContract } from '../contracts/index.js';
-import { getProducerToken, MESSAGING_TRANSPORT } from '../decorators/index.js';
+import { getProducerToken } from '../decorators/index.js';
 import { MessagePublisher, TypedProducer } from '../producer/index.js';
-import { MemoryTransport } from '../transports/memory/index.js';
-import type { MessagingTransport } from '../transports/transport.interface.js';
-import { ConsumerExplorer } from './consumer.explorer.js';
-import { ConfigurableMessagingModule, MESSAGING_OPTIONS } from './messaging.module-definition.js';
-import { MESSAGING_DEFAULTS, type MessagingModuleOptions } from './messaging-module.options.js';
-import { MessagingLifecycle } from './messaging.lifecycle.js';
+import { ConfigurableMessagingModule } from './messaging.module-definition.js';
 
 /** Holds the producers registered by one `forFeature` call. */
 @Module({})
@@ -21,39 +16,27 @@ class MessagingProducersModule {}
  * @example
  * \@Module({
  *   imports: [
- *     MessagingModule.forRoot({ transport: new AmqpTransport({ urls: process.env.AMQP_URL! }), topology }),
+ *     MessagingModule.forRoot({ transport: () => new AmqpTransport({ urls: process.env.AMQP_URL! }), topology }),
  *     MessagingModule.forFeature([OrderPlaced]),
  *   ],
  * })
  * export class AppModule {}
  */
-@Module({
-  imports: [DiscoveryModule],
-  providers: [
-    {
-      provide: MESSAGING_TRANSPORT,
-      useFactory: (options: MessagingModuleOptions): MessagingTransport => options.transport ?? new MemoryTransport(),
-      inject: [MESSAGING_OPTIONS],
-    },
-    {
-      provide: MessagePublisher,
-      useFactory: (transport: MessagingTransport, options: MessagingModuleOptions) =>
-        new MessagePublisher(transport, options.validateOnPublish ?? MESSAGING_DEFAULTS.validateOnPublish),
-      inject: [MESSAGING_TRANSPORT, MESSAGING_OPTIONS],
-    },
-    ConsumerExplorer,
-    MessagingLifecycle,
-  ],
-  exports: [MESSAGING_TRANSPORT, MessagePublisher],
-})
+@Module({})
 export class MessagingModule extends ConfigurableMessagingModule {
-  /** Provides a {@link TypedProducer} for each contract, injectable with `@Producer(Contract)`. */
+  /**
+   * Provides a {@link TypedProducer} for each contract, injectable with `@Producer(Contract)`, and the
+   * {@link MessagePublisher}. Works whether or not the root module is global.
+   */
   static forFeature(contracts: readonly MessageContract[]): DynamicModule {
-    const providers: Provider[] = contracts.map((contract) => ({
-      provide: getProducerToken(contract),
-      useFactory: (publisher: MessagePublisher) => new TypedProducer(contract, publisher),
-      inject: [MessagePublisher],
-    }));
+    const providers: Provider[] = [
+      { provide: MessagePublisher, useExisting: MESSAGING_CORE_PUBLISHER },
+      ...contracts.map((contract) => ({
+        provide: getProducerToken(contract),
+        useFactory: (publisher: MessagePublisher) => new TypedProducer(contract, publisher),
+        inject: [MESSAGING_CORE_PUBLISHER],
+      })),
+    ];
     return { module: MessagingProducersModule, providers, exports: providers };
   }
 }

@@ -31,6 +31,7 @@ export class MessagePublisher {
       routingKey: options.routingKey ?? contract.routingKey,
       body: encodeJson(payload),
       mandatory: options.mandatory ?? true,
+      orderingKey: options.orderingKey,
       properties: {
         messageId,
         correlationId: options.correlationId,

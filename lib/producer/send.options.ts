@@ -19,6 +19,12 @@ export interface SendOptions {
   readonly timestamp?: Date;
   /** Reject with `UnroutableMessageError` when no queue receives the message. Default `true`. */
   readonly mandatory?: boolean;
+  /**
+   * Sends with the same ordering key reach their queue in the order they were made, even when issued
+   * concurrently. Default: the destination (exchange + routing key), so one producer's messages to one
+   * destination keep their order. Use e.g. an aggregate id to keep per-entity order across destinations.
+   */
+  readonly orderingKey?: string;
 }
 
 /** What a confirmed send reports back. */

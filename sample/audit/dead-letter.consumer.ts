@@ -11,7 +11,7 @@ export class DeadLetterConsumer {
 
   constructor(private readonly stats: SampleStats) {}
 
-  @Consumer(DeadLetter, { queue: QUEUES.deadLetters })
+  @Consumer(DeadLetter, { queue: QUEUES.deadLetters, acceptsAnyType: true })
   audit(payload: unknown, ctx: MessageContext): void {
     const kind = String(ctx.headers[FAILURE_HEADERS.kind] ?? 'broker');
     const reason = String(ctx.headers[FAILURE_HEADERS.reason] ?? 'no reason recorded');

@@ -114,7 +114,8 @@ describe('consumer discovery', () => {
     const { MessagingLifecycle } = await import('../../../lib/module/messaging.lifecycle.js');
     const runners = app.get(MessagingLifecycle).consumers;
     expect(runners.map((r) => r.binding.name)).toEqual(['Noop.handle']);
-    expect(runners[0]?.binding).toMatchObject({ queue: Q.work, prefetch: 10, concurrency: 10, ack: 'auto' });
+    expect(runners[0]?.binding).toMatchObject({ queue: Q.work, prefetch: 10, concurrency: 10 });
+    expect(runners[0]?.binding.handlers.get(OrderPlaced.name)).toMatchObject({ name: 'Noop.handle', ack: 'auto', contract: OrderPlaced });
     await app.close();
   });
 
@@ -137,7 +138,7 @@ describe('consumer discovery', () => {
     expect((error as Error).message).toMatch(message);
   });
 
-  it('refuses two consumers on one queue, naming both', async () => {
+  it('refuses two handlers of one contract on one queue, naming both', async () => {
     @Injectable()
     class Twin {
       @Consumer(OrderPlaced, { queue: Q.work })
@@ -147,7 +148,9 @@ describe('consumer discovery', () => {
       imports: [MessagingModule.forRoot({ topology: ordersTopology })],
       providers: [Noop, Twin],
     }).compile();
-    await expect(moduleRef.init()).rejects.toThrow(/Twin\.handle and Noop\.handle both consume queue|Noop\.handle and Twin\.handle both consume queue/);
+    await expect(moduleRef.init()).rejects.toThrow(
+      /(Twin\.handle and Noop\.handle|Noop\.handle and Twin\.handle) both handle contract "test\.orders\.placed" on queue "test\.orders\.work"/,
+    );
   });
 
   it('refuses a consumer in a request-scoped provider', async () => {

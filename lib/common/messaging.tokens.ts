@@ -1,0 +1,22 @@
+/**
+ * Every injection token and metadata key of the module, in one place. Tokens not exported from the
+ * package root are internal: applications use the classes and decorators instead.
+ */
+
+/** Injection token of the resolved {@link MessagingModuleOptions} (`forRoot`/`forRootAsync`). */
+export const MESSAGING_OPTIONS = 'MESSAGING_MODULE_OPTIONS';
+
+/** Injection token of the active {@link MessagingTransport}. */
+export const MESSAGING_TRANSPORT = Symbol('MESSAGING_TRANSPORT');
+
+/** Metadata key under which `@Consumer` stores its declaration on the handler method. */
+export const CONSUMER_METADATA = 'messaging:consumer';
+
+/**
+ * Internal: the publisher as the always-global core module provides it, so `forFeature` producers resolve
+ * even when the root module is not global.
+ */
+export const MESSAGING_CORE_PUBLISHER = Symbol('MESSAGING_CORE_PUBLISHER');
+
+/** Internal: the transport as the core module provides it. */
+export const MESSAGING_CORE_TRANSPORT = Symbol('MESSAGING_CORE_TRANSPORT');

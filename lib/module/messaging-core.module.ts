@@ -1,0 +1,38 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { MESSAGING_CORE_PUBLISHER, MESSAGING_CORE_TRANSPORT, MESSAGING_OPTIONS } from '../common/index.js';
+import { ConsumerMetadataAccessor } from '../consumer/consumer-metadata.accessor.js';
+import { ConsumerExplorer } from '../consumer/consumer.explorer.js';
+import { MessagePublisher } from '../producer/index.js';
+import { MemoryTransport } from '../transports/memory/index.js';
+import type { MessagingTransport } from '../transports/transport.interface.js';
+import { MESSAGING_DEFAULTS, type MessagingModuleOptions } from './messaging-module.options.js';
+import { MessagingLifecycle } from './messaging.lifecycle.js';
+
+/** A transport instance as given, a fresh one from a factory, or the embedded broker by default. */
+function createTransport(options: MessagingModuleOptions): MessagingTransport {
+  const { transport } = options;
+  return typeof transport === 'function' ? transport() : (transport ?? new MemoryTransport());
+}
+
+/**
+ * Internal: what one `forRoot` sets up (transport, publisher, discovery and lifecycle). Always global, and
+ * exporting only internal tokens, so `forFeature` producers resolve wherever they are registered while
+ * the public tokens' visibility follows `isGlobal`.
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [
+    { provide: MESSAGING_CORE_TRANSPORT, useFactory: createTransport, inject: [MESSAGING_OPTIONS] },
+    {
+      provide: MESSAGING_CORE_PUBLISHER,
+      useFactory: (transport: MessagingTransport, options: MessagingModuleOptions) =>
+        new MessagePublisher(transport, options.validateOnPublish ?? MESSAGING_DEFAULTS.validateOnPublish),
+      inject: [MESSAGING_CORE_TRANSPORT, MESSAGING_OPTIONS],
+    },
+    ConsumerMetadataAccessor,
+    ConsumerExplorer,
+    MessagingLifecycle,
+  ],
+})
+export class MessagingCoreModule {}
