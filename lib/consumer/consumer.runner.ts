@@ -5,6 +5,7 @@ import { decodeJson } from '../serialization/index.js';
 import type { MessagingTransport, TransportDelivery, TransportSubscription } from '../transports/transport.interface.js';
 import type { DeadLetterPublisher } from './dead-letter.publisher.js';
 import { DeliverySettlement } from './delivery.settlement.js';
+import { classifyHandlerFailure } from './failure-kind.classifier.js';
 import { MessageContext } from './message.context.js';
 
 /** A discovered consumer with its options resolved. */
@@ -113,7 +114,7 @@ export class ConsumerRunner {
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
       if (settlement.state === 'pending') {
-        await settlement.deadLetter({ kind: 'handler', error: failure, consumer: binding.name });
+        await settlement.deadLetter({ kind: classifyHandlerFailure(error), error: failure, consumer: binding.name });
       } else {
         this.logger.error(`Consumer ${binding.name} threw after settling its message (${settlement.state}): ${failure.message}`);
       }

@@ -1,5 +1,8 @@
-/** Why a message could not be processed. */
-export type FailureKind = 'decode' | 'validation' | 'handler' | 'rejected';
+/**
+ * Why a message could not be processed. `denied`: a guard refused it (see `MessageDeniedError`);
+ * `validation` also covers a pipe (or handler) that threw Nest's `BadRequestException`.
+ */
+export type FailureKind = 'decode' | 'validation' | 'handler' | 'rejected' | 'denied';
 
 /** A processing failure, recorded on the dead-lettered copy of the message. */
 export interface DeliveryFailure {

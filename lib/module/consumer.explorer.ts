@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { ConsumerHandlerFactory } from '../consumer/consumer-handler.factory.js';
 import type { ConsumerBinding } from '../consumer/consumer.runner.js';
 import { CONSUMER_METADATA, type ConsumerMetadata } from '../decorators/index.js';
 import { ConsumerDefinitionError } from '../errors/index.js';
@@ -23,6 +24,7 @@ export class ConsumerExplorer {
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
+    private readonly handlers: ConsumerHandlerFactory,
   ) {}
 
   /** Returns one binding per consumer method, validated. */
@@ -42,7 +44,8 @@ export class ConsumerExplorer {
         if (!wrapper.isDependencyTreeStatic()) {
           throw new ConsumerDefinitionError(`@Consumer ${name}: consumers must live in singleton providers, not request- or transient-scoped ones`);
         }
-        bindings.push(this.bind(name, metadata, options, topology, (...args) => Reflect.apply(handler, instance, args)));
+        const invoke = this.handlers.create(instance, method, { contract: metadata.contract, consumerName: name });
+        bindings.push(this.bind(name, metadata, options, topology, invoke));
       }
     }
     this.checkQueuesAreUnique(bindings);

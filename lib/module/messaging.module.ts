@@ -5,6 +5,7 @@ import { getProducerToken, MESSAGING_TRANSPORT } from '../decorators/index.js';
 import { MessagePublisher, TypedProducer } from '../producer/index.js';
 import { MemoryTransport } from '../transports/memory/index.js';
 import type { MessagingTransport } from '../transports/transport.interface.js';
+import { ConsumerHandlerFactory } from '../consumer/consumer-handler.factory.js';
 import { ConsumerExplorer } from './consumer.explorer.js';
 import { ConfigurableMessagingModule, MESSAGING_OPTIONS } from './messaging.module-definition.js';
 import { MESSAGING_DEFAULTS, type MessagingModuleOptions } from './messaging-module.options.js';
@@ -41,6 +42,7 @@ class MessagingProducersModule {}
         new MessagePublisher(transport, options.validateOnPublish ?? MESSAGING_DEFAULTS.validateOnPublish),
       inject: [MESSAGING_TRANSPORT, MESSAGING_OPTIONS],
     },
+    ConsumerHandlerFactory,
     ConsumerExplorer,
     MessagingLifecycle,
   ],
