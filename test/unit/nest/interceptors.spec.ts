@@ -98,7 +98,9 @@ class Plain {
 
 let logger: MutedLogger;
 let running: NestConsumerApp | undefined;
-beforeAll(() => (logger = muteNestLogger()));
+beforeAll(() => {
+  logger = muteNestLogger();
+});
 afterAll(() => logger.restore());
 afterEach(async () => {
   await running?.app.close();

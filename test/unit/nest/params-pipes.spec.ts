@@ -41,7 +41,7 @@ const ContextType = createParamDecorator((_data: unknown, host: ExecutionContext
 
 @Injectable()
 class Decorated {
-  @Consumer(OrderPlaced, { queue: Q.work })
+  @Consumer(OrderPlaced, { queue: Q.work, params: 'decorated' })
   handle(
     @Ctx() ctx: MessageContext<Order>,
     @Payload() whole: Order,
@@ -56,7 +56,7 @@ class Decorated {
 
 @Injectable()
 class Parsing {
-  @Consumer(OrderPlaced, { queue: Q.work })
+  @Consumer(OrderPlaced, { queue: Q.work, params: 'decorated' })
   handle(@Payload('orderId', ParseIntPipe) id: number, @Payload('totalCents') cents: number): void {
     calls.push([id, cents]);
   }
@@ -65,7 +65,7 @@ class Parsing {
 @Injectable()
 @UsePipes(UpperCasePipe)
 class ClassPiped {
-  @Consumer(OrderPlaced, { queue: Q.work })
+  @Consumer(OrderPlaced, { queue: Q.work, params: 'decorated' })
   handle(@Payload('orderId') id: string): void {
     calls.push([id]);
   }
@@ -82,7 +82,9 @@ class Undecorated {
 
 let logger: MutedLogger;
 let running: NestConsumerApp | undefined;
-beforeAll(() => (logger = muteNestLogger()));
+beforeAll(() => {
+  logger = muteNestLogger();
+});
 afterAll(() => logger.restore());
 afterEach(async () => {
   await running?.app.close();
@@ -111,6 +113,17 @@ describe('parameter decorators', () => {
     await producer.send(order('x'));
     await transport.waitForIdle();
     expect(calls[0]?.[4]).toBeUndefined();
+  });
+});
+
+describe('typing', () => {
+  it("decorated parameters need params: 'decorated'; positional handlers stay contract-checked (compile-time)", () => {
+    class Untagged {
+      // @ts-expect-error without params: 'decorated' the first parameter must accept the payload
+      @Consumer(OrderPlaced, { queue: Q.work })
+      handle(@Payload('orderId', ParseIntPipe) _id: number): void {}
+    }
+    expect(Untagged).toBeDefined();
   });
 });
 
