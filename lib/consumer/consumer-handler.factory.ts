@@ -1,6 +1,7 @@
 import { ForbiddenException, Injectable, Logger } from '@nestjs/common';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import { ExternalContextCreator } from '@nestjs/core';
+import { isObservable, lastValueFrom } from 'rxjs';
 import type { MessageContract } from '../contracts/index.js';
 import { ConsumerDefinitionError, MessageDeniedError } from '../errors/index.js';
 import type { MessageContext } from './message.context.js';
@@ -61,7 +62,11 @@ export class ConsumerHandlerFactory {
     const callback = method as Method;
     if (!this.needsNestPipeline(instance, callback, methodName)) {
       this.logger.debug(`Consumer ${meta.consumerName}: no enhancer or parameter decorator applies; called directly`);
-      return async (payload, context) => this.contextCreator.transformToResult(await Reflect.apply(callback, instance, [payload, context]));
+      return async (payload, context) => {
+        const result: unknown = Reflect.apply(callback, instance, [payload, context]);
+        // Same reading of an Observable result as Nest's pipeline, so both paths settle alike.
+        return isObservable(result) ? lastValueFrom(result) : result;
+      };
     }
     const handler = this.contextCreator.create(
       instance,
