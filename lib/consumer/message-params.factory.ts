@@ -8,6 +8,7 @@ import type { ParamsFactory } from '@nestjs/core';
  * route decorators (`@Body()`, `@Req()`, ...), which mean nothing for a message: they get `undefined`.
  */
 export class MessageParamsFactory implements ParamsFactory {
+  /** The value of a Nest route parameter decorator on a message handler: there is none. */
   exchangeKeyForValue(_type: number, _data: ParamData, _args: unknown[]): undefined {
     return undefined;
   }

@@ -22,6 +22,7 @@ import {
 import { muteNestLogger, type MutedLogger } from '../../fixtures/logger.fixture.js';
 import { order, startConsumerApp, type NestConsumerApp } from '../../fixtures/nest-consumer-app.fixture.js';
 import { OrderPlaced, Q } from '../../fixtures/orders.fixture.js';
+import { waitFor } from '../../fixtures/wait-for.fixture.js';
 
 type Order = ContractOutput<typeof OrderPlaced>;
 const calls: unknown[][] = [];
@@ -80,6 +81,17 @@ class Undecorated {
   }
 }
 
+const parked: Array<MessageContext<Order>> = [];
+
+@Injectable()
+class ManualDecorated {
+  @Consumer(OrderPlaced, { queue: Q.work, ack: 'manual', params: 'decorated' })
+  handle(@Payload('orderId') id: string, @Ctx() ctx: MessageContext<Order>): void {
+    calls.push([id]);
+    parked.push(ctx);
+  }
+}
+
 let logger: MutedLogger;
 let running: NestConsumerApp | undefined;
 beforeAll(() => {
@@ -91,6 +103,7 @@ afterEach(async () => {
   running = undefined;
   calls.length = 0;
   pipeMetadata.length = 0;
+  parked.length = 0;
 });
 
 async function start(...providers: Parameters<typeof startConsumerApp>[0]): Promise<NestConsumerApp> {
@@ -105,6 +118,17 @@ describe('parameter decorators', () => {
     await transport.waitForIdle();
     expect(calls).toEqual([['ctx m-1', order('abc', 7), 'ABC', 'acme', 'acme', 'messaging']]);
     expect(pipeMetadata).toEqual([expect.objectContaining({ type: 'custom', data: 'orderId', metatype: String })]);
+    expect(transport.records.acked).toHaveLength(1);
+  });
+
+  it('manual ack mode: the message waits for the handler to settle through @Ctx', async () => {
+    const { producer, transport } = await start(ManualDecorated);
+    await producer.send(order('later'));
+    await waitFor(() => parked.length === 1, 'parked.length === 1');
+    expect(transport.queueDepth(Q.work)).toEqual({ ready: 0, unacked: 1 });
+    parked[0]!.ack();
+    await transport.waitForIdle();
+    expect(calls).toEqual([['later']]);
     expect(transport.records.acked).toHaveLength(1);
   });
 
