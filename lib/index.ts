@@ -3,10 +3,10 @@ export { MessagingModule, MESSAGING_OPTIONS, MESSAGING_DEFAULTS } from './module
 export type { MessagingModuleOptions, MessagingModuleExtras } from './module/index.js';
 export { defineContract, validateMessage } from './contracts/index.js';
 export type { MessageContract, ContractDefinition, ContractInput, ContractOutput, AnyMessageContract } from './contracts/index.js';
-export { Consumer, Producer, getProducerToken, MESSAGING_TRANSPORT } from './decorators/index.js';
-export type { ConsumerOptions, ConsumerHandler, AckMode } from './decorators/index.js';
-export { MessageContext, FAILURE_HEADERS } from './consumer/index.js';
-export type { NackOptions, FailureKind, SettlementState } from './consumer/index.js';
+export { Consumer, Producer, getProducerToken, MESSAGING_TRANSPORT, Payload, Ctx, Headers } from './decorators/index.js';
+export type { ConsumerOptions, ConsumerHandler, AckMode, MessageParamPipe } from './decorators/index.js';
+export { MessageContext, FAILURE_HEADERS, MESSAGING_CONTEXT_TYPE, getMessageContext, isMessagingContext } from './consumer/index.js';
+export type { NackOptions, FailureKind, SettlementState, MessagingContextType, AnyContextType, UnknownTypePolicy } from './consumer/index.js';
 export { MessagePublisher, TypedProducer } from './producer/index.js';
 export type { SendOptions, SendResult } from './producer/index.js';
 export { validateTopology } from './topology/index.js';

@@ -2,10 +2,10 @@
  * Why a message could not be processed:
  * - `decode`: the body is not JSON (or declares another content type);
  * - `oversized`: the body is larger than `maxMessageBytes`, so it was not parsed;
- * - `validation`: the payload breaks its contract;
+ * - `validation`: the payload breaks its contract, or a pipe (or the handler) threw Nest's `BadRequestException`;
  * - `unknown-type`: no handler of the queue handles the message's `type`;
  * - `handler`: the handler threw;
- * - `denied`: a guard refused the message;
+ * - `denied`: a guard refused the message (see `MessageDeniedError`);
  * - `rejected`: the handler refused it with `ctx.reject()`.
  */
 export type FailureKind = 'decode' | 'oversized' | 'validation' | 'unknown-type' | 'handler' | 'denied' | 'rejected';

@@ -34,6 +34,13 @@ export interface ConsumerOptions {
    * one handler per queue. Default `false`: such messages are dead-lettered with kind `unknown-type`.
    */
   readonly acceptsAnyType?: boolean;
+  /**
+   * How the method takes its arguments, for the compile-time check only.
+   * `positional` (default): `(payload, ctx)`, and a payload parameter that does not match the contract
+   * is a compile error. `decorated`: the method picks its arguments with `@Payload()`, `@Ctx()` and
+   * `@Headers()` in any order, which the type checker cannot follow, so the check is off.
+   */
+  readonly params?: 'positional' | 'decorated';
 }
 
 /** What `@Consumer` records on a method, read back by the explorer. */
@@ -48,24 +55,31 @@ export type ConsumerHandler<C extends MessageContract> = (
   context: MessageContext<ContractOutput<C>>,
 ) => unknown;
 
+/** The methods `@Consumer` accepts: contract-checked positional handlers unless `params: 'decorated'`. */
+export type ConsumerMethod<C extends MessageContract, O extends ConsumerOptions> = O extends { readonly params: 'decorated' }
+  ? (...args: never[]) => unknown
+  : ConsumerHandler<C>;
+
 /**
  * Marks a provider method as the consumer of a contract on a queue. The method receives the validated,
  * typed payload and a {@link MessageContext}; a method whose payload parameter does not match the
- * contract is a compile error.
+ * contract is a compile error. With `params: 'decorated'` it takes `@Payload()`, `@Ctx()` and
+ * `@Headers()` parameters instead. Nest's guards, interceptors, pipes and filters apply (context
+ * type `'messaging'`).
  *
  * @example
  * \@Consumer(OrderPlaced, { queue: 'billing.orders', prefetch: 20 })
  * async charge(order: ContractOutput<typeof OrderPlaced>, ctx: MessageContext) { ... }
  */
-export function Consumer<C extends MessageContract>(
+export function Consumer<C extends MessageContract, const O extends ConsumerOptions = ConsumerOptions>(
   contract: C,
-  options: ConsumerOptions,
-): <H extends ConsumerHandler<C>>(target: object, key: string | symbol, descriptor: TypedPropertyDescriptor<H>) => void {
+  options: O,
+): <H extends ConsumerMethod<C, O>>(target: object, key: string | symbol, descriptor: TypedPropertyDescriptor<H>) => void {
   const metadata: ConsumerMetadata = { contract, options: { ...options } };
   const setMetadata = SetMetadata(CONSUMER_METADATA, metadata);
   // Generic over the method's own type so a handler taking fewer parameters, or returning anything,
   // still matches, while a payload parameter the contract cannot satisfy is a compile error.
-  return <H extends ConsumerHandler<C>>(target: object, key: string | symbol, descriptor: TypedPropertyDescriptor<H>) => {
+  return <H extends ConsumerMethod<C, O>>(target: object, key: string | symbol, descriptor: TypedPropertyDescriptor<H>) => {
     setMetadata(target, key, descriptor);
   };
 }

@@ -191,3 +191,30 @@ export class ShutdownTimeoutError extends MessagingError {
     super(`${consumer}: shutdown stopped waiting for the handler after ${timeoutMs} ms; its message will be delivered again`);
   }
 }
+
+/**
+ * A guard refused a message: it returned `false` (Nest then raises `ForbiddenException`, which the
+ * consumer translates into this error), or it threw this error itself to give a reason. The consumer
+ * dead-letters the message with failure kind `denied`; replaying it without changing the guard's
+ * inputs will be refused again.
+ */
+export class MessageDeniedError extends MessagingError {
+  readonly code = 'MESSAGE_DENIED';
+
+  constructor(
+    readonly consumer: string,
+    reason = 'a guard refused it',
+    options?: { cause?: unknown },
+  ) {
+    super(`Consumer ${consumer} denied the message: ${reason}`, options);
+  }
+}
+
+/** `getMessageContext` was called on a host that is not a `@Consumer` handler's (e.g. an HTTP request). */
+export class NotMessagingContextError extends MessagingError {
+  readonly code = 'NOT_MESSAGING_CONTEXT';
+
+  constructor(actualType: string) {
+    super(`Expected a messaging execution context, got "${actualType}"; check host.getType() or use isMessagingContext(host) first`);
+  }
+}

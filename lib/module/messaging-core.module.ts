@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { MESSAGING_CORE_PUBLISHER, MESSAGING_CORE_TRANSPORT, MESSAGING_OPTIONS } from '../common/index.js';
+import { ConsumerHandlerFactory } from '../consumer/consumer-handler.factory.js';
 import { ConsumerMetadataAccessor } from '../consumer/consumer-metadata.accessor.js';
 import { ConsumerExplorer } from '../consumer/consumer.explorer.js';
 import { MessagePublisher } from '../producer/index.js';
@@ -31,6 +32,7 @@ function createTransport(options: MessagingModuleOptions): MessagingTransport {
       inject: [MESSAGING_CORE_TRANSPORT, MESSAGING_OPTIONS],
     },
     ConsumerMetadataAccessor,
+    ConsumerHandlerFactory,
     ConsumerExplorer,
     MessagingLifecycle,
   ],

@@ -11,6 +11,8 @@ import { MESSAGING_CORE_TRANSPORT, MESSAGING_OPTIONS } from '../common/index.js'
 import { createQueueBindings } from '../consumer/consumer-binding.factory.js';
 import type { QueueBinding } from '../consumer/consumer-binding.types.js';
 import { ConsumerExplorer } from '../consumer/consumer.explorer.js';
+import { ConsumerHandlerFactory } from '../consumer/consumer-handler.factory.js';
+import { classifyHandlerFailure } from '../consumer/failure-kind.classifier.js';
 import { ConsumerRunner } from '../consumer/consumer.runner.js';
 import { MessageDispatcher, type DispatchSettings } from '../consumer/message.dispatcher.js';
 import { findQueue, validateTopology, type TopologyDefinition } from '../topology/index.js';
@@ -37,6 +39,7 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
     @Inject(MESSAGING_OPTIONS) private readonly options: MessagingModuleOptions,
     @Inject(MESSAGING_CORE_TRANSPORT) private readonly transport: MessagingTransport,
     private readonly explorer: ConsumerExplorer,
+    private readonly handlers: ConsumerHandlerFactory,
   ) {
     this.topology = options.topology ?? {};
   }
@@ -84,10 +87,7 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
       this.explorer.explore(),
       this.topology,
       { prefetch: defaults?.prefetch ?? MESSAGING_DEFAULTS.prefetch, ack: defaults?.ack ?? MESSAGING_DEFAULTS.ack },
-      ({ instance, methodName }) => {
-        const method = Reflect.get(instance, methodName) as (...args: unknown[]) => unknown;
-        return (payload, context) => Reflect.apply(method, instance, [payload, context]);
-      },
+      ({ instance, methodName, metadata, name }) => this.handlers.create(instance, methodName, { contract: metadata.contract, consumerName: name }),
     );
   }
 
@@ -97,6 +97,7 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
       maxMessageBytes: options.maxMessageBytes ?? MESSAGING_DEFAULTS.maxMessageBytes,
       unknownType: options.consumerDefaults?.unknownMessageType ?? MESSAGING_DEFAULTS.unknownMessageType,
       failureHeaders: { stack: options.failureHeaders?.stack ?? MESSAGING_DEFAULTS.failureStack },
+      classifyError: classifyHandlerFailure,
     };
   }
 
