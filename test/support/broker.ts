@@ -61,9 +61,32 @@ export function uniqueName(prefix: string): string {
 const execFileAsync = promisify(execFile);
 
 /**
- * Closes every client connection from the broker side, as an operator or a broker failover would.
- * Uses `rabbitmqctl`, which is on the broker host (this machine in CI).
+ * Closes, from the broker side, the client connections whose `connection_name` is `connectionName`, as an
+ * operator or a broker failover would. Only those: the broker may be shared with other test runs, whose
+ * connections must survive. Uses `rabbitmqctl`, which is on the broker host (this machine in CI).
+ *
+ * @returns how many connections were closed.
  */
-export async function closeAllConnectionsFromBroker(reason = 'test: forced close'): Promise<void> {
-  await execFileAsync('rabbitmqctl', ['-q', 'close_all_connections', reason], { timeout: 30_000 });
+export async function closeConnectionsFromBroker(connectionName: string, reason = 'test: forced close'): Promise<number> {
+  const { stdout } = await execFileAsync(
+    'rabbitmqctl',
+    ['-q', 'list_connections', 'pid', 'client_properties', '--formatter', 'json'],
+    { timeout: 30_000 },
+  );
+  const rows = JSON.parse(stdout || '[]') as { pid: string; client_properties: unknown }[];
+  const pids = rows.filter((row) => connectionNameOf(row.client_properties) === connectionName).map((row) => row.pid);
+  for (const pid of pids) {
+    // The JSON formatter prints `#PID<node.x.y>`; close_connection takes `<node.x.y>`.
+    await execFileAsync('rabbitmqctl', ['-q', 'close_connection', pid.replace(/^#PID/, ''), reason], { timeout: 30_000 });
+  }
+  return pids.length;
+}
+
+/** `client_properties` is a list of [name, type, value] tuples in rabbitmqctl's JSON output. */
+function connectionNameOf(properties: unknown): string | undefined {
+  if (!Array.isArray(properties)) return undefined;
+  for (const entry of properties) {
+    if (Array.isArray(entry) && entry[0] === 'connection_name' && typeof entry[2] === 'string') return entry[2];
+  }
+  return undefined;
 }

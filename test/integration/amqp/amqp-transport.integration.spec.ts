@@ -9,7 +9,7 @@ import { BrokerTestScope } from '../../fixtures/amqp-integration.fixture.js';
 import { muteNestLogger, type MutedLogger } from '../../fixtures/logger.fixture.js';
 import { listQueues, messageCount, withAdminChannel } from '../../fixtures/rabbitmq-admin.fixture.js';
 import { waitFor } from '../../fixtures/wait-for.fixture.js';
-import { AMQP_URL, closeAllConnectionsFromBroker, describeWithBroker, uniqueName } from '../../support/broker.js';
+import { AMQP_URL, closeConnectionsFromBroker, describeWithBroker, uniqueName } from '../../support/broker.js';
 
 jest.setTimeout(60_000);
 
@@ -256,7 +256,7 @@ describeWithBroker('AmqpTransport against RabbitMQ', () => {
           })
           .then(() => void confirmed.add(id), (error: unknown) => void failures.push(error)),
       );
-      if (i === 200) cut = closeAllConnectionsFromBroker('amqp transport integration test');
+      if (i === 200) cut = closeConnectionsFromBroker(scope.connectionName, 'amqp transport integration test').then(() => undefined);
       // rabbitmqctl takes a while to act: hold the rest back until the cut has happened, so those
       // messages are published while the transport is disconnected or reconnecting.
       if (i === 1700) await waitFor(connectionLost, 'the broker to cut the connection', 30_000);

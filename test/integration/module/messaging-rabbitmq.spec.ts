@@ -15,7 +15,10 @@ import {
   type TopologyDefinition,
   type TypedProducer,
 } from '../../../lib/index.js';
-import { AMQP_URL, closeAllConnectionsFromBroker, describeWithBroker, uniqueName } from '../../support/broker.js';
+import { AMQP_URL, closeConnectionsFromBroker, describeWithBroker, uniqueName } from '../../support/broker.js';
+
+/** Unique to this run, so a forced close never touches another run's connections on a shared broker. */
+const CONNECTION_NAME = uniqueName('module-integration');
 import { waitFor } from '../../fixtures/wait-for.fixture.js';
 import { deleteTopology, drainQueue, messageCount, publishRaw, withAdminChannel } from '../../fixtures/rabbitmq-admin.fixture.js';
 
@@ -75,7 +78,7 @@ async function startApp(s: Scenario, behaviour: Behaviour, options: Partial<Cons
   const app = await Test.createTestingModule({
     imports: [
       MessagingModule.forRoot({
-        transport: new AmqpTransport({ urls: AMQP_URL, reconnectDelayMs: 200, connectionName: 'integration' }),
+        transport: new AmqpTransport({ urls: AMQP_URL, reconnectDelayMs: 200, connectionName: CONNECTION_NAME }),
         topology: s.topology,
         shutdownTimeoutMs: 5_000,
       }),
@@ -230,7 +233,7 @@ describeWithBroker('MessagingModule on RabbitMQ', () => {
       );
       if (seq === 1_000) {
         await waitFor(() => confirmed.size > 500, 'confirmed.size > 500', 10_000);
-        await closeAllConnectionsFromBroker();
+        await closeConnectionsFromBroker(CONNECTION_NAME);
         closed = true;
       }
       if (seq % 200 === 0) await new Promise((resolve) => setImmediate(resolve));
