@@ -68,25 +68,19 @@ const execFileAsync = promisify(execFile);
  * @returns how many connections were closed.
  */
 export async function closeConnectionsFromBroker(connectionName: string, reason = 'test: forced close'): Promise<number> {
-  const { stdout } = await execFileAsync(
-    'rabbitmqctl',
-    ['-q', 'list_connections', 'pid', 'client_properties', '--formatter', 'json'],
-    { timeout: 30_000 },
-  );
-  const rows = JSON.parse(stdout || '[]') as { pid: string; client_properties: unknown }[];
-  const pids = rows.filter((row) => connectionNameOf(row.client_properties) === connectionName).map((row) => row.pid);
+  const { stdout } = await execFileAsync('rabbitmqctl', ['-q', 'list_connections', 'pid', 'client_properties'], {
+    timeout: 30_000,
+  });
+  // One connection a line: `<rabbit@host.x.y.z>` TAB `[{"connection_name","..."},...]`. The JSON formatter
+  // prints the pid in a form close_connection does not accept, hence the plain output.
+  const marker = `{"connection_name","${connectionName}"}`;
+  const pids = stdout
+    .split('\n')
+    .filter((line) => line.includes(marker))
+    .map((line) => line.split('\t')[0] ?? '')
+    .filter((pid) => pid.startsWith('<'));
   for (const pid of pids) {
-    // The JSON formatter prints `#PID<node.x.y>`; close_connection takes `<node.x.y>`.
-    await execFileAsync('rabbitmqctl', ['-q', 'close_connection', pid.replace(/^#PID/, ''), reason], { timeout: 30_000 });
+    await execFileAsync('rabbitmqctl', ['-q', 'close_connection', pid, reason], { timeout: 30_000 });
   }
   return pids.length;
-}
-
-/** `client_properties` is a list of [name, type, value] tuples in rabbitmqctl's JSON output. */
-function connectionNameOf(properties: unknown): string | undefined {
-  if (!Array.isArray(properties)) return undefined;
-  for (const entry of properties) {
-    if (Array.isArray(entry) && entry[0] === 'connection_name' && typeof entry[2] === 'string') return entry[2];
-  }
-  return undefined;
 }
