@@ -35,6 +35,8 @@ export interface OutboundMessage {
    * `UnroutableMessageError` instead of vanishing.
    */
   mandatory: boolean;
+  /** Messages with the same ordering key go out on one channel, in order; default exchange + routing key. */
+  orderingKey?: string;
 }
 
 /** A message as delivered to a consumer. */
