@@ -4,24 +4,28 @@ import {
   PublishBufferFullError,
   PublishNackedError,
   PublishTimeoutError,
-  TopologyError,
   UnroutableMessageError,
 } from '../../errors/index.js';
 import type { ExchangeDefinition } from '../../topology/index.js';
 import type { OutboundMessage } from '../transport.interface.js';
 import type { ConnectionAttachable } from './amqp-connection.monitor.js';
-import type { AmqpConfirmChannelLike } from './amqp-connection.types.js';
 import { toPublishOptions } from './amqp-message.mapper.js';
-import { assertExchanges } from './amqp-topology.asserter.js';
 import type { AmqpPublisherOptions } from './amqp-transport.options.js';
 import type { BackoffPolicy } from './backoff.policy.js';
-import { ChannelSupervisor } from './channel.supervisor.js';
 import { ConfirmChannelSession, type ConfirmSessionEvents } from './confirm-channel.session.js';
 import { missingExchangeName } from './error-message.util.js';
 import { ExchangeProbe } from './exchange.probe.js';
 import { OrderingKeyRouter, orderingKeyOf } from './ordering-key.router.js';
-import { PublishBuffer } from './publish.buffer.js';
 import { PUBLISH_ID_HEADER, PublishRequest } from './publish.request.js';
+import {
+  createPublisherSlot,
+  failEverything,
+  failWaitingFor,
+  missingExchangeError,
+  slotCandidates,
+  totalWaiting,
+  type PublisherSlot,
+} from './publisher.slot.js';
 import { slotPicker, type SlotPicker } from './publisher.strategy.js';
 import type { TopologyGate } from './topology.gate.js';
 
@@ -45,14 +49,6 @@ export interface PublisherPoolStats {
   readonly openChannels: number;
 }
 
-/** One publisher channel and the messages waiting for it, oldest first. */
-interface Slot {
-  readonly index: number;
-  readonly supervisor: ChannelSupervisor<AmqpConfirmChannelLike>;
-  session: ConfirmChannelSession | undefined;
-  readonly queue: PublishBuffer<PublishRequest>;
-}
-
 /**
  * Publishes with confirms over a fixed set of supervised confirm channels ("slots"), with bounded
  * memory: at most `maxUnconfirmedPerChannel` in flight per channel and at most `bufferSize` waiting.
@@ -70,11 +66,11 @@ interface Slot {
  * by `messageId`, which stays the same across re-sends).
  */
 export class PublisherPool {
-  private readonly slots: Slot[];
+  private readonly slots: PublisherSlot[];
   private readonly settings: Required<AmqpPublisherOptions>;
   private readonly idleWaiters = new Set<() => void>();
   private readonly pick: SlotPicker;
-  private readonly router = new OrderingKeyRouter<Slot>();
+  private readonly router = new OrderingKeyRouter<PublisherSlot>();
   private readonly probe: ExchangeProbe;
   /** Prefix of this pool's publish ids, so they do not repeat across transports or restarts. */
   private readonly poolId = randomUUID().slice(0, 8);
@@ -118,7 +114,16 @@ export class PublisherPool {
       logger: options.logger,
       answered: (exchange, exists) => this.onProbeAnswer(exchange, exists),
     });
-    this.slots = Array.from({ length: this.settings.channels }, (_, index) => this.createSlot(index));
+    this.slots = Array.from({ length: this.settings.channels }, (_, index) =>
+      createPublisherSlot(index, {
+        ...options,
+        bufferSize: this.settings.bufferSize,
+        onUp: (slot, channel) => {
+          slot.session = new ConfirmChannelSession(channel, this.sessionEvents);
+          this.pump();
+        },
+      }),
+    );
   }
 
   private get logger(): Logger {
@@ -140,7 +145,7 @@ export class PublisherPool {
         unconfirmed += session.load;
       }
     }
-    return { buffered: this.bufferedCount(), unconfirmed, openChannels };
+    return { buffered: totalWaiting(this.slots), unconfirmed, openChannels };
   }
 
   /**
@@ -162,7 +167,7 @@ export class PublisherPool {
       // Older messages waiting in the slot may share this key: joining the queue behind them keeps order.
       const sendNow =
         slot.queue.size === 0 && session?.canSend(this.settings.maxUnconfirmedPerChannel) && this.probe.isReady(message.exchange);
-      if (!sendNow && this.bufferedCount() >= this.settings.bufferSize) {
+      if (!sendNow && totalWaiting(this.slots) >= this.settings.bufferSize) {
         this.router.release(key);
         reject(new PublishBufferFullError(this.settings.bufferSize));
         return;
@@ -198,14 +203,7 @@ export class PublisherPool {
       clearTimeout(timer);
       this.idleWaiters.clear();
     }
-    for (const slot of this.slots) {
-      for (const request of slot.queue.drain()) request.fail(new PublishTimeoutError(timeoutMs, 'buffered'));
-    }
-    for (const slot of this.slots) {
-      for (const request of slot.session?.abandon() ?? []) {
-        request.fail(new PublishTimeoutError(timeoutMs, 'unconfirmed'));
-      }
-    }
+    failEverything(this.slots, timeoutMs);
   }
 
   /** Closes the publisher channels for good. */
@@ -214,42 +212,8 @@ export class PublisherPool {
     await Promise.all(this.slots.map((slot) => slot.supervisor.close()));
   }
 
-  private createSlot(index: number): Slot {
-    const slot: Slot = {
-      index,
-      session: undefined,
-      queue: new PublishBuffer<PublishRequest>(this.settings.bufferSize),
-      supervisor: new ChannelSupervisor<AmqpConfirmChannelLike>({
-        name: `publisher channel #${index + 1}`,
-        open: (connection) => connection.createConfirmChannel(),
-        setup: async (channel) => {
-          await this.options.topologyGate.whenReady();
-          await assertExchanges(channel, this.options.exchanges);
-        },
-        closeTimeoutMs: this.options.brokerTimeoutMs,
-        backoff: this.options.backoff,
-        logger: this.logger,
-        onUp: (channel) => {
-          slot.session = new ConfirmChannelSession(channel, this.sessionEvents);
-          this.pump();
-        },
-      }),
-    };
-    return slot;
-  }
-
-  private pickSlot(): Slot {
-    const candidates = this.slots.map((slot) => ({
-      available: slot.session?.isAlive ?? false,
-      backlog: (slot.session?.load ?? 0) + slot.queue.size,
-    }));
-    return this.slots[this.pick(candidates)] ?? (this.slots[0] as Slot);
-  }
-
-  private bufferedCount(): number {
-    let count = 0;
-    for (const slot of this.slots) count += slot.queue.size;
-    return count;
+  private pickSlot(): PublisherSlot {
+    return this.slots[this.pick(slotCandidates(this.slots))] ?? (this.slots[0] as PublisherSlot);
   }
 
   /** Sends waiting messages, oldest first per slot, while their channels can take them. */
@@ -258,13 +222,13 @@ export class PublisherPool {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      for (const slot of this.slots) this.pumpSlot(slot);
+      for (const slot of this.slots) this.pumpPublisherSlot(slot);
     } finally {
       this.pumping = false;
     }
   }
 
-  private pumpSlot(slot: Slot): void {
+  private pumpPublisherSlot(slot: PublisherSlot): void {
     for (let request = slot.queue.peek(); request; request = slot.queue.peek()) {
       const session = slot.session;
       if (!session?.canSend(this.settings.maxUnconfirmedPerChannel)) return;
@@ -287,20 +251,7 @@ export class PublisherPool {
   }
 
   private onProbeAnswer(exchange: string, exists: boolean | undefined): void {
-    if (exists === false) {
-      // Rare (a publish to a missing exchange), so a walk over the waiting messages is fine.
-      const error = missingExchangeError(exchange);
-      for (const slot of this.slots) {
-        for (let request = slot.queue.peek(); request; ) {
-          const next = request.nextInBuffer;
-          if (request.message.exchange === exchange) {
-            slot.queue.remove(request);
-            request.fail(error);
-          }
-          request = next;
-        }
-      }
-    }
+    if (exists === false) failWaitingFor(this.slots, exchange, missingExchangeError(exchange));
     this.pump();
   }
 
@@ -340,8 +291,4 @@ export class PublisherPool {
       this.idleWaiters.clear();
     }
   }
-}
-
-function missingExchangeError(exchange: string, cause?: unknown): TopologyError {
-  return new TopologyError(`Cannot publish to exchange "${exchange}": it does not exist`, { cause });
 }
