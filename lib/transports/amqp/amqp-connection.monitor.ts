@@ -3,6 +3,7 @@ import { TransportConnectionError } from '../../errors/index.js';
 import type { AmqpConnectionLike, AmqpConnectionManagerLike } from './amqp-connection.types.js';
 import { errorMessage } from './error-message.util.js';
 import { redactUrl } from './amqp-url.redactor.js';
+import type { BackoffPolicy } from './backoff.policy.js';
 
 /** Something that keeps channels on the current connection: a channel supervisor. */
 export interface ConnectionAttachable {
@@ -21,10 +22,13 @@ export class AmqpConnectionMonitor {
   private closed = false;
   private lastConnectError: Error | undefined;
   private failFast: ((error: Error) => void) | undefined;
+  /** Reconnect attempts since the last connection, for the jittered backoff. */
+  private reconnectAttempt = 0;
 
   constructor(
     private readonly manager: AmqpConnectionManagerLike,
     private readonly urls: readonly string[],
+    private readonly backoff: BackoffPolicy,
     private readonly logger: Logger,
   ) {
     manager.on('connect', ({ url }) => this.onConnect(url));
@@ -89,6 +93,7 @@ export class AmqpConnectionMonitor {
     if (this.closed || !connection) return;
     this.connection = connection;
     this.lastConnectError = undefined;
+    this.reconnectAttempt = 0;
     const where = typeof url === 'string' ? ` at ${redactUrl(url)}` : '';
     this.logger.log(`${this.everConnected ? 'Reconnected' : 'Connected'} to RabbitMQ${where}`);
     this.everConnected = true;
@@ -98,6 +103,7 @@ export class AmqpConnectionMonitor {
   private onDisconnect(error: Error | undefined): void {
     if (this.closed) return;
     this.connection = undefined;
+    this.scheduleReconnectDelay();
     for (const attachable of this.attachables) attachable.detach();
     this.logger.warn(`Lost the RabbitMQ connection${error ? `: ${error.message}` : ''}; reconnecting`);
   }
@@ -105,11 +111,23 @@ export class AmqpConnectionMonitor {
   private onConnectFailed(error: Error): void {
     if (this.closed) return;
     this.lastConnectError = error;
+    this.scheduleReconnectDelay();
     if (isAuthFailure(error) && this.failFast) {
       this.failFast(error);
       return;
     }
     this.logger.warn(`Could not connect to RabbitMQ: ${error.message}; retrying`);
+  }
+
+  /**
+   * amqp-connection-manager waits a fixed `reconnectTimeInSeconds` before every reconnect, reading the
+   * property right after it emits `disconnect` / `connectFailed`. Setting it here, from the jittered
+   * backoff, spreads the reconnects of many clients after a broker restart and slows them down while the
+   * broker stays away.
+   */
+  private scheduleReconnectDelay(): void {
+    if (this.manager.reconnectTimeInSeconds === undefined) return;
+    this.manager.reconnectTimeInSeconds = this.backoff(this.reconnectAttempt++) / 1000;
   }
 }
 

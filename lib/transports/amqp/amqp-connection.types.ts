@@ -102,6 +102,8 @@ export interface AmqpChannelLike {
   assertQueue(queue: string, options?: AmqpAssertQueueOptions): Promise<unknown>;
   bindQueue(queue: string, source: string, pattern: string, args?: Record<string, unknown>): Promise<unknown>;
   bindExchange(destination: string, source: string, pattern: string, args?: Record<string, unknown>): Promise<unknown>;
+  /** Passive declare: resolves when the exchange exists; a missing one closes the channel with a 404. */
+  checkExchange(exchange: string): Promise<unknown>;
   prefetch(count: number): Promise<unknown>;
   consume(
     queue: string,
@@ -154,6 +156,11 @@ export interface AmqpConnectionManagerOptions {
 export interface AmqpConnectionManagerLike {
   /** The live connection, set before `connect` is emitted and cleared before `disconnect`. */
   readonly connection: AmqpConnectionLike | undefined;
+  /**
+   * Wait before the next reconnect attempt, read by amqp-connection-manager each time it schedules one.
+   * When present, the transport rewrites it from its jittered backoff on every disconnect.
+   */
+  reconnectTimeInSeconds?: number;
   /** Starts connecting (and reconnecting forever); resolves on the first connection, rejects on timeout. */
   connect(options?: { timeout?: number }): Promise<void>;
   /** Stops reconnecting and closes the connection. */

@@ -8,8 +8,11 @@ export interface AmqpPublisherOptions {
   /** Number of confirm channels publishes are spread over. Default `2`. */
   readonly channels?: number;
   /**
-   * `least-loaded` (default) sends on the channel with the fewest unconfirmed messages, which keeps a
-   * slow channel from holding up the rest; `round-robin` rotates regardless of load.
+   * Which channel an ordering key (`OutboundMessage.orderingKey`, default exchange + routing key) is
+   * pinned to when it has nothing outstanding; its messages then stay on that channel until all are
+   * settled, which keeps them in order. `least-loaded` (default) picks the channel with the smallest
+   * backlog (unconfirmed + waiting), so new keys avoid a slow channel; `round-robin` rotates over the
+   * channels regardless of load. Messages of one key are never spread over channels.
    */
   readonly strategy?: PublisherStrategy;
   /** Messages sent but not yet confirmed allowed per channel; more wait in the buffer. Default `1000`. */
@@ -36,13 +39,16 @@ export interface AmqpTransportOptions {
   /** Heartbeat interval negotiated with the broker, detecting dead peers. Default `10`. */
   readonly heartbeatSeconds?: number;
   /**
-   * Wait before reconnecting after a connection loss, and the base of the exponential backoff used to
-   * reopen channels the broker closed. Default `1000`.
+   * Base of the exponential backoff (with equal jitter: each wait is between half and all of its step,
+   * capped at 32 times the base and 30 s) used to reconnect after a connection loss and to reopen
+   * channels the broker closed. Default `1000`.
    */
   readonly reconnectDelayMs?: number;
   /**
    * How long `start()` waits for the first connection (and then for the topology to be asserted)
-   * before failing with `TransportConnectionError`. Default `10000`.
+   * before failing with `TransportConnectionError`. Default `10000`. It also bounds every other wait
+   * for a broker answer outside a publish: an exchange probe, a consumer's basic.cancel, a channel
+   * close and the connection close (a broker that stops answering is logged and left behind).
    */
   readonly connectTimeoutMs?: number;
   /** Name shown for the connection in the RabbitMQ management UI. */

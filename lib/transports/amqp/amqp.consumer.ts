@@ -10,6 +10,7 @@ import { assertTopology } from './amqp-topology.asserter.js';
 import type { BackoffPolicy } from './backoff.policy.js';
 import { ChannelSupervisor } from './channel.supervisor.js';
 import { amqpReplyCode, errorMessage } from './error-message.util.js';
+import { withTimeout } from './promise-timeout.util.js';
 
 /** What an {@link AmqpConsumer} consumes and with what. */
 export interface AmqpConsumerOptions {
@@ -17,6 +18,8 @@ export interface AmqpConsumerOptions {
   readonly handler: DeliveryHandler;
   /** The full topology; the consumer re-asserts only the part its queue depends on. */
   readonly topology: TopologyDefinition;
+  /** Longest wait for the broker to answer a basic.cancel or a channel close, so neither hangs shutdown. */
+  readonly brokerTimeoutMs: number;
   readonly backoff: BackoffPolicy;
   readonly logger: Logger;
   /** Publishes with confirms; used for dead-letter copies. */
@@ -54,6 +57,7 @@ export class AmqpConsumer implements TransportSubscription {
       name: this.label,
       open: (connection) => connection.createChannel(),
       setup: (channel) => this.setup(channel),
+      closeTimeoutMs: options.brokerTimeoutMs,
       backoff: options.backoff,
       logger: options.logger,
       onDown: () => {
@@ -79,7 +83,13 @@ export class AmqpConsumer implements TransportSubscription {
     this.consumerTag = undefined;
     if (!channel || tag === undefined) return;
     try {
-      await channel.cancel(tag);
+      // Bounded: a broker that stops answering must not hang a graceful shutdown. Deliveries may still
+      // arrive until the broker acts on the cancel; the channel close that follows ends them.
+      await withTimeout(
+        channel.cancel(tag),
+        this.options.brokerTimeoutMs,
+        () => new Error(`no answer within ${this.options.brokerTimeoutMs} ms`),
+      );
     } catch (error) {
       this.options.logger.warn(`${this.label}: basic.cancel failed: ${errorMessage(error)}`);
     }

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { inspect } from 'node:util';
 import {
   ConsumerDefinitionError,
   TopologyError,
@@ -29,9 +30,11 @@ import type { AmqpTransportOptions, ResolvedAmqpTransportOptions } from './amqp-
 import { resolveAmqpTransportOptions } from './amqp-transport-options.resolver.js';
 import { exponentialBackoff, type BackoffPolicy } from './backoff.policy.js';
 import { ChannelSupervisor } from './channel.supervisor.js';
+import { redactUrl } from './amqp-url.redactor.js';
 import { errorMessage } from './error-message.util.js';
 import { withTimeout } from './promise-timeout.util.js';
 import { PublisherPool } from './publisher.pool.js';
+import { TopologyGate } from './topology.gate.js';
 
 /** Lifecycle of an {@link AmqpTransport}: it starts once and closes once. */
 export type AmqpTransportState = TransportState;
@@ -62,13 +65,16 @@ export class AmqpTransport implements MessagingTransport {
     orderedPublishing: true,
     reconnects: true,
   };
-  private readonly options: ResolvedAmqpTransportOptions;
+  /** #private: it holds the broker URLs, passwords included, which must not be reachable from outside. */
+  readonly #options: ResolvedAmqpTransportOptions;
   private readonly logger = new Logger('AmqpTransport');
   private readonly backoff: BackoffPolicy;
   private readonly consumers = new Set<AmqpConsumer>();
   private state: AmqpTransportState = 'created';
   private topology: TopologyDefinition = {};
-  private monitor: AmqpConnectionMonitor | undefined;
+  /** #private: the connection manager inside it holds the broker URLs. */
+  #monitor: AmqpConnectionMonitor | undefined;
+  private readonly topologyGate = new TopologyGate();
   private topologyChannel: ChannelSupervisor<AmqpChannelLike> | undefined;
   private publishers: PublisherPool | undefined;
   private starting: Promise<void> | undefined;
@@ -76,8 +82,8 @@ export class AmqpTransport implements MessagingTransport {
 
   /** @throws TypeError or RangeError naming the first invalid option. */
   constructor(options: AmqpTransportOptions) {
-    this.options = resolveAmqpTransportOptions(options);
-    this.backoff = exponentialBackoff(this.options.reconnectDelayMs);
+    this.#options = resolveAmqpTransportOptions(options);
+    this.backoff = exponentialBackoff(this.#options.reconnectDelayMs);
   }
 
   /**
@@ -114,7 +120,7 @@ export class AmqpTransport implements MessagingTransport {
    * consumer to be registered, so a queue the broker refuses fails here with a `TopologyError`.
    */
   async consume(options: ConsumeOptions, handler: DeliveryHandler): Promise<TransportSubscription> {
-    const monitor = this.monitor;
+    const monitor = this.#monitor;
     if (this.state !== 'running' || !monitor) {
       throw new TransportStateError(`AmqpTransport cannot consume: it is ${this.state}`);
     }
@@ -128,6 +134,7 @@ export class AmqpTransport implements MessagingTransport {
       consume: options,
       handler,
       topology: this.topology,
+      brokerTimeoutMs: this.#options.connectTimeoutMs,
       backoff: this.backoff,
       logger: this.logger,
       publish: (message) => this.publish(message),
@@ -138,7 +145,7 @@ export class AmqpTransport implements MessagingTransport {
     try {
       await withTimeout(
         consumer.supervisor.waitUntilUp((error) => error instanceof TopologyError),
-        this.options.connectTimeoutMs,
+        this.#options.connectTimeoutMs,
         () => new TransportConnectionError('consumer not registered in time'),
       );
     } catch (error) {
@@ -171,7 +178,7 @@ export class AmqpTransport implements MessagingTransport {
     for (const consumer of this.consumers) if (consumer.supervisor.channel) consumers++;
     return {
       state: this.state,
-      connected: this.monitor?.connected ?? false,
+      connected: this.#monitor?.connected ?? false,
       bufferedPublishes: pool?.buffered ?? 0,
       unconfirmedPublishes: pool?.unconfirmed ?? 0,
       consumers,
@@ -179,23 +186,50 @@ export class AmqpTransport implements MessagingTransport {
     };
   }
 
+  /** A description without secrets: the broker URLs with their passwords masked. */
+  toString(): string {
+    return `AmqpTransport(${this.#options.urls.map(redactUrl).join(', ')}; ${this.state})`;
+  }
+
+  /**
+   * What `JSON.stringify` shows: kind, masked URLs and {@link stats}. Never the connection objects,
+   * which hold the password (and are circular).
+   */
+  toJSON(): { kind: string; urls: string[]; connectionName: string | undefined; stats: AmqpTransportStats } {
+    return {
+      kind: this.kind,
+      urls: this.#options.urls.map(redactUrl),
+      connectionName: this.#options.connectionName,
+      stats: this.stats(),
+    };
+  }
+
+  /** What `util.inspect` and `console.log` show: the same as {@link toJSON}. */
+  [inspect.custom](): string {
+    return `AmqpTransport ${inspect(this.toJSON(), { depth: 4, breakLength: Infinity })}`;
+  }
+
   private async startOnce(topology: TopologyDefinition): Promise<void> {
-    const { urls, connectTimeoutMs } = this.options;
+    const { urls, connectTimeoutMs } = this.#options;
     try {
       validateTopology(topology);
       this.topology = topology;
-      const monitor = new AmqpConnectionMonitor(this.createManager(), urls, this.logger);
-      this.monitor = monitor;
+      const monitor = new AmqpConnectionMonitor(this.createManager(), urls, this.backoff, this.logger);
+      this.#monitor = monitor;
       await monitor.connect(connectTimeoutMs);
 
       const topologyChannel = new ChannelSupervisor<AmqpChannelLike>({
         name: 'topology channel',
         open: (connection) => connection.createChannel(),
         setup: (channel) => assertTopology(channel, topology),
+        closeTimeoutMs: connectTimeoutMs,
         backoff: this.backoff,
         logger: this.logger,
+        onUp: () => this.topologyGate.open(),
       });
       this.topologyChannel = topologyChannel;
+      // The gate first: each new connection closes it before the topology channel can reopen it.
+      monitor.register(this.topologyGate);
       monitor.register(topologyChannel);
       await withTimeout(
         topologyChannel.waitUntilUp((error) => error instanceof TopologyError),
@@ -204,12 +238,14 @@ export class AmqpTransport implements MessagingTransport {
       );
 
       this.publishers = new PublisherPool({
-        publisher: this.options.publisher,
+        publisher: this.#options.publisher,
         exchanges: topology.exchanges ?? [],
+        topologyGate: this.topologyGate,
+        brokerTimeoutMs: connectTimeoutMs,
         backoff: this.backoff,
         logger: this.logger,
       });
-      for (const supervisor of this.publishers.supervisors) monitor.register(supervisor);
+      for (const attachable of this.publishers.attachables) monitor.register(attachable);
       this.state = 'running';
     } catch (error) {
       this.state = 'closing';
@@ -220,8 +256,8 @@ export class AmqpTransport implements MessagingTransport {
   }
 
   private createManager(): AmqpConnectionManagerLike {
-    const { urls, heartbeatSeconds, reconnectDelayMs, connectionName } = this.options;
-    const factory = this.options.connectionFactory ?? createAmqpConnectionManager;
+    const { urls, heartbeatSeconds, reconnectDelayMs, connectionName } = this.#options;
+    const factory = this.#options.connectionFactory ?? createAmqpConnectionManager;
     const options: AmqpConnectionManagerOptions = {
       heartbeatIntervalInSeconds: heartbeatSeconds,
       reconnectTimeInSeconds: reconnectDelayMs / 1000,
@@ -240,7 +276,7 @@ export class AmqpTransport implements MessagingTransport {
       return;
     }
     this.state = 'closing';
-    await this.publishers?.settle(this.options.closeTimeoutMs);
+    await this.publishers?.settle(this.#options.closeTimeoutMs);
     await this.release();
     this.state = 'closed';
     this.logger.log('Closed');
@@ -248,14 +284,15 @@ export class AmqpTransport implements MessagingTransport {
 
   /** Closes every channel, consumers first, then the connection. */
   private async release(): Promise<void> {
+    this.topologyGate.close();
     await Promise.all([...this.consumers].map((consumer) => consumer.close()));
     await this.publishers?.close();
     await this.topologyChannel?.close();
     try {
       // Bounded like a connect: a broker that vanished mid-close must not hang the application's shutdown.
       await withTimeout(
-        this.monitor?.close() ?? Promise.resolve(),
-        this.options.connectTimeoutMs,
+        this.#monitor?.close() ?? Promise.resolve(),
+        this.#options.connectTimeoutMs,
         () => new TransportConnectionError('the connection did not close in time'),
       );
     } catch (error) {

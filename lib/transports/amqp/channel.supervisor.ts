@@ -11,6 +11,11 @@ export interface ChannelSupervisorOptions<C extends AmqpChannelLike> {
   readonly open: (connection: AmqpConnectionLike) => Promise<C>;
   /** Runs on every fresh channel before it is handed out; a rejection closes it and retries later. */
   readonly setup: (channel: C) => Promise<void>;
+  /**
+   * Longest wait for the broker's close-ok when closing a channel; a broker that stops answering must
+   * not hang the transport's shutdown. The channel is then left to the connection's close.
+   */
+  readonly closeTimeoutMs: number;
   readonly backoff: BackoffPolicy;
   readonly logger: Logger;
   /** A channel finished setup and is now {@link ChannelSupervisor.channel}. */
@@ -100,7 +105,7 @@ export class ChannelSupervisor<C extends AmqpChannelLike> {
       waiter.reject(new TransportStateError(`${this.options.name}: channel supervisor closed`));
     }
     this.waiters.clear();
-    const closing = [...this.openChannels].map(([channel, closedEvent]) => closeQuietly(channel, closedEvent));
+    const closing = [...this.openChannels].map(([channel, closedEvent]) => this.closeBounded(channel, closedEvent));
     await Promise.all(closing);
   }
 
@@ -184,6 +189,21 @@ export class ChannelSupervisor<C extends AmqpChannelLike> {
       this.options.logger.warn(`${this.options.name}: ${reason}; reopening the channel (attempt ${attempt})`);
       void this.openChannel(generation);
     }, delayMs);
+  }
+
+  private async closeBounded(channel: C, closedEvent: Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), this.options.closeTimeoutMs);
+    });
+    const timedOut = await Promise.race([closeQuietly(channel, closedEvent).then(() => false), gaveUp]);
+    clearTimeout(timer);
+    if (timedOut) {
+      this.options.logger.warn(
+        `${this.options.name}: the broker did not confirm the channel close within ${this.options.closeTimeoutMs} ms; ` +
+          'leaving it to the connection close',
+      );
+    }
   }
 
   private clearRetry(): void {

@@ -1,5 +1,5 @@
 import type { AmqpConfirmChannelLike, AmqpReturnedMessage } from './amqp-connection.types.js';
-import type { PublishFlight, PublishRequest } from './publish.request.js';
+import { PUBLISH_ID_HEADER, type PublishFlight, type PublishRequest } from './publish.request.js';
 
 /** How a {@link ConfirmChannelSession} reports back to the pool that owns it. */
 export interface ConfirmSessionEvents {
@@ -22,8 +22,11 @@ export interface ConfirmSessionEvents {
 export class ConfirmChannelSession implements PublishFlight {
   /** In flight, in send order (a Set keeps insertion order and deletes in O(1)). */
   private readonly unconfirmed = new Set<PublishRequest>();
-  /** Reply texts of returned messages by messageId, waiting for the ack that follows each return. */
-  private readonly returns = new Map<string, string[]>();
+  /**
+   * Reply texts of returned messages by publish id (the `x-publish-id` header), waiting for the ack that
+   * follows each return. The user's `messageId` cannot serve: two publishes in flight may share it.
+   */
+  private readonly returns = new Map<string, string>();
   private writable = true;
   private alive = true;
   private closeError: Error | undefined;
@@ -107,7 +110,7 @@ export class ConfirmChannelSession implements PublishFlight {
 
   private onConfirm(request: PublishRequest, error: unknown): void {
     // Consumed even for a stale request, so a return never lingers and mislabels a later publish.
-    const returnedWith = this.takeReturn(request.messageId);
+    const returnedWith = this.takeReturn(request.publishId);
     if (request.flight !== this) return;
     this.unconfirmed.delete(request);
     request.flight = undefined;
@@ -115,19 +118,15 @@ export class ConfirmChannelSession implements PublishFlight {
   }
 
   private onReturn(message: AmqpReturnedMessage): void {
-    const messageId = message.properties.messageId;
-    if (typeof messageId !== 'string') return;
-    const replyText = message.fields.replyText ?? 'NO_ROUTE';
-    const pending = this.returns.get(messageId);
-    if (pending) pending.push(replyText);
-    else this.returns.set(messageId, [replyText]);
+    const headers = message.properties.headers;
+    const publishId = typeof headers === 'object' && headers !== null ? Reflect.get(headers, PUBLISH_ID_HEADER) : undefined;
+    if (typeof publishId !== 'string') return;
+    this.returns.set(publishId, message.fields.replyText ?? 'NO_ROUTE');
   }
 
-  private takeReturn(messageId: string): string | undefined {
-    const pending = this.returns.get(messageId);
-    if (!pending) return undefined;
-    const replyText = pending.shift();
-    if (pending.length === 0) this.returns.delete(messageId);
+  private takeReturn(publishId: string): string | undefined {
+    const replyText = this.returns.get(publishId);
+    if (replyText !== undefined) this.returns.delete(publishId);
     return replyText;
   }
 

@@ -2,6 +2,13 @@ import type { OutboundMessage } from '../transport.interface.js';
 import type { AmqpPublishOptions } from './amqp-connection.types.js';
 import type { BufferLinks } from './publish.buffer.js';
 
+/**
+ * Header stamped on every published message with an id unique to the publish (kept across re-sends):
+ * it correlates a `basic.return` with its publish. It stays on the delivered message; consumers may
+ * ignore it.
+ */
+export const PUBLISH_ID_HEADER = 'x-publish-id';
+
 /** What a request in flight is in flight on: the session that can stop waiting for its confirm. */
 export interface PublishFlight {
   forget(request: PublishRequest): void;
@@ -31,12 +38,21 @@ export class PublishRequest implements BufferLinks<PublishRequest> {
     readonly seq: number,
     readonly message: OutboundMessage,
     readonly options: AmqpPublishOptions & { messageId: string },
+    /** Messages with the same key go out on one publisher slot, in `seq` order. */
+    readonly orderingKey: string,
+    /** The publisher slot the key is pinned to while this request is outstanding. */
+    readonly slot: number,
     private readonly resolve: () => void,
     private readonly reject: (error: Error) => void,
   ) {}
 
-  get messageId(): string {
-    return this.options.messageId;
+  /**
+   * The internal id a `basic.return` is matched by: the `x-publish-id` header. Not the user's
+   * `messageId`, which two concurrent publishes may share.
+   */
+  get publishId(): string {
+    const id = this.options.headers?.[PUBLISH_ID_HEADER];
+    return typeof id === 'string' ? id : '';
   }
 
   get phase(): PublishPhase {

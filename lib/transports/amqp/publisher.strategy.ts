@@ -1,42 +1,50 @@
 import type { PublisherStrategy } from './amqp-transport.options.js';
 
-/** What a strategy needs to know about a publisher channel. */
-export interface PublisherCandidate {
-  /** Messages in flight on the channel. */
-  readonly load: number;
-  /** Open, not waiting for `drain`, and under `maxUnconfirmed`. */
-  canSend(maxUnconfirmed: number): boolean;
+/** What a strategy needs to know about a publisher slot when it assigns an ordering key to one. */
+export interface SlotCandidate {
+  /** The slot's channel is open and set up (a key assigned to a slot without one waits for it). */
+  readonly available: boolean;
+  /** Messages in flight on the slot's channel plus those waiting for it. */
+  readonly backlog: number;
 }
 
-/** Chooses the channel for the next publish from the pool's slots (`undefined` for a slot with no channel). */
-export type PublisherPicker = <C extends PublisherCandidate>(slots: readonly (C | undefined)[]) => C | undefined;
+/** Chooses the slot an ordering key is pinned to; returns an index into `slots` (never empty). */
+export type SlotPicker = (slots: readonly SlotCandidate[]) => number;
 
 /**
- * The channel choice for `strategy`. `least-loaded` takes the channel with the fewest unconfirmed
- * messages (the first on a tie), so one slow channel does not hold up the rest; `round-robin` rotates
- * over the channels that can take a message, whatever their load. Only ask when there is a message to
- * send: round-robin advances on every pick.
+ * The slot choice for `strategy`, made once per ordering key, when the key has nothing outstanding (see
+ * `OrderingKeyRouter`): a key then stays on that slot until all its messages are settled, which is what
+ * keeps them in order. Slots whose channel is up are preferred; when none is, any slot will do and the
+ * key waits for it.
+ *
+ * `least-loaded` takes the slot with the smallest backlog (the first on a tie), so new keys avoid a slow
+ * channel; `round-robin` rotates over the slots whatever their backlog.
  */
-export function publisherPicker(strategy: PublisherStrategy, maxUnconfirmed: number): PublisherPicker {
+export function slotPicker(strategy: PublisherStrategy): SlotPicker {
   if (strategy === 'round-robin') {
     let cursor = 0;
     return (slots) => {
       for (let offset = 0; offset < slots.length; offset++) {
         const index = (cursor + offset) % slots.length;
-        const candidate = slots[index];
-        if (candidate?.canSend(maxUnconfirmed)) {
+        if (slots[index]?.available) {
           cursor = (index + 1) % slots.length;
-          return candidate;
+          return index;
         }
       }
-      return undefined;
+      const index = cursor % slots.length;
+      cursor = (index + 1) % slots.length;
+      return index;
     };
   }
   return (slots) => {
-    let best: (typeof slots)[number];
-    for (const candidate of slots) {
-      if (candidate?.canSend(maxUnconfirmed) && (!best || candidate.load < best.load)) best = candidate;
+    let best = -1;
+    for (let pass = 0; pass < 2 && best < 0; pass++) {
+      slots.forEach((slot, index) => {
+        const eligible = pass === 1 || slot.available;
+        const current = slots[best];
+        if (eligible && (!current || slot.backlog < current.backlog)) best = index;
+      });
     }
-    return best;
+    return Math.max(best, 0);
   };
 }
