@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { AmqpTransport, MemoryTransport, MessagingModule, type MessagingTransport } from '../lib/index.js';
 import { DeadLetterConsumer } from './audit/dead-letter.consumer.js';
 import { BillingConsumer } from './billing/billing.consumer.js';
-import { OrderPlaced, PaymentCaptured } from './orders/orders.contracts.js';
+import { OrderCancelled, OrderPlaced, PaymentCaptured } from './orders/orders.contracts.js';
 import { OrdersService } from './orders/orders.service.js';
 import { ordersTopology } from './orders/orders.topology.js';
 import { SampleStats } from './sample.stats.js';
@@ -18,9 +18,9 @@ function createTransport(): MessagingTransport {
 @Module({
   imports: [
     MessagingModule.forRootAsync({
-      useFactory: () => ({ transport: createTransport(), topology: ordersTopology, shutdownTimeoutMs: 5_000 }),
+      useFactory: () => ({ transport: createTransport, topology: ordersTopology, shutdownTimeoutMs: 5_000 }),
     }),
-    MessagingModule.forFeature([OrderPlaced, PaymentCaptured]),
+    MessagingModule.forFeature([OrderPlaced, OrderCancelled, PaymentCaptured]),
   ],
   providers: [SampleStats, OrdersService, BillingConsumer, ShippingConsumer, DeadLetterConsumer],
 })

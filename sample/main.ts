@@ -31,11 +31,13 @@ async function main(): Promise<void> {
     const { messageId } = await orders.place(`${stats.runId}-order-${i}`, `customer-${i}`, total);
     logger.log(`placed ${stats.runId}-order-${i} (${messageId}), confirmed by the broker`);
   }
+  await orders.cancel(`${stats.runId}-order-2`, 'changed their mind');
+  logger.log(`cancelled ${stats.runId}-order-2`);
   await orders.placeMalformed(`${stats.runId}-order-bad`);
   logger.log(`placed ${stats.runId}-order-bad with an invalid payload, bypassing the producer check`);
 
   const expectedShipped = ORDERS - 1;
-  const finished = await waitUntil(() => stats.shipped.length === expectedShipped && stats.deadLetters.length === 2, TIMEOUT_MS);
+  const finished = await waitUntil(() => stats.shipped.length === expectedShipped && stats.refunded.length === 1 && stats.deadLetters.length === 2, TIMEOUT_MS);
   await app.close();
 
   process.stdout.write(
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
       `  orders placed ........ ${ORDERS} valid + 1 malformed`,
       `  charged .............. ${stats.charged.length}`,
       `  shipped (manual ack) . ${stats.shipped.length}`,
+      `  refunded ............. ${stats.refunded.length} (second contract on the billing queue)`,
       `  dead-lettered ........ ${stats.deadLetters.length}`,
       ...stats.deadLetters.map((d) => `    - ${d.orderId} [${d.kind}] ${d.reason}`),
       finished ? 'OK: every message ended where it should.' : `INCOMPLETE after ${TIMEOUT_MS} ms: see the log above.`,

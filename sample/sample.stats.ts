@@ -15,6 +15,7 @@ export interface DeadLetterRecord {
 export class SampleStats {
   readonly runId = `run-${Date.now().toString(36)}`;
   readonly charged: string[] = [];
+  readonly refunded: string[] = [];
   readonly shipped: string[] = [];
   readonly deadLetters: DeadLetterRecord[] = [];
 

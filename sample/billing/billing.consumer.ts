@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Consumer, Producer, type ContractOutput, type TypedProducer } from '../../lib/index.js';
-import { OrderPlaced, PaymentCaptured } from '../orders/orders.contracts.js';
+import { OrderCancelled, OrderPlaced, PaymentCaptured } from '../orders/orders.contracts.js';
 import { QUEUES } from '../orders/orders.topology.js';
 import { SampleStats } from '../sample.stats.js';
 
@@ -31,5 +31,12 @@ export class BillingConsumer {
     );
     if (this.stats.isOurs(order.orderId)) this.stats.charged.push(order.orderId);
     this.logger.log(`charged ${order.customer} ${(order.totalCents / 100).toFixed(2)} for ${order.orderId}`);
+  }
+
+  /** A second contract on the same queue: cancellations are routed here by their type. */
+  @Consumer(OrderCancelled, { queue: QUEUES.billing })
+  refund(cancelled: ContractOutput<typeof OrderCancelled>): void {
+    if (this.stats.isOurs(cancelled.orderId)) this.stats.refunded.push(cancelled.orderId);
+    this.logger.log(`refunded ${cancelled.orderId} (${cancelled.reason})`);
   }
 }

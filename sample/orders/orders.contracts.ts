@@ -12,6 +12,13 @@ export const OrderPlaced = defineContract({
   }),
 });
 
+/** A customer cancelled an order. Same exchange and queue as `OrderPlaced`: billing routes by type. */
+export const OrderCancelled = defineContract({
+  name: 'orders.cancelled',
+  exchange: 'orders',
+  schema: z.object({ orderId: z.string().min(1), reason: z.string().min(1) }),
+});
+
 /** Billing captured the payment of an order. */
 export const PaymentCaptured = defineContract({
   name: 'payments.captured',

@@ -7,7 +7,7 @@ import {
   type SendResult,
   type TypedProducer,
 } from '../../lib/index.js';
-import { OrderPlaced } from './orders.contracts.js';
+import { OrderCancelled, OrderPlaced } from './orders.contracts.js';
 
 /** Places orders by publishing `OrderPlaced`; each send resolves once the broker confirmed it. */
 @Injectable()
@@ -17,6 +17,7 @@ export class OrdersService {
 
   constructor(
     @Producer(OrderPlaced) private readonly orderPlaced: TypedProducer<typeof OrderPlaced>,
+    @Producer(OrderCancelled) private readonly orderCancelled: TypedProducer<typeof OrderCancelled>,
     @Inject(MESSAGING_TRANSPORT) transport: MessagingTransport,
   ) {
     this.uncheckedPublisher = new MessagePublisher(transport, false);
@@ -25,6 +26,11 @@ export class OrdersService {
   /** Publishes one order. */
   place(orderId: string, customer: string, totalCents: number): Promise<SendResult> {
     return this.orderPlaced.send({ orderId, customer, totalCents }, { correlationId: orderId });
+  }
+
+  /** Cancels an order; billing refunds it. */
+  cancel(orderId: string, reason: string): Promise<SendResult> {
+    return this.orderCancelled.send({ orderId, reason }, { correlationId: orderId });
   }
 
   /** Publishes an order that breaks the contract; the consumer must dead-letter it with the reason. */

@@ -22,7 +22,8 @@ export const ordersTopology: TopologyDefinition = {
     { name: QUEUES.deadLetters },
   ],
   bindings: [
-    { exchange: 'orders', queue: QUEUES.billing, routingKey: 'orders.placed' },
+    // Both order contracts reach billing over one binding; its consumer routes them by message type.
+    { exchange: 'orders', queue: QUEUES.billing, routingKey: 'orders.*' },
     { exchange: 'orders', queue: QUEUES.shipping, routingKey: 'payments.captured' },
     { exchange: 'orders.dlx', queue: QUEUES.deadLetters },
   ],
