@@ -85,6 +85,15 @@ export class AmqpConsumer implements TransportSubscription {
     }
   }
 
+  /**
+   * Registered with the broker right now: a consumer tag on an open channel. False while reconnecting,
+   * after `cancel()` (the channel stays open for in-flight acks) and while re-consuming after the broker
+   * cancelled it.
+   */
+  get registered(): boolean {
+    return this.consumerTag !== undefined && this.supervisor.channel !== undefined;
+  }
+
   /** Stops for good and closes the channel; unsettled deliveries return to the queue. */
   async close(): Promise<void> {
     this.cancelled = true;
