@@ -53,7 +53,9 @@ export interface AmqpTransportOptions {
   readonly closeTimeoutMs?: number;
   /**
    * Creates the connection manager. Defaults to amqp-connection-manager; override to inject a fake in
-   * tests or to customise the connection.
+   * tests or to customise the connection. Its type and the connection types it returns come from
+   * `nestjs-typed-messaging/testing` (`AmqpConnectionFactory`, `AmqpConnectionManagerLike`, ...), along
+   * with the default factory, `createAmqpConnectionManager`, for wrapping the real connection.
    */
   readonly connectionFactory?: AmqpConnectionFactory;
 }
