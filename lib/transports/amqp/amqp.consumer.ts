@@ -21,6 +21,8 @@ export interface AmqpConsumerOptions {
   readonly logger: Logger;
   /** Publishes with confirms; used for dead-letter copies. */
   readonly publish: (message: OutboundMessage) => Promise<void>;
+  /** Wait before requeueing a message whose dead-letter copy failed, by attempt. */
+  readonly requeueDelayMs: (attempt: number) => number;
 }
 
 /**
@@ -155,6 +157,7 @@ export class AmqpConsumer implements TransportSubscription {
       target: this.deadLetterTarget,
       publish: this.options.publish,
       logger: this.options.logger,
+      requeueDelayMs: this.options.requeueDelayMs,
     });
 
   private onCancelledByBroker(channel: AmqpChannelLike, liveness: ChannelLiveness): void {

@@ -131,6 +131,7 @@ export class AmqpTransport implements MessagingTransport {
       backoff: this.backoff,
       logger: this.logger,
       publish: (message) => this.publish(message),
+      requeueDelayMs: this.options.deadLetterRequeueDelayMs,
     });
     this.consumers.add(consumer);
     monitor.register(consumer.supervisor);
