@@ -157,6 +157,7 @@ describeWithBroker('Failures on RabbitMQ, end to end through MessagingModule', (
     await preload(s, total);
     expect(await messageCount(s.queue)).toBe(total);
 
+    const warningsBefore = logger.warnings().length;
     const { factory, consumerChannel } = channelSpy();
     const runs: Array<{ seq: number; redelivered: boolean }> = [];
     let provoked = false;
@@ -201,6 +202,9 @@ describeWithBroker('Failures on RabbitMQ, end to end through MessagingModule', (
     expect(runs.slice(1).sort((a, b) => a.seq - b.seq)).toEqual(
       Array.from({ length: total - 1 }, (_, i) => ({ seq: i + 1, redelivered: true })),
     );
+    // Only the provoked 406: the SDK itself never settled a delivery twice or on the wrong channel.
+    const channelErrors = logger.warnings().slice(warningsBefore).filter((w) => w.includes('channel error'));
+    expect(channelErrors).toHaveLength(1);
     expect(dead).toHaveLength(1);
     expect(JSON.parse(dead[0]!.content.toString())).toEqual({ seq: poison });
     expect(dead[0]!.properties.headers).toMatchObject({ [FAILURE_HEADERS.kind]: 'handler', [FAILURE_HEADERS.reason]: 'poison message' });
