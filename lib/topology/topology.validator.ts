@@ -9,8 +9,10 @@ export function isBuiltInExchange(name: string): boolean {
 
 /**
  * Checks a topology for mistakes that would otherwise surface as a channel error at the broker
- * (or, worse, as silently unroutable messages): duplicates, dangling names, impossible queue options.
- * Throws a {@link TopologyError} listing every problem found, not just the first.
+ * (or, worse, as silently unroutable messages): duplicates, dangling names, impossible queue options,
+ * and dead-letter exchanges from which no declared binding reaches a declared queue (unless the queue
+ * sets `deadLetterRoutedElsewhere`). Throws a {@link TopologyError} listing every problem found, not
+ * just the first.
  */
 export function validateTopology(topology: TopologyDefinition): void {
   const problems: string[] = [];
