@@ -44,6 +44,15 @@ export interface QueueDefinition {
   readonly deadLetterExchange?: string;
   /** Routing key used when dead-lettering; the original key is kept when omitted. */
   readonly deadLetterRoutingKey?: string;
+  /**
+   * Set to `true` when another application (or an operator) binds this queue's `deadLetterExchange` to
+   * its queues, outside this topology. Without it, a dead-letter exchange from which no declared binding
+   * path reaches a declared queue (for `deadLetterRoutingKey` on a direct or topic exchange: a binding
+   * whose key matches it) is a `TopologyError` at start, because failed messages would have nowhere to go.
+   * Either way nothing is lost at run time: a dead-letter copy the broker cannot route leaves the message
+   * in its queue, requeued after a backoff.
+   */
+  readonly deadLetterRoutedElsewhere?: boolean;
   /** Extra `x-*` arguments passed verbatim to the broker. */
   readonly arguments?: Readonly<Record<string, ArgumentValue>>;
 }

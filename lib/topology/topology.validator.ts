@@ -1,4 +1,5 @@
 import { TopologyError } from '../errors/index.js';
+import { DeadLetterRouteChecker } from './dead-letter-route.checker.js';
 import type { BindingDefinition, QueueDefinition, TopologyDefinition } from './topology.types.js';
 
 /** Exchanges every RabbitMQ vhost has without declaring them. */
@@ -8,8 +9,10 @@ export function isBuiltInExchange(name: string): boolean {
 
 /**
  * Checks a topology for mistakes that would otherwise surface as a channel error at the broker
- * (or, worse, as silently unroutable messages): duplicates, dangling names, impossible queue options.
- * Throws a {@link TopologyError} listing every problem found, not just the first.
+ * (or, worse, as silently unroutable messages): duplicates, dangling names, impossible queue options,
+ * and dead-letter exchanges from which no declared binding reaches a declared queue (unless the queue
+ * sets `deadLetterRoutedElsewhere`). Throws a {@link TopologyError} listing every problem found, not
+ * just the first.
  */
 export function validateTopology(topology: TopologyDefinition): void {
   const problems: string[] = [];
@@ -40,6 +43,8 @@ export function validateTopology(topology: TopologyDefinition): void {
     problems.push(...bindingProblems(binding, knownExchange, (name) => queues.has(name)));
   }
 
+  problems.push(...deadLetterRouteProblems(topology, knownExchange));
+
   if (problems.length > 0) {
     throw new TopologyError(`Invalid topology: ${problems.join('; ')}`);
   }
@@ -67,6 +72,31 @@ function queueProblems(queue: QueueDefinition, knownExchange: (name: string) => 
   }
   if (queue.deadLetterRoutingKey !== undefined && queue.deadLetterExchange === undefined) {
     problems.push(`${label} has deadLetterRoutingKey but no deadLetterExchange`);
+  }
+  if (queue.deadLetterRoutedElsewhere !== undefined && queue.deadLetterExchange === undefined) {
+    problems.push(`${label} has deadLetterRoutedElsewhere but no deadLetterExchange`);
+  }
+  return problems;
+}
+
+/**
+ * A dead-letter exchange that reaches no queue makes every failure unroutable: the SDK's dead-letter copy
+ * is returned (so the message is requeued again and again) and the broker's own dead-lettering (TTL,
+ * overflow, nack) drops it. Caught at start unless the queue says another application binds it.
+ */
+function deadLetterRouteProblems(topology: TopologyDefinition, knownExchange: (name: string) => boolean): string[] {
+  const problems: string[] = [];
+  let checker: DeadLetterRouteChecker | undefined;
+  for (const queue of topology.queues ?? []) {
+    const exchange = queue.deadLetterExchange;
+    if (exchange === undefined || queue.deadLetterRoutedElsewhere || !knownExchange(exchange)) continue;
+    checker ??= new DeadLetterRouteChecker(topology);
+    if (checker.routes(exchange, queue.deadLetterRoutingKey)) continue;
+    const key = queue.deadLetterRoutingKey === undefined ? '' : ` with routing key "${queue.deadLetterRoutingKey}"`;
+    problems.push(
+      `queue "${queue.name}" dead-letters to exchange "${exchange}"${key}, which routes to no declared queue: ` +
+        'bind a queue to it, or set deadLetterRoutedElsewhere: true if another application binds it',
+    );
   }
   return problems;
 }

@@ -1,4 +1,5 @@
 import { InvalidOptionsError } from '../../errors/index.js';
+import { defaultRequeueDelayMs } from '../dead-letter.copy.js';
 import { redactUrl } from './amqp-url.redactor.js';
 import type { AmqpTransportOptions, ResolvedAmqpTransportOptions } from './amqp-transport.options.js';
 
@@ -35,6 +36,10 @@ export function resolveAmqpTransportOptions(options: AmqpTransportOptions): Reso
   if (options.connectionFactory !== undefined && typeof options.connectionFactory !== 'function') {
     throw new InvalidOptionsError('AmqpTransport: "connectionFactory" must be a function');
   }
+  const requeueDelay = options.deadLetterRequeueDelayMs;
+  if (requeueDelay !== undefined && typeof requeueDelay !== 'function') {
+    throw new InvalidOptionsError('AmqpTransport: "deadLetterRequeueDelayMs" must be a function of the attempt');
+  }
 
   return {
     urls,
@@ -44,6 +49,7 @@ export function resolveAmqpTransportOptions(options: AmqpTransportOptions): Reso
     connectionName: options.connectionName,
     closeTimeoutMs: integer('closeTimeoutMs', options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs, 0),
     connectionFactory: options.connectionFactory,
+    deadLetterRequeueDelayMs: requeueDelay === undefined ? defaultRequeueDelayMs : saneDelay(requeueDelay),
     publisher: {
       channels: integer('publisher.channels', publisher.channels ?? DEFAULTS.channels, 1),
       strategy,
@@ -59,6 +65,14 @@ export function resolveAmqpTransportOptions(options: AmqpTransportOptions): Reso
         1,
       ),
     },
+  };
+}
+
+/** A user's delay function, made safe for a timer: NaN, infinite or negative answers fall back to the default. */
+function saneDelay(delay: (attempt: number) => number): (attempt: number) => number {
+  return (attempt) => {
+    const ms = delay(attempt);
+    return typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 ? ms : defaultRequeueDelayMs(attempt);
   };
 }
 

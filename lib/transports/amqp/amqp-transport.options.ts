@@ -58,8 +58,18 @@ export interface AmqpTransportOptions {
   /** How long `close()` waits for buffered and unconfirmed publishes to settle. Default `10000`. */
   readonly closeTimeoutMs?: number;
   /**
+   * How long a failed message waits, holding its consumer slot, before it is requeued because its
+   * dead-letter copy could not be published (no queue bound to the dead-letter exchange, the broker
+   * refused it, the connection is down), by delivery attempt from 1. The wait keeps a message whose
+   * dead-lettering keeps failing from spinning. Default: 1 s doubling per attempt, at most 30 s
+   * (`defaultRequeueDelayMs`). A result that is not a finite non-negative number counts as the default.
+   */
+  readonly deadLetterRequeueDelayMs?: (attempt: number) => number;
+  /**
    * Creates the connection manager. Defaults to amqp-connection-manager; override to inject a fake in
-   * tests or to customise the connection.
+   * tests or to customise the connection. Its type and the connection types it returns come from
+   * `nestjs-typed-messaging/testing` (`AmqpConnectionFactory`, `AmqpConnectionManagerLike`, ...), along
+   * with the default factory, `createAmqpConnectionManager`, for wrapping the real connection.
    */
   readonly connectionFactory?: AmqpConnectionFactory;
 }
@@ -74,4 +84,5 @@ export interface ResolvedAmqpTransportOptions {
   readonly publisher: Required<AmqpPublisherOptions>;
   readonly closeTimeoutMs: number;
   readonly connectionFactory: AmqpConnectionFactory | undefined;
+  readonly deadLetterRequeueDelayMs: (attempt: number) => number;
 }

@@ -24,6 +24,8 @@ export interface AmqpConsumerOptions {
   readonly logger: Logger;
   /** Publishes with confirms; used for dead-letter copies. */
   readonly publish: (message: OutboundMessage) => Promise<void>;
+  /** Wait before requeueing a message whose dead-letter copy failed, by attempt. */
+  readonly requeueDelayMs: (attempt: number) => number;
 }
 
 /**
@@ -95,6 +97,15 @@ export class AmqpConsumer implements TransportSubscription {
     }
   }
 
+  /**
+   * Registered with the broker right now: a consumer tag on an open channel. False while reconnecting,
+   * after `cancel()` (the channel stays open for in-flight acks) and while re-consuming after the broker
+   * cancelled it.
+   */
+  get registered(): boolean {
+    return this.consumerTag !== undefined && this.supervisor.channel !== undefined;
+  }
+
   /** Stops for good and closes the channel; unsettled deliveries return to the queue. */
   async close(): Promise<void> {
     this.cancelled = true;
@@ -156,6 +167,7 @@ export class AmqpConsumer implements TransportSubscription {
       target: this.deadLetterTarget,
       publish: this.options.publish,
       logger: this.options.logger,
+      requeueDelayMs: this.options.requeueDelayMs,
     });
 
   private onCancelledByBroker(channel: AmqpChannelLike, liveness: ChannelLiveness): void {

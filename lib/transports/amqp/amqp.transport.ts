@@ -138,6 +138,7 @@ export class AmqpTransport implements MessagingTransport {
       backoff: this.backoff,
       logger: this.logger,
       publish: (message) => this.publish(message),
+      requeueDelayMs: this.#options.deadLetterRequeueDelayMs,
     });
     this.consumers.add(consumer);
     monitor.register(consumer.supervisor);
@@ -174,15 +175,25 @@ export class AmqpTransport implements MessagingTransport {
   /** Counters for observability; cheap enough to call per request. */
   stats(): AmqpTransportStats {
     const pool = this.publishers?.stats();
+    // A consumer channel outlives cancel() so in-flight deliveries can settle: open channels and
+    // registered consumers are different counts.
     let consumers = 0;
-    for (const consumer of this.consumers) if (consumer.supervisor.channel) consumers++;
+    let consumerChannels = 0;
+    for (const consumer of this.consumers) {
+      if (consumer.registered) consumers++;
+      if (consumer.supervisor.channel) consumerChannels++;
+    }
     return {
       state: this.state,
       connected: this.#monitor?.connected ?? false,
       bufferedPublishes: pool?.buffered ?? 0,
       unconfirmedPublishes: pool?.unconfirmed ?? 0,
       consumers,
-      channels: { topology: this.topologyChannel?.channel ? 1 : 0, publishers: pool?.openChannels ?? 0, consumers },
+      channels: {
+        topology: this.topologyChannel?.channel ? 1 : 0,
+        publishers: pool?.openChannels ?? 0,
+        consumers: consumerChannels,
+      },
     };
   }
 

@@ -240,3 +240,26 @@ describe('AmqpTransport consumers', () => {
     expect(only(broker.consumerChannels('orders.q')).open).toBe(true);
   });
 });
+
+describe('AmqpTransport stats().consumers', () => {
+  it('counts consumers registered with the broker, not open consumer channels', async () => {
+    const { broker, transport } = await running({ autoReconnect: false });
+    const subscription = await transport.consume({ queue: 'orders.q', prefetch: 1, consumerName: 'a' }, () => undefined);
+    await transport.consume({ queue: 'audit.q', prefetch: 1, consumerName: 'b' }, () => undefined);
+    expect(transport.stats()).toMatchObject({ consumers: 2, channels: { consumers: 2 } });
+
+    // The broker cancels one consumer (queue deleted): its channel stays open, it consumes again later.
+    const audit = only(broker.consumerChannels('audit.q'));
+    audit.cancelFromServer('audit.q');
+    expect(transport.stats()).toMatchObject({ consumers: 1, channels: { consumers: 2 } });
+    await waitFor(() => audit.consumers.size === 1, 're-consumed');
+    expect(transport.stats()).toMatchObject({ consumers: 2, channels: { consumers: 2 } });
+
+    // A cancelled subscription keeps its channel for in-flight acks, but receives nothing any more.
+    await subscription.cancel();
+    expect(transport.stats()).toMatchObject({ consumers: 1, channels: { consumers: 2 } });
+
+    broker.killConnection();
+    expect(transport.stats()).toMatchObject({ consumers: 0, channels: { consumers: 0 } });
+  });
+});

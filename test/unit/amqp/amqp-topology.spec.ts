@@ -63,6 +63,8 @@ describe('AmqpTransport topology mapping', () => {
           overflow: 'reject-publish',
           deadLetterExchange: 'dlx',
           deadLetterRoutingKey: 'dead',
+          // Nothing here binds 'dlx'; the flag is validation-only and must not reach the broker.
+          deadLetterRoutedElsewhere: true,
           arguments: { 'x-delivery-limit': 5 },
         },
         { name: 'temp', durable: false, exclusive: true, autoDelete: true },
