@@ -13,6 +13,10 @@ export interface ExchangeState {
 /** A queue's effective settings: the typed fields, or the matching `x-` argument when the field is absent. */
 export interface QueueSettings {
   readonly name: string;
+  /** `quorum` changes where returned messages go and makes the queue count deliveries. */
+  readonly type: 'classic' | 'quorum';
+  /** `x-delivery-limit` of a quorum queue (a classic queue ignores it, as RabbitMQ 3.10 does). */
+  readonly deliveryLimit: number | undefined;
   readonly durable: boolean;
   readonly exclusive: boolean;
   readonly autoDelete: boolean;
@@ -105,8 +109,12 @@ export function queueSettings(definition: QueueDefinition): QueueSettings | stri
   const overflow = text('x-overflow') ?? 'drop-head';
   const knownOverflow = OVERFLOWS.find((o) => o === overflow);
   if (!knownOverflow) problems.push(`queue "${definition.name}": unknown x-overflow "${overflow}"`);
+  const type = args['x-queue-type'] === 'quorum' ? 'quorum' : 'classic';
+  const deliveryLimit = count('x-delivery-limit');
   const settings: QueueSettings = {
     name: definition.name,
+    type,
+    deliveryLimit: type === 'quorum' ? deliveryLimit : undefined,
     durable: definition.durable ?? true,
     exclusive: definition.exclusive ?? false,
     autoDelete: definition.autoDelete ?? false,
