@@ -17,6 +17,7 @@ export interface DrainedMessage {
 export type ConformanceCaseId =
   | 'topology.idempotent'
   | 'topology.conflict'
+  | 'topology.classic-delivery-limit'
   | 'publish.confirm'
   | 'publish.unroutable'
   | 'publish.missing-exchange'

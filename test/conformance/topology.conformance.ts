@@ -31,6 +31,14 @@ export function describeTopologyConformance(harness: TransportHarness): void {
       expect((error as Error).message).toContain(queue);
     });
 
+    conformanceCase(harness, 'topology.classic-delivery-limit', 'start rejects x-delivery-limit on a classic queue with TopologyError (quorum only)', async () => {
+      const queue = harness.name('q');
+      const transport = harness.create();
+      const error = await rejectionOf(transport.start(harness.declare({ queues: [{ name: queue, arguments: { 'x-delivery-limit': 1 } }] })));
+      expect(error).toBeInstanceOf(TopologyError);
+      expect((error as Error).message).toContain('x-delivery-limit');
+    });
+
     conformanceCase(harness, 'publish.confirm', 'publish resolves once the broker holds the message', async () => {
       const queue = harness.name('q');
       const transport = await startedTransport(harness, { queues: [{ name: queue }] });

@@ -15,7 +15,7 @@ export interface QueueSettings {
   readonly name: string;
   /** `quorum` changes where returned messages go and makes the queue count deliveries. */
   readonly type: 'classic' | 'quorum';
-  /** `x-delivery-limit` of a quorum queue (a classic queue ignores it, as RabbitMQ 3.10 does). */
+  /** `x-delivery-limit` of a quorum queue (a classic queue refuses it, as RabbitMQ 3.10 does). */
   readonly deliveryLimit: number | undefined;
   readonly durable: boolean;
   readonly exclusive: boolean;
@@ -111,6 +111,10 @@ export function queueSettings(definition: QueueDefinition): QueueSettings | stri
   if (!knownOverflow) problems.push(`queue "${definition.name}": unknown x-overflow "${overflow}"`);
   const type = args['x-queue-type'] === 'quorum' ? 'quorum' : 'classic';
   const deliveryLimit = count('x-delivery-limit');
+  // RabbitMQ 3.10 refuses the argument on a classic queue rather than ignoring it.
+  if (type === 'classic' && deliveryLimit !== undefined) {
+    problems.push(`queue "${definition.name}": invalid arg 'x-delivery-limit' for a classic queue`);
+  }
   const settings: QueueSettings = {
     name: definition.name,
     type,
