@@ -1,3 +1,4 @@
+import { PUBLISH_ID_HEADER } from './publish.request.js';
 import { InvalidOptionsError } from '../../errors/index.js';
 import type { HeaderValue, MessageProperties, OutboundMessage } from '../transport.interface.js';
 import type { AmqpMessagePropertiesLike, AmqpPublishOptions } from './amqp-connection.types.js';
@@ -55,10 +56,29 @@ export function toMessageProperties(raw: AmqpMessagePropertiesLike): MessageProp
   if (raw.deliveryMode === 2) properties.persistent = true;
   else if (raw.deliveryMode === 1) properties.persistent = false;
   if (isRecord(raw.headers)) {
-    // amqplib decodes field tables into exactly the value kinds HeaderValue describes.
-    properties.headers = definedEntries(raw.headers as Record<string, HeaderValue>);
+    // The publish id only matches basic.return to its publish; consumers see the headers the producer set.
+    const { [PUBLISH_ID_HEADER]: _internal, ...headers } = fromFieldTable(raw.headers);
+    properties.headers = definedEntries(headers);
   }
   return properties;
+}
+
+/**
+ * amqplib decodes most field values into plain JavaScript ones, but an AMQP timestamp (as in the broker's
+ * `x-death[].time`) arrives as `{ '!': 'timestamp', value: <seconds> }`; it becomes a `Date`, as the
+ * in-memory transport and {@link HeaderValue} have it. Nested tables and arrays are converted too.
+ */
+function fromFieldValue(value: unknown): HeaderValue {
+  if (Array.isArray(value)) return value.map(fromFieldValue);
+  if (!isRecord(value) || Buffer.isBuffer(value) || value instanceof Date) return value as HeaderValue;
+  if (value['!'] === 'timestamp' && typeof value['value'] === 'number') return new Date(value['value'] * 1000);
+  return fromFieldTable(value);
+}
+
+function fromFieldTable(table: Record<string, unknown>): Record<string, HeaderValue> {
+  const result: Record<string, HeaderValue> = {};
+  for (const [key, value] of Object.entries(table)) result[key] = fromFieldValue(value);
+  return result;
 }
 
 function checkInteger(name: string, value: number | undefined, min: number, max: number): void {

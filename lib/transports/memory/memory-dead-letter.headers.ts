@@ -19,7 +19,9 @@ export function deathEntries(headers: Readonly<Record<string, HeaderValue>> | un
  *   `x-death` entry as `original-expiration`;
  * - `x-death` gains an entry for this queue and reason, or, when one already exists, that entry's
  *   `count` grows by one and it moves to the front (its other fields keep their first values);
- * - `x-first-death-*` are set only the first time, `x-last-death-*` (RabbitMQ 3.13+) every time.
+ * - `x-first-death-*` are set only the first time. There is no `x-last-death-*`: RabbitMQ added those
+ *   in 3.13, and this broker matches 3.10, the oldest version the SDK supports (checked against a
+ *   real 3.10 by the conformance suite).
  *
  * `time` is truncated to whole seconds because AMQP timestamps have second resolution.
  */
@@ -50,9 +52,6 @@ export function deadLetterProperties(message: StoredMessage, reason: DeadLetterR
     headers['x-first-death-queue'] = message.queue;
     headers['x-first-death-exchange'] = message.exchange;
   }
-  headers['x-last-death-reason'] = reason;
-  headers['x-last-death-queue'] = message.queue;
-  headers['x-last-death-exchange'] = message.exchange;
   return { ...properties, headers };
 }
 

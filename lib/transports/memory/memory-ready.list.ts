@@ -3,13 +3,16 @@ import type { StoredMessage } from './memory.message.js';
 /**
  * A queue's ready messages in delivery order, with their total body size for `maxLengthBytes`.
  *
- * New messages go to the tail. Returned messages go back by sequence number, which puts them at the
- * head in front of every newer message, the way a RabbitMQ classic queue restores a requeued message to
- * its original position.
+ * New messages go to the tail. A classic queue puts a returned message back by sequence number, which
+ * puts it at the head in front of every newer message: its original position. A quorum queue keeps
+ * messages returned by a lost channel in a separate returns queue it serves first, in the order they
+ * came back; here that is a prefix of the list (see {@link returnToFront}).
  */
 export class MemoryReadyList {
   private items: StoredMessage[] = [];
   private byteCount = 0;
+  /** How many messages at the head are quorum returns, so the next return goes after them. */
+  private returned = 0;
 
   /** Number of ready messages. */
   get length(): number {
@@ -40,10 +43,18 @@ export class MemoryReadyList {
     this.byteCount += message.body.length;
   }
 
+  /** Puts a message back after those returned before it and ahead of every other ready message. */
+  returnToFront(message: StoredMessage): void {
+    this.items.splice(this.returned, 0, message);
+    this.returned++;
+    this.byteCount += message.body.length;
+  }
+
   /** Removes and returns the head. */
   shift(): StoredMessage | undefined {
     const message = this.items.shift();
     if (message) this.byteCount -= message.body.length;
+    if (this.returned > 0) this.returned--;
     return message;
   }
 
@@ -52,6 +63,7 @@ export class MemoryReadyList {
     const removed = this.items;
     this.items = [];
     this.byteCount = 0;
+    this.returned = 0;
     return removed;
   }
 

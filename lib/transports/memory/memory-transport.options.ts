@@ -5,6 +5,12 @@ export interface MemoryTransportOptions {
    * an app running on the embedded broker does not grow without bound. Default 10 000; `0` records nothing.
    */
   readonly maxRecords?: number;
+  /**
+   * How long a delivery whose dead-letter copy could not be published (its dead-letter exchange routes
+   * it nowhere) waits before it is requeued, in milliseconds or by attempt (from 1). Default: the
+   * SDK's backoff, 1 s doubling up to 30 s, as on RabbitMQ. Tests shorten it.
+   */
+  readonly deadLetterRequeueDelayMs?: number | ((attempt: number) => number);
 }
 
 /** Options of `MemoryTransport.waitForIdle`. */

@@ -40,7 +40,14 @@ export class MemoryBroker implements MemoryQueueHooks {
   private depth = 0;
   private readonly logger = new Logger('MemoryTransport');
 
-  constructor(private readonly recorder: MemoryRecorder) {}
+  /**
+   * @param requeueDelayMs Wait before requeueing a delivery whose dead-letter copy was refused, by
+   * attempt; the SDK's default backoff when undefined.
+   */
+  constructor(
+    private readonly recorder: MemoryRecorder,
+    private readonly requeueDelayMs?: (attempt: number) => number,
+  ) {}
 
   /** Runs a change; dead-letters raised during it are routed when the outermost change completes. */
   atomically<T>(change: () => T): T {
@@ -107,6 +114,7 @@ export class MemoryBroker implements MemoryQueueHooks {
         if (error) throw error;
       },
       logger: this.logger,
+      ...(this.requeueDelayMs ? { requeueDelayMs: this.requeueDelayMs } : {}),
     });
   }
 
@@ -160,6 +168,7 @@ export class MemoryBroker implements MemoryQueueHooks {
         body: Buffer.from(body),
         properties: cloneProperties(properties),
         redelivered: false,
+        deliveryCount: 0,
         enqueuedAt: now,
         expiresAt: ttls.length > 0 ? now + Math.min(...ttls) : undefined,
       };

@@ -13,6 +13,10 @@ export interface ExchangeState {
 /** A queue's effective settings: the typed fields, or the matching `x-` argument when the field is absent. */
 export interface QueueSettings {
   readonly name: string;
+  /** `quorum` changes where returned messages go and makes the queue count deliveries. */
+  readonly type: 'classic' | 'quorum';
+  /** `x-delivery-limit` of a quorum queue (a classic queue refuses it, as RabbitMQ 3.10 does). */
+  readonly deliveryLimit: number | undefined;
   readonly durable: boolean;
   readonly exclusive: boolean;
   readonly autoDelete: boolean;
@@ -105,8 +109,16 @@ export function queueSettings(definition: QueueDefinition): QueueSettings | stri
   const overflow = text('x-overflow') ?? 'drop-head';
   const knownOverflow = OVERFLOWS.find((o) => o === overflow);
   if (!knownOverflow) problems.push(`queue "${definition.name}": unknown x-overflow "${overflow}"`);
+  const type = args['x-queue-type'] === 'quorum' ? 'quorum' : 'classic';
+  const deliveryLimit = count('x-delivery-limit');
+  // RabbitMQ 3.10 refuses the argument on a classic queue rather than ignoring it.
+  if (type === 'classic' && deliveryLimit !== undefined) {
+    problems.push(`queue "${definition.name}": invalid arg 'x-delivery-limit' for a classic queue`);
+  }
   const settings: QueueSettings = {
     name: definition.name,
+    type,
+    deliveryLimit: type === 'quorum' ? deliveryLimit : undefined,
     durable: definition.durable ?? true,
     exclusive: definition.exclusive ?? false,
     autoDelete: definition.autoDelete ?? false,

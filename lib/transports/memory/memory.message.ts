@@ -1,8 +1,12 @@
+import { DELIVERY_COUNT_HEADER } from '../delivery-attempt.js';
 import type { InboundMessage, MessageProperties } from '../transport.interface.js';
 import type { MemoryQueuedMessage, MessageSnapshot } from './memory-record.types.js';
 
-/** Why the broker dead-lettered a message: the values RabbitMQ writes into `x-death[].reason`. */
-export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen';
+/**
+ * Why the broker dead-lettered a message: the values RabbitMQ writes into `x-death[].reason`.
+ * `delivery_limit` is a quorum queue's: the message was returned more often than its `x-delivery-limit`.
+ */
+export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
 
 /**
  * A message as the in-memory broker holds it in one queue. Every queue a publish reaches gets its own
@@ -22,6 +26,11 @@ export interface MemoryStoredMessage {
   readonly properties: MessageProperties;
   /** True once the message has been delivered and returned to the queue. */
   readonly redelivered: boolean;
+  /**
+   * How often a quorum queue took this message back (nack with requeue, or a lost channel): what it
+   * sends as `x-delivery-count`. Always 0 in a classic queue, which does not count.
+   */
+  readonly deliveryCount: number;
   /** Epoch milliseconds at which it entered this queue. */
   readonly enqueuedAt: number;
   /** Epoch milliseconds from which it counts as expired (queue TTL and `expiration`, whichever is sooner). */
@@ -57,11 +66,16 @@ export function parsePayload(body: Buffer): unknown {
 /**
  * What a consumer receives: copies of the body and properties, so a handler that mutates them cannot
  * change the stored message that a requeue would deliver again, and a frozen snapshot as `raw`.
+ *
+ * A redelivered quorum-queue message carries `x-delivery-count`. It is added here, per delivery, and
+ * never stored, because RabbitMQ 3.10 does the same: a dead-lettered copy does not carry it.
  */
 export function inboundMessage(message: StoredMessage): InboundMessage {
+  const properties = cloneProperties(message.properties);
+  if (message.deliveryCount > 0) properties.headers = { ...properties.headers, [DELIVERY_COUNT_HEADER]: message.deliveryCount };
   return {
     body: Buffer.from(message.body),
-    properties: cloneProperties(message.properties),
+    properties,
     exchange: message.exchange,
     routingKey: message.routingKey,
     queue: message.queue,

@@ -6,10 +6,12 @@ import type { EnqueueResult, MemoryQueueHooks, UnackedEntry } from './memory-que
 import { MemoryExpiryTimer } from './memory-expiry.timer.js';
 import { exceedsLimits } from './memory-queue.limits.js';
 import { MemoryReadyList } from './memory-ready.list.js';
+import { returnToQueue, type ReturnCause } from './memory-return.policy.js';
 
 /**
  * One queue: FIFO ready messages, unacked deliveries, round-robin among consumers, head-of-queue expiry,
- * and length limits. Semantics follow a RabbitMQ classic queue; see the comments on each rule.
+ * and length limits. Semantics follow a RabbitMQ classic queue, or a 3.10 quorum queue for returned
+ * messages and delivery counting (see {@link returnToQueue}); see the comments on each rule.
  */
 export class MemoryQueue {
   private readonly ready = new MemoryReadyList();
@@ -112,7 +114,7 @@ export class MemoryQueue {
         this.forget(entry);
         delivery.markStale();
         entry.message.redelivered = entry.wasRedelivered;
-        this.ready.restore(entry.message);
+        this.takeBack(entry.message, 'unseen');
       }
       this.trimOverflow();
       this.dispatch();
@@ -130,7 +132,7 @@ export class MemoryQueue {
       if (this.deleted) return;
       if (outcome === 'requeue') {
         entry.message.redelivered = true;
-        this.ready.restore(entry.message);
+        this.takeBack(entry.message, 'requeue');
         this.trimOverflow();
       } else if (outcome === 'reject') {
         this.hooks.deadLetter(this, entry.message, 'rejected');
@@ -148,15 +150,15 @@ export class MemoryQueue {
   returnUnacked(): void {
     for (const consumer of this.consumers) consumer.takeOutbox();
     const entries = [...this.unacked.values()];
-    for (const entry of entries) {
-      this.forget(entry);
-      entry.delivery.markStale();
-      if (this.deleted) continue;
-      entry.message.redelivered = true;
-      this.ready.restore(entry.message);
-    }
     if (entries.length === 0) return;
     this.hooks.atomically(() => {
+      for (const entry of entries) {
+        this.forget(entry);
+        entry.delivery.markStale();
+        if (this.deleted) continue;
+        entry.message.redelivered = true;
+        this.takeBack(entry.message, 'lost');
+      }
       this.trimOverflow();
       this.dispatch();
     });
@@ -199,6 +201,13 @@ export class MemoryQueue {
     this.consumers = [];
     this.ready.clear();
     this.scheduleExpiry();
+  }
+
+  /** Returns a delivered message to the queue, or dead-letters it past a quorum queue's delivery limit. */
+  private takeBack(message: StoredMessage, cause: ReturnCause): void {
+    if (returnToQueue(this.settings, this.ready, message, cause) === 'delivery_limit') {
+      this.hooks.deadLetter(this, message, 'delivery_limit');
+    }
   }
 
   private forget(entry: UnackedEntry): void {

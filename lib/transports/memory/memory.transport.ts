@@ -1,5 +1,5 @@
 import { setImmediate as realSetImmediate } from 'node:timers';
-import { ConsumerDefinitionError, TopologyError, TransportStateError } from '../../errors/index.js';
+import { ConsumerDefinitionError, InvalidOptionsError, TopologyError, TransportStateError } from '../../errors/index.js';
 import type { TopologyDefinition } from '../../topology/index.js';
 import type {
   ConsumeOptions,
@@ -24,8 +24,10 @@ import type { MemoryTransportOptions, WaitForIdleOptions, WaitForOptions } from 
  *
  * It reproduces what the transport contract exposes: the four exchange types plus exchange-to-exchange
  * bindings and alternate exchanges, mandatory returns, publisher confirms (a publish settles on a later
- * macrotask), prefetch and round-robin, requeue in original order with `redelivered`, dead-lettering
- * with `x-death`, queue and message TTL, length limits with every overflow mode, and redeclaration
+ * macrotask), prefetch and round-robin, requeue with `redelivered` (classic queues: original position;
+ * quorum queues as RabbitMQ 3.10: nacked to the tail, returned by a lost channel to the front, counted
+ * in `x-delivery-count`, dead-lettered past `x-delivery-limit`), dead-lettering with RabbitMQ 3.10's
+ * `x-death` headers, queue and message TTL, length limits with every overflow mode, and redeclaration
  * checks (`PRECONDITION_FAILED` becomes {@link TopologyError}). Broker state outlives `close()`, like a
  * durable broker, so a test can restart an app on the same instance and see redeliveries.
  *
@@ -58,7 +60,11 @@ export class MemoryTransport implements MessagingTransport {
 
   constructor(options: MemoryTransportOptions = {}) {
     this.recorder = new MemoryRecorder(options.maxRecords ?? 10_000);
-    this.broker = new MemoryBroker(this.recorder);
+    const delay = options.deadLetterRequeueDelayMs;
+    if (typeof delay === 'number' && !(Number.isFinite(delay) && delay >= 0)) {
+      throw new InvalidOptionsError(`MemoryTransport: deadLetterRequeueDelayMs must be a non-negative number, got ${delay}`);
+    }
+    this.broker = new MemoryBroker(this.recorder, typeof delay === 'number' ? () => delay : delay);
   }
 
   /**

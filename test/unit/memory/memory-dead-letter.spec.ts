@@ -119,9 +119,9 @@ describe('MemoryTransport dead-lettering', () => {
       'x-first-death-reason': 'rejected',
       'x-first-death-queue': 'work',
       'x-first-death-exchange': '',
-      'x-last-death-reason': 'expired',
-      'x-last-death-queue': 'delay',
     });
+    // RabbitMQ 3.10 has no x-last-death-* (3.13 added them).
+    expect(Object.keys(headers).filter((key) => key.startsWith('x-last-death'))).toEqual([]);
     expect(last.exchange).toBe('back');
     expect(last.routingKey).toBe('work');
   });
