@@ -1,1 +1,2 @@
 export * from './messaging.tokens.js';
+export * from './consumer-limits.rule.js';

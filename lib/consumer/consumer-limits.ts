@@ -1,3 +1,4 @@
+import { assertConsumerLimit } from '../common/index.js';
 import { ConsumerDefinitionError } from '../errors/index.js';
 
 /** A queue's consumer limits, as one handler declares them (either may be left to the defaults). */
@@ -27,20 +28,16 @@ function agreedValue(queue: string, declared: readonly DeclaredLimits[], key: 'p
 }
 
 /**
- * The one rule for prefetch and concurrency, used for every queue: both are positive integers, the
+ * How a queue's prefetch and concurrency are resolved: both follow {@link assertConsumerLimit}, the
  * handlers of one queue agree on them, concurrency defaults to prefetch and may not exceed it (the broker
  * never hands out more than prefetch messages, so more handler slots would never fill).
  */
 export function resolveQueueLimits(queue: string, declared: readonly DeclaredLimits[], defaultPrefetch: number): QueueLimits {
   const label = `Queue "${queue}" (${declared.map((entry) => entry.name).join(', ')})`;
   const prefetch = agreedValue(queue, declared, 'prefetch') ?? defaultPrefetch;
-  if (!Number.isSafeInteger(prefetch) || prefetch < 1) {
-    throw new ConsumerDefinitionError(`${label}: prefetch must be a positive integer, got ${prefetch}`);
-  }
+  assertConsumerLimit(prefetch, `${label}: prefetch`);
   const concurrency = agreedValue(queue, declared, 'concurrency') ?? prefetch;
-  if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
-    throw new ConsumerDefinitionError(`${label}: concurrency must be a positive integer, got ${concurrency}`);
-  }
+  assertConsumerLimit(concurrency, `${label}: concurrency`);
   if (concurrency > prefetch) {
     throw new ConsumerDefinitionError(
       `${label}: concurrency ${concurrency} exceeds prefetch ${prefetch}; the broker never hands out more than prefetch messages at once`,

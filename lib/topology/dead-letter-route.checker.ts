@@ -1,3 +1,4 @@
+import { matchesTopic } from './topic-pattern.matcher.js';
 import type { BindingDefinition, ExchangeType, TopologyDefinition } from './topology.types.js';
 
 /** Types of the exchanges every RabbitMQ vhost has; `''` is the default exchange, routing by queue name. */
@@ -9,28 +10,6 @@ const BUILT_IN_EXCHANGE_TYPES: Readonly<Record<string, ExchangeType | 'default'>
   'amq.headers': 'headers',
   'amq.match': 'headers',
 };
-
-/**
- * Whether a topic binding key matches a routing key: `*` is exactly one word, `#` zero or more, words
- * being separated by dots. Memoised over (pattern word, key word) positions so several `#` stay cheap.
- */
-export function topicKeyMatches(bindingKey: string, routingKey: string): boolean {
-  const pattern = bindingKey === '' ? [] : bindingKey.split('.');
-  const words = routingKey === '' ? [] : routingKey.split('.');
-  const memo = new Map<number, boolean>();
-  const match = (p: number, w: number): boolean => {
-    const slot = p * (words.length + 1) + w;
-    const known = memo.get(slot);
-    if (known !== undefined) return known;
-    let result: boolean;
-    if (p === pattern.length) result = w === words.length;
-    else if (pattern[p] === '#') result = match(p + 1, w) || (w < words.length && match(p, w + 1));
-    else result = w < words.length && (pattern[p] === '*' || pattern[p] === words[w]) && match(p + 1, w + 1);
-    memo.set(slot, result);
-    return result;
-  };
-  return match(0, 0);
-}
 
 /**
  * Answers "can a message published to this exchange reach a declared queue?" over a declared topology,
@@ -88,7 +67,7 @@ export class DeadLetterRouteChecker {
       case 'direct':
         return bindingKey === routingKey;
       case 'topic':
-        return topicKeyMatches(bindingKey, routingKey);
+        return matchesTopic(bindingKey, routingKey);
       case 'fanout':
       case 'headers':
         // Fanout ignores the key; header values are the message's, unknown here, so any binding may match.

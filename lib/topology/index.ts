@@ -1,4 +1,4 @@
 export * from './topology.types.js';
 export * from './topology.validator.js';
 export * from './topology.lookup.js';
-export { topicKeyMatches } from './dead-letter-route.checker.js';
+export { matchesTopic } from './topic-pattern.matcher.js';

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { assertConsumerLimit } from '../../common/index.js';
 import { inspect } from 'node:util';
 import {
   ConsumerDefinitionError,
@@ -125,11 +126,7 @@ export class AmqpTransport implements MessagingTransport {
       throw new TransportStateError(`AmqpTransport cannot consume: it is ${this.state}`);
     }
     if (!options.queue) throw new ConsumerDefinitionError(`Consumer "${options.consumerName}" names no queue`);
-    if (!Number.isSafeInteger(options.prefetch) || options.prefetch < 1) {
-      throw new ConsumerDefinitionError(
-        `Consumer "${options.consumerName}" has prefetch ${options.prefetch}; it must be a positive integer`,
-      );
-    }
+    assertConsumerLimit(options.prefetch, `Consumer "${options.consumerName}": prefetch`);
     const consumer = new AmqpConsumer({
       consume: options,
       handler,

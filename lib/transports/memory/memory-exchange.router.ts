@@ -2,7 +2,7 @@ import type { BindingDefinition } from '../../topology/index.js';
 import type { HeaderValue } from '../transport.interface.js';
 import { matchesHeaders } from './headers-binding.matcher.js';
 import type { ExchangeState } from './memory.declarations.js';
-import { matchesTopic } from './topic-pattern.matcher.js';
+import { matchesTopic } from '../../topology/topic-pattern.matcher.js';
 
 /** What the router needs to know about the broker's current topology. */
 export interface RoutingTable {

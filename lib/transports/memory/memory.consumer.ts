@@ -25,7 +25,7 @@ export class MemoryConsumer {
     readonly name: string,
     /** Unique per transport; used in records. */
     readonly tag: string,
-    /** Maximum unsettled deliveries; `0` means unlimited, as in AMQP `basic.qos`. */
+    /** Maximum unsettled deliveries (a positive integer). */
     readonly prefetch: number,
     private readonly handler: DeliveryHandler,
     private readonly onHandOver: (consumer: MemoryConsumer, delivery: MemoryDelivery) => void,
@@ -33,7 +33,7 @@ export class MemoryConsumer {
 
   /** Whether the broker may assign it another message. */
   get hasCapacity(): boolean {
-    return !this.stopped && (this.prefetch === 0 || this.unackedCount < this.prefetch);
+    return !this.stopped && this.unackedCount < this.prefetch;
   }
 
   /** Whether it still takes deliveries (not cancelled or closed). */

@@ -1,5 +1,6 @@
 import { setImmediate as realSetImmediate } from 'node:timers';
 import { ConsumerDefinitionError, InvalidOptionsError, TopologyError, TransportStateError } from '../../errors/index.js';
+import { assertConsumerLimit } from '../../common/index.js';
 import type { TopologyDefinition } from '../../topology/index.js';
 import type {
   ConsumeOptions,
@@ -96,13 +97,11 @@ export class MemoryTransport implements MessagingTransport {
 
   /**
    * Subscribes a handler to a queue. Rejects with {@link TopologyError} when the queue does not exist and
-   * {@link ConsumerDefinitionError} for a prefetch that is not a non-negative integer (`0` = unlimited).
+   * {@link ConsumerDefinitionError} for a prefetch that is not a positive integer.
    */
   async consume(options: ConsumeOptions, handler: DeliveryHandler): Promise<TransportSubscription> {
     this.assertStarted('consume');
-    if (!Number.isInteger(options.prefetch) || options.prefetch < 0) {
-      throw new ConsumerDefinitionError(`Consumer ${options.consumerName}: prefetch must be a non-negative integer, got ${options.prefetch}`);
-    }
+    assertConsumerLimit(options.prefetch, `Consumer ${options.consumerName}: prefetch`);
     const queue = this.broker.registry.queue(options.queue);
     if (!queue) throw new TopologyError(`NOT_FOUND: no queue "${options.queue}" in the in-memory broker`);
     const tag = `${options.consumerName}#${++this.consumerCount}`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { TopologyError, validateTopology, type TopologyDefinition } from '../../../lib/index.js';
-import { topicKeyMatches, topologyForQueue } from '../../../lib/topology/index.js';
+import { matchesTopic, topologyForQueue } from '../../../lib/topology/index.js';
 
 const valid: TopologyDefinition = {
   exchanges: [
@@ -206,7 +206,7 @@ describe('validateTopology: dead-letter exchanges must route somewhere', () => {
   });
 });
 
-describe('topicKeyMatches', () => {
+describe('matchesTopic', () => {
   it.each<[string, string, boolean]>([
     ['a.b', 'a.b', true],
     ['a.*', 'a.b', true],
@@ -218,6 +218,6 @@ describe('topicKeyMatches', () => {
     ['a.#.c', 'a.c', true],
     ['a.#.c', 'a.b.d', false],
   ])('%s against %s is %s', (pattern, key, expected) => {
-    expect(topicKeyMatches(pattern, key)).toBe(expected);
+    expect(matchesTopic(pattern, key)).toBe(expected);
   });
 });

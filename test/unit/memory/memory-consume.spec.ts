@@ -46,14 +46,9 @@ describe('MemoryTransport consuming', () => {
     expect(c.payloads()).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
   });
 
-  it('treats prefetch 0 as unlimited', async () => {
+  it('refuses prefetch 0 like every transport: there is no unlimited prefetch', async () => {
     const t = await startTransport({ queues: [{ name: 'q' }] });
-    await publishMany(t, 'q', 20);
-    const c = await collect(t, 'q', { prefetch: 0 });
-    await t.waitFor((r) => r.delivered.length === 20);
-    expect(t.queueDepth('q')).toEqual({ ready: 0, unacked: 20 });
-    c.deliveries.forEach((d) => d.ack());
-    expect(t.queueDepth('q')).toEqual({ ready: 0, unacked: 0 });
+    await expect(collect(t, 'q', { prefetch: 0 })).rejects.toThrow(/prefetch must be a positive integer, got 0/);
   });
 
   it('never calls the handler synchronously from ack', async () => {

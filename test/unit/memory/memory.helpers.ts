@@ -58,7 +58,7 @@ export async function collect(
 ): Promise<Collector> {
   const deliveries: TransportDelivery[] = [];
   const subscription = await transport.consume(
-    { queue, prefetch: options.prefetch ?? 0, consumerName: options.name ?? `test-${queue}` },
+    { queue, prefetch: options.prefetch ?? 10_000, consumerName: options.name ?? `test-${queue}` },
     (delivery) => {
       deliveries.push(delivery);
       options.settle?.(delivery);

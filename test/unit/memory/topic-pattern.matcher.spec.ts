@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { matchesTopic, topicWords } from '../../../lib/transports/memory/topic-pattern.matcher.js';
+import { matchesTopic, topicWords } from '../../../lib/topology/topic-pattern.matcher.js';
 
 describe('topicWords', () => {
   it('has no words for the empty key and keeps empty words elsewhere', () => {
