@@ -19,5 +19,19 @@ export type {
   BindingDefinition,
   ArgumentValue,
 } from './topology/index.js';
+export {
+  MemoryInboxStore,
+  RedisInboxStore,
+  InboxStoreError,
+  IDEMPOTENCY_DEFAULTS,
+} from './idempotency/index.js';
+export type {
+  InboxStore,
+  InboxClaimStatus,
+  MemoryInboxStoreOptions,
+  RedisInboxStoreOptions,
+  RedisInboxClient,
+  IdempotencyOptions,
+} from './idempotency/index.js';
 export * from './errors/index.js';
 export * from './transports/index.js';

@@ -41,6 +41,12 @@ export interface ConsumerOptions {
    * `@Headers()` in any order, which the type checker cannot follow, so the check is off.
    */
   readonly params?: 'positional' | 'decorated';
+  /**
+   * Handle each `messageId` at most once for this consumer (the inbox): a duplicate of a message already
+   * handled is acked without calling the handler, and one being handled right now waits for that run.
+   * Needs `ack: 'auto'`. Default: `consumerDefaults.idempotent` (false). See `MessagingModuleOptions.idempotency`.
+   */
+  readonly idempotent?: boolean;
 }
 
 /** What `@Consumer` records on a method, read back by the explorer. */

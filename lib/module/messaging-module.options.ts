@@ -1,5 +1,6 @@
 import type { UnknownTypePolicy } from '../consumer/message.dispatcher.js';
 import type { AckMode } from '../decorators/consumer.decorator.js';
+import type { IdempotencyOptions } from '../idempotency/idempotency.options.js';
 import type { TopologyDefinition } from '../topology/index.js';
 import type { MessagingTransport } from '../transports/transport.interface.js';
 
@@ -25,7 +26,11 @@ export interface MessagingModuleOptions {
      * `unknown-type`) or `ack` (dropped with a warning, for queues that knowingly receive more types).
      */
     readonly unknownMessageType?: UnknownTypePolicy;
+    /** Make every consumer idempotent unless it sets `idempotent: false`. Default `false`. */
+    readonly idempotent?: boolean;
   };
+  /** The inbox of idempotent consumers: its store, claim lease and retention. */
+  readonly idempotency?: IdempotencyOptions;
   /** How long shutdown waits for in-flight handlers before closing anyway. Default 10000 ms. */
   readonly shutdownTimeoutMs?: number;
   /** Validate payloads against their contract before publishing. Default `true`. */
@@ -47,6 +52,7 @@ export const MESSAGING_DEFAULTS = {
   prefetch: 10,
   ack: 'auto',
   unknownMessageType: 'dead-letter',
+  idempotent: false,
   shutdownTimeoutMs: 10_000,
   validateOnPublish: true,
   maxMessageBytes: 4 * 1024 * 1024,

@@ -15,6 +15,7 @@ import { ConsumerHandlerFactory } from '../consumer/consumer-handler.factory.js'
 import { classifyHandlerFailure } from '../consumer/failure-kind.classifier.js';
 import { ConsumerRunner } from '../consumer/consumer.runner.js';
 import { MessageDispatcher, type DispatchSettings } from '../consumer/message.dispatcher.js';
+import { IdempotentInvokerFactory } from '../idempotency/idempotent-invoker.factory.js';
 import { findQueue, validateTopology, type TopologyDefinition } from '../topology/index.js';
 import type { MessagingTransport } from '../transports/transport.interface.js';
 import { MESSAGING_DEFAULTS, type MessagingModuleOptions } from './messaging-module.options.js';
@@ -83,11 +84,18 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
 
   private bindings(): QueueBinding[] {
     const defaults = this.options.consumerDefaults;
+    const ack = defaults?.ack ?? MESSAGING_DEFAULTS.ack;
+    // Per boot, so each boot's default in-memory inbox starts empty.
+    const inbox = new IdempotentInvokerFactory(this.options.idempotency, defaults?.idempotent ?? MESSAGING_DEFAULTS.idempotent);
     return createQueueBindings(
       this.explorer.explore(),
       this.topology,
-      { prefetch: defaults?.prefetch ?? MESSAGING_DEFAULTS.prefetch, ack: defaults?.ack ?? MESSAGING_DEFAULTS.ack },
-      ({ instance, methodName, metadata, name }) => this.handlers.create(instance, methodName, { contract: metadata.contract, consumerName: name }),
+      { prefetch: defaults?.prefetch ?? MESSAGING_DEFAULTS.prefetch, ack },
+      ({ instance, methodName, metadata, name }) =>
+        inbox.wrap(
+          { name, ack: metadata.options.ack ?? ack, idempotent: metadata.options.idempotent },
+          this.handlers.create(instance, methodName, { contract: metadata.contract, consumerName: name }),
+        ),
     );
   }
 

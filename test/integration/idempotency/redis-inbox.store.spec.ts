@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { InboxStoreError, RedisInboxStore, type RedisInboxClient } from '../../../lib/index.js';
+import { sleep } from '../../fixtures/wait-for.fixture.js';
+import { connectRedis, deleteRedisPrefix, describeWithRedis, uniqueRedisPrefix, type TestRedisClient } from '../../support/redis.js';
+
+describeWithRedis('RedisInboxStore on Redis', () => {
+  const prefix = uniqueRedisPrefix('inbox-store');
+  let client: TestRedisClient;
+  let store: RedisInboxStore;
+
+  beforeAll(async () => {
+    client = await connectRedis();
+    // A node-redis client satisfies the structural client type without a cast.
+    const structural: RedisInboxClient = client;
+    store = new RedisInboxStore({ client: structural, keyPrefix: prefix });
+  });
+
+  afterAll(async () => {
+    await deleteRedisPrefix(client, prefix);
+    expect(await client.keys(`${prefix}*`)).toEqual([]);
+    await client.close();
+  });
+
+  it('claims once, then in-progress, then done after a commit with the retention as TTL', async () => {
+    expect(await store.claim('c:1', 't1', 5_000)).toBe('claimed');
+    expect(await store.claim('c:1', 't2', 5_000)).toBe('in-progress');
+    const leaseTtl = await client.pTTL(store.redisKey('c:1'));
+    expect(leaseTtl).toBeGreaterThan(4_000);
+    expect(leaseTtl).toBeLessThanOrEqual(5_000);
+    expect(await store.commit('c:1', 't1', 60_000)).toBe(true);
+    expect(await client.pTTL(store.redisKey('c:1'))).toBeGreaterThan(50_000);
+    expect(await store.claim('c:1', 't3', 5_000)).toBe('done');
+  });
+
+  it('only one of many concurrent claims wins', async () => {
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.claim('c:race', `t${i}`, 5_000)));
+    expect(results.filter((r) => r === 'claimed')).toHaveLength(1);
+    expect(results.filter((r) => r === 'in-progress')).toHaveLength(49);
+  });
+
+  it('release deletes only its own claim', async () => {
+    await store.claim('c:2', 'mine', 5_000);
+    expect(await store.release('c:2', 'theirs')).toBe(false);
+    expect(await store.claim('c:2', 'x', 5_000)).toBe('in-progress');
+    expect(await store.release('c:2', 'mine')).toBe(true);
+    expect(await store.claim('c:2', 'next', 5_000)).toBe('claimed');
+  });
+
+  it('a lease expires: a successor claims, and the crashed holder can neither release it nor is its late commit lost', async () => {
+    expect(await store.claim('c:3', 'crashed', 100)).toBe('claimed');
+    await sleep(150);
+    expect(await store.claim('c:3', 'successor', 5_000)).toBe('claimed');
+    expect(await store.release('c:3', 'crashed')).toBe(false);
+    expect(await store.claim('c:3', 'x', 5_000)).toBe('in-progress');
+    expect(await store.commit('c:3', 'crashed', 60_000)).toBe(false); // reported, but the side effect is recorded
+    expect(await store.claim('c:3', 'y', 5_000)).toBe('done');
+    expect(await store.release('c:3', 'successor')).toBe(false); // a commit is never released
+    expect(await store.claim('c:3', 'y', 5_000)).toBe('done');
+  });
+
+  it('forgets a commit after its retention', async () => {
+    await store.claim('c:4', 't', 5_000);
+    await store.commit('c:4', 't', 100);
+    expect(await store.claim('c:4', 'u', 5_000)).toBe('done');
+    await sleep(150);
+    expect(await store.claim('c:4', 'v', 5_000)).toBe('claimed');
+  });
+
+  it('a token that reads "done" is still a claim', async () => {
+    expect(await store.claim('c:5', 'done', 5_000)).toBe('claimed');
+    expect(await store.claim('c:5', 'x', 5_000)).toBe('in-progress');
+  });
+
+  it('wraps client failures and unexpected replies in InboxStoreError', async () => {
+    const broken = new RedisInboxStore({ client: { eval: async () => Promise.reject(new Error('ECONNREFUSED')) } });
+    await expect(broken.claim('k', 't', 1)).rejects.toThrow(InboxStoreError);
+    const odd = new RedisInboxStore({ client: { eval: async () => 'maybe' } });
+    await expect(odd.claim('k', 't', 1)).rejects.toThrow(/unexpected claim reply/);
+  });
+});

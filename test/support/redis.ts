@@ -1,0 +1,60 @@
+import { describe, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { Socket } from 'node:net';
+import { createClient } from 'redis';
+
+/** The Redis the inbox tests use; `REDIS_URL` overrides the local default. Shared: tests touch only their own prefix. */
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const REQUIRED = process.env.REQUIRE_REDIS === '1' || process.env.CI === 'true';
+
+function probe(url: string, timeoutMs = 1500): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('error', () => done(false));
+    socket.connect(Number(port || 6379), hostname || '127.0.0.1', () => done(true));
+  });
+}
+
+/** Probed once per test file, at load time. */
+export const redisReachable: boolean = await probe(REDIS_URL);
+
+if (!redisReachable) {
+  process.stderr.write(`\nRedis is NOT reachable at ${REDIS_URL}: ${REQUIRED ? 'failing (CI/REQUIRE_REDIS)' : 'SKIPPING Redis suites'}.\n`);
+}
+
+/** `describe` for suites that need Redis: skipped loudly without it, failed when it is required. */
+export function describeWithRedis(name: string, body: () => void): void {
+  if (redisReachable) describe(name, body);
+  else if (REQUIRED) describe(name, () => it('needs a reachable Redis', () => { throw new Error(`Redis is required but ${REDIS_URL} does not answer`); }));
+  else describe.skip(`${name} [SKIPPED: no Redis at ${REDIS_URL}]`, body);
+}
+
+/** A key prefix no other test run uses. */
+export function uniqueRedisPrefix(label: string): string {
+  return `test:${label}:${randomUUID().slice(0, 8)}:`;
+}
+
+/** A connected node-redis client. */
+export async function connectRedis() {
+  const client = createClient({ url: REDIS_URL });
+  client.on('error', () => undefined); // reconnects are the client's business; tests assert on results
+  await client.connect();
+  return client;
+}
+
+/** The client {@link connectRedis} returns. */
+export type TestRedisClient = Awaited<ReturnType<typeof connectRedis>>;
+
+/** Deletes every key under `prefix` (and only those: the Redis is shared). */
+export async function deleteRedisPrefix(client: TestRedisClient, prefix: string): Promise<void> {
+  const keys: string[] = [];
+  for await (const batch of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) keys.push(...batch);
+  if (keys.length > 0) await client.del(keys);
+}
