@@ -9,6 +9,28 @@ export { MessageContext, FAILURE_HEADERS, MESSAGING_CONTEXT_TYPE, getMessageCont
 export type { NackOptions, FailureKind, SettlementState, MessagingContextType, AnyContextType, UnknownTypePolicy } from './consumer/index.js';
 export { MessagePublisher, TypedProducer } from './producer/index.js';
 export type { SendOptions, SendResult } from './producer/index.js';
+export {
+  DeadLetters,
+  REDRIVE_HEADERS,
+  QueueAccessUnsupportedError,
+  PurgeNotConfirmedError,
+  RedriveSelectionError,
+  RedriveInterruptedError,
+} from './dead-letters/index.js';
+export type {
+  DeadLetterEntry,
+  DeadLetterMessage,
+  DeadLetterFailure,
+  BrokerDeath,
+  DeadLetterListOptions,
+  DeadLetterPage,
+  RedriveSelection,
+  RedriveOptions,
+  RedriveItem,
+  RedriveFailure,
+  RedriveReport,
+  PurgeOptions,
+} from './dead-letters/index.js';
 export { validateTopology } from './topology/index.js';
 export type {
   TopologyDefinition,

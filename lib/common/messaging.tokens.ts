@@ -20,3 +20,6 @@ export const MESSAGING_CORE_PUBLISHER = Symbol('MESSAGING_CORE_PUBLISHER');
 
 /** Internal: the transport as the core module provides it. */
 export const MESSAGING_CORE_TRANSPORT = Symbol('MESSAGING_CORE_TRANSPORT');
+
+/** Internal: the `DeadLetters` service as the core module provides it. */
+export const MESSAGING_CORE_DEAD_LETTERS = Symbol('MESSAGING_CORE_DEAD_LETTERS');

@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { MESSAGING_CORE_PUBLISHER, MESSAGING_CORE_TRANSPORT, MESSAGING_OPTIONS } from '../common/index.js';
+import { MESSAGING_CORE_DEAD_LETTERS, MESSAGING_CORE_PUBLISHER, MESSAGING_CORE_TRANSPORT, MESSAGING_OPTIONS } from '../common/index.js';
 import { ConsumerHandlerFactory } from '../consumer/consumer-handler.factory.js';
 import { ConsumerMetadataAccessor } from '../consumer/consumer-metadata.accessor.js';
 import { ConsumerExplorer } from '../consumer/consumer.explorer.js';
+import { DeadLetters } from '../dead-letters/index.js';
 import { MessagePublisher } from '../producer/index.js';
 import { MemoryTransport } from '../transports/memory/index.js';
 import type { MessagingTransport } from '../transports/transport.interface.js';
@@ -17,7 +18,7 @@ function createTransport(options: MessagingModuleOptions): MessagingTransport {
 }
 
 /**
- * Internal: what one `forRoot` sets up (transport, publisher, discovery and lifecycle). Always global, and
+ * Internal: what one `forRoot` sets up (transport, publisher, dead letters, discovery and lifecycle). Always global, and
  * exporting only internal tokens, so `forFeature` producers resolve wherever they are registered while
  * the public tokens' visibility follows `isGlobal`.
  */
@@ -35,6 +36,7 @@ function createTransport(options: MessagingModuleOptions): MessagingTransport {
     ConsumerHandlerFactory,
     ConsumerExplorer,
     MessagingLifecycle,
+    { provide: MESSAGING_CORE_DEAD_LETTERS, useClass: DeadLetters },
   ],
 })
 export class MessagingCoreModule {}

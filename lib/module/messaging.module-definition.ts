@@ -1,5 +1,12 @@
 import { ConfigurableModuleBuilder, type DynamicModule, type Provider } from '@nestjs/common';
-import { MESSAGING_CORE_PUBLISHER, MESSAGING_CORE_TRANSPORT, MESSAGING_OPTIONS, MESSAGING_TRANSPORT } from '../common/index.js';
+import {
+  MESSAGING_CORE_DEAD_LETTERS,
+  MESSAGING_CORE_PUBLISHER,
+  MESSAGING_CORE_TRANSPORT,
+  MESSAGING_OPTIONS,
+  MESSAGING_TRANSPORT,
+} from '../common/index.js';
+import { DeadLetters } from '../dead-letters/index.js';
 import { MessagePublisher } from '../producer/index.js';
 import { MessagingCoreModule } from './messaging-core.module.js';
 import type { MessagingModuleOptions } from './messaging-module.options.js';
@@ -17,6 +24,7 @@ export interface MessagingModuleExtras {
 const PUBLIC_PROVIDERS: Provider[] = [
   { provide: MessagePublisher, useExisting: MESSAGING_CORE_PUBLISHER },
   { provide: MESSAGING_TRANSPORT, useExisting: MESSAGING_CORE_TRANSPORT },
+  { provide: DeadLetters, useExisting: MESSAGING_CORE_DEAD_LETTERS },
 ];
 
 /**
@@ -29,14 +37,14 @@ function splitIntoCore(definition: DynamicModule, extras: MessagingModuleExtras)
     global: true,
     imports: definition.imports ?? [],
     providers: definition.providers ?? [],
-    exports: [MESSAGING_OPTIONS, MESSAGING_CORE_PUBLISHER, MESSAGING_CORE_TRANSPORT],
+    exports: [MESSAGING_OPTIONS, MESSAGING_CORE_PUBLISHER, MESSAGING_CORE_TRANSPORT, MESSAGING_CORE_DEAD_LETTERS],
   };
   return {
     module: definition.module,
     global: extras.isGlobal ?? true,
     imports: [core],
     providers: PUBLIC_PROVIDERS,
-    exports: [MessagePublisher, MESSAGING_TRANSPORT],
+    exports: [MessagePublisher, MESSAGING_TRANSPORT, DeadLetters],
   };
 }
 

@@ -171,6 +171,66 @@ export interface TransportCapabilities {
   readonly reconnects: boolean;
 }
 
+// --- Queue access (optional SPI, used by dead-letter redrive) -------------------------------------------
+
+/**
+ * A message taken from a queue by a {@link QueueReader}: held by the reader, invisible to consumers, until
+ * it is acknowledged (removed for good) or the reader closes (returned to the queue in its place).
+ */
+export interface QueueReadDelivery {
+  readonly message: InboundMessage;
+  /**
+   * Removes the message from the queue. Returns false, sending nothing, when the reader's channel is gone
+   * (the broker has then returned the message to the queue) or it was already acknowledged.
+   */
+  ack(): boolean;
+}
+
+/**
+ * A session that reads a queue without a consumer (AMQP `basic.get` with manual acknowledgement). Every
+ * message it took and did not acknowledge goes back to the queue when it closes, in its original
+ * position, flagged `redelivered`; so browsing a queue leaves it as it was. Not safe for concurrent use.
+ */
+export interface QueueReader {
+  /** The queue read. */
+  readonly queue: string;
+  /** Ready messages when the session opened: a bound for a pass over the queue while others may add to it. */
+  readonly readyAtOpen: number;
+  /**
+   * Takes the next ready message, or `undefined` when none is ready.
+   * @throws TransportStateError when the session (or its connection) is closed.
+   */
+  get(): Promise<QueueReadDelivery | undefined>;
+  /** Ends the session, returning every unacknowledged message to the queue. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Optional members of {@link MessagingTransport} for operating on queues directly (inspection, redrive,
+ * purge), outside the consume path. A transport without them cannot serve `DeadLetters`; its presence is
+ * the capability, checked with {@link supportsQueueAccess}.
+ */
+export interface QueueAccess {
+  /**
+   * Opens a {@link QueueReader} on a queue that must exist.
+   * @throws TopologyError when the queue does not exist.
+   */
+  openQueueReader(queue: string): Promise<QueueReader>;
+  /**
+   * Removes the queue's ready messages without dead-lettering them (AMQP `queue.purge`); messages held
+   * unacknowledged by consumers or readers stay. Resolves with how many were removed.
+   * @throws TopologyError when the queue does not exist.
+   */
+  purgeQueue(queue: string): Promise<number>;
+}
+
+/** Whether a transport implements the optional {@link QueueAccess} members. */
+export function supportsQueueAccess(transport: MessagingTransport): transport is MessagingTransport & QueueAccess {
+  return typeof transport.openQueueReader === 'function' && typeof transport.purgeQueue === 'function';
+}
+
+// --- end of queue access -----------------------------------------------------------------------------
+
 /**
  * The contract between the messaging module and a broker. Implement it to add a transport: the module
  * only ever talks to a broker through these calls, and decoding, validation, routing by message type,
@@ -198,4 +258,8 @@ export interface MessagingTransport {
   close(): Promise<void>;
   /** Counters and state for health checks and metrics. */
   stats(): TransportStats;
+  /** Optional, see {@link QueueAccess}: reads a queue without consuming (dead-letter inspection and redrive). */
+  openQueueReader?(queue: string): Promise<QueueReader>;
+  /** Optional, see {@link QueueAccess}: removes a queue's ready messages. */
+  purgeQueue?(queue: string): Promise<number>;
 }

@@ -13,6 +13,7 @@ import type {
   DeliveryHandler,
   MessagingTransport,
   OutboundMessage,
+  QueueReader,
   TransportCapabilities,
   TransportState,
   TransportStats,
@@ -26,6 +27,7 @@ import type {
   AmqpConnectionManagerOptions,
 } from './amqp-connection.types.js';
 import { AmqpConsumer } from './amqp.consumer.js';
+import { AmqpQueueReader, type AmqpQueueAccessDeps } from './amqp-queue.reader.js';
 import { assertTopology } from './amqp-topology.asserter.js';
 import type { AmqpTransportOptions, ResolvedAmqpTransportOptions } from './amqp-transport.options.js';
 import { resolveAmqpTransportOptions } from './amqp-transport-options.resolver.js';
@@ -71,6 +73,7 @@ export class AmqpTransport implements MessagingTransport {
   private readonly logger = new Logger('AmqpTransport');
   private readonly backoff: BackoffPolicy;
   private readonly consumers = new Set<AmqpConsumer>();
+  private readonly readers = new Set<AmqpQueueReader>();
   private state: AmqpTransportState = 'created';
   private topology: TopologyDefinition = {};
   /** #private: the connection manager inside it holds the broker URLs. */
@@ -168,6 +171,31 @@ export class AmqpTransport implements MessagingTransport {
     this.closing ??= this.closeOnce();
     return this.closing;
   }
+
+  // --- queue access (optional SPI), implemented in amqp-queue.reader.ts ---
+
+  /**
+   * Opens a {@link QueueReader}: `basic.get` with manual acks on a channel of its own, never reopened.
+   * @throws TopologyError when the queue does not exist; TransportStateError when not running.
+   */
+  async openQueueReader(queue: string): Promise<QueueReader> {
+    const reader = await AmqpQueueReader.open(queue, this.queueAccessDeps('read a queue'), (r) => this.readers.delete(r));
+    this.readers.add(reader);
+    return reader;
+  }
+
+  /** `queue.purge` on a short-lived channel; resolves with how many ready messages were removed. */
+  async purgeQueue(queue: string): Promise<number> {
+    return AmqpQueueReader.purge(queue, this.queueAccessDeps('purge a queue'));
+  }
+
+  private queueAccessDeps(operation: string): AmqpQueueAccessDeps {
+    const monitor = this.#monitor;
+    if (this.state !== 'running' || !monitor) throw new TransportStateError(`AmqpTransport cannot ${operation}: it is ${this.state}`);
+    return { monitor, timeoutMs: this.#options.connectTimeoutMs, backoff: this.backoff, logger: this.logger };
+  }
+
+  // --- end of queue access ---
 
   /** Counters for observability; cheap enough to call per request. */
   stats(): AmqpTransportStats {
@@ -294,6 +322,7 @@ export class AmqpTransport implements MessagingTransport {
   private async release(): Promise<void> {
     this.topologyGate.close();
     await Promise.all([...this.consumers].map((consumer) => consumer.close()));
+    await Promise.all([...this.readers].map((reader) => reader.close()));
     await this.publishers?.close();
     await this.topologyChannel?.close();
     try {

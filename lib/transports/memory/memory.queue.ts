@@ -182,6 +182,37 @@ export class MemoryQueue {
     return removed;
   }
 
+  // --- queue reader support (dead-letter redrive) ---
+
+  /**
+   * Takes the head ready message out for a queue reader (AMQP `basic.get`): it is no longer ready, and
+   * the reader holds it until it acks it or gives it back. Expired heads are dead-lettered first.
+   */
+  takeHead(): StoredMessage | undefined {
+    if (this.deleted) return undefined;
+    return this.hooks.atomically(() => {
+      this.expireHead();
+      const head = this.ready.shift();
+      this.scheduleExpiry();
+      return head;
+    });
+  }
+
+  /** Returns messages a reader took and did not ack, in their original positions, flagged redelivered. */
+  giveBack(messages: readonly StoredMessage[]): void {
+    if (this.deleted || messages.length === 0) return;
+    this.hooks.atomically(() => {
+      for (const message of messages) {
+        message.redelivered = true;
+        this.ready.restore(message);
+      }
+      this.trimOverflow();
+      this.dispatch();
+    });
+  }
+
+  // --- end of queue reader support ---
+
   /** Stops the expiry timer while the transport is closed. */
   suspend(): void {
     this.running = false;

@@ -7,6 +7,7 @@ import type {
   DeliveryHandler,
   MessagingTransport,
   OutboundMessage,
+  QueueReader,
   TransportCapabilities,
   TransportStats,
   TransportSubscription,
@@ -16,6 +17,7 @@ import { MemoryConsumer } from './memory.consumer.js';
 import { busyReasons, pollUntil } from './memory-idle.waiter.js';
 import { queuedMessage } from './memory.message.js';
 import type { MemoryQueue } from './memory.queue.js';
+import { MemoryQueueReader } from './memory-queue.reader.js';
 import type { MemoryQueuedMessage, MemoryRecords, QueueDepth } from './memory-record.types.js';
 import { MemoryRecorder } from './memory.recorder.js';
 import type { MemoryTransportOptions, WaitForIdleOptions, WaitForOptions } from './memory-transport.options.js';
@@ -58,6 +60,7 @@ export class MemoryTransport implements MessagingTransport {
   private readonly subscriptions = new Map<MemoryConsumer, MemoryQueue>();
   private readonly pendingConfirms = new Set<Promise<void>>();
   private consumerCount = 0;
+  private readonly readers = new Set<MemoryQueueReader>();
 
   constructor(options: MemoryTransportOptions = {}) {
     this.recorder = new MemoryRecorder(options.maxRecords ?? 10_000);
@@ -124,11 +127,30 @@ export class MemoryTransport implements MessagingTransport {
     this.state = 'closed';
     await Promise.allSettled([...this.pendingConfirms]);
     for (const consumer of [...this.subscriptions.keys()]) this.unsubscribe(consumer);
+    for (const reader of [...this.readers]) reader.closeNow();
     const { registry } = this.broker;
     for (const queue of registry.queuesWithDeliveries()) queue.returnUnacked();
     for (const queue of registry.allQueues()) if (queue.settings.exclusive) registry.deleteQueue(queue.name);
     for (const queue of registry.allQueues()) queue.suspend();
   }
+
+  // --- queue access (optional SPI) ---
+
+  /** Opens a reader taking messages off a queue like `basic.get`; see {@link QueueReader}. */
+  async openQueueReader(queue: string): Promise<QueueReader> {
+    this.assertStarted('read a queue');
+    const reader = new MemoryQueueReader(this.requireQueue(queue), (closed) => this.readers.delete(closed));
+    this.readers.add(reader);
+    return reader;
+  }
+
+  /** The SPI form of {@link purge}. */
+  async purgeQueue(queue: string): Promise<number> {
+    this.assertStarted('purge a queue');
+    return this.purge(queue);
+  }
+
+  // --- end of queue access ---
 
   /** State and counters; an in-process broker is connected whenever it runs and never buffers. */
   stats(): TransportStats {
