@@ -6,7 +6,7 @@ export type { MessageContract, ContractDefinition, ContractInput, ContractOutput
 export { Consumer, Producer, getProducerToken, MESSAGING_TRANSPORT, Payload, Ctx, Headers } from './decorators/index.js';
 export type { ConsumerOptions, ConsumerHandler, AckMode, MessageParamPipe } from './decorators/index.js';
 export { MessageContext, FAILURE_HEADERS, MESSAGING_CONTEXT_TYPE, getMessageContext, isMessagingContext } from './consumer/index.js';
-export type { NackOptions, FailureKind, SettlementState, MessagingContextType, AnyContextType, UnknownTypePolicy } from './consumer/index.js';
+export type { NackOptions, RetryOptions, FailureKind, SettlementState, MessagingContextType, AnyContextType, UnknownTypePolicy } from './consumer/index.js';
 export { MessagePublisher, TypedProducer } from './producer/index.js';
 export type { SendOptions, SendResult } from './producer/index.js';
 export {
@@ -57,3 +57,6 @@ export type {
 } from './idempotency/index.js';
 export * from './errors/index.js';
 export * from './transports/index.js';
+export { exponential, RETRY_HEADERS, DEFAULT_DELAY_PREFIX, MAX_RETRY_DELAY_MS } from './retry/index.js';
+export type { RetryPolicy, DelaySchedule, ExponentialOptions, ErrorClass, ErrorMatcher } from './retry/index.js';
+export type { RetryOutcome } from './retry/retry.scheduler.js';

@@ -1,4 +1,6 @@
 import { ConsumerDefinitionError } from '../errors/index.js';
+import { resolveRetryPolicy } from '../retry/retry-policy.resolver.js';
+import type { RetryPolicy } from '../retry/retry-policy.types.js';
 import { findQueue, type TopologyDefinition } from '../topology/index.js';
 import type { HandlerBinding, HandlerInvoker, QueueBinding } from './consumer-binding.types.js';
 import { resolveQueueLimits } from './consumer-limits.js';
@@ -8,6 +10,16 @@ import type { DiscoveredConsumer } from './consumer.explorer.js';
 export interface BindingDefaults {
   readonly prefetch: number;
   readonly ack: 'auto' | 'manual';
+  readonly retry: RetryPolicy | false | undefined;
+  readonly maxDeliveries: number | false;
+}
+
+function maxDeliveriesOf(name: string, value: number | false): number | undefined {
+  if (value === false) return undefined;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new ConsumerDefinitionError(`@Consumer ${name}: maxDeliveries must be a positive integer or false, got ${value}`);
+  }
+  return value;
 }
 
 /** Builds the invoker of one discovered handler. */
@@ -56,7 +68,14 @@ function queueBinding(queue: string, consumers: readonly DiscoveredConsumer[], d
           'a message is handled once per queue: give one of them its own queue (bound to the same exchange)',
       );
     }
-    handlers.set(contract.name, { name: consumer.name, contract, ack: options.ack ?? defaults.ack, invoke: invokerFor(consumer) });
+    handlers.set(contract.name, {
+      name: consumer.name,
+      contract,
+      ack: options.ack ?? defaults.ack,
+      invoke: invokerFor(consumer),
+      retry: resolveRetryPolicy(options.retry === undefined ? defaults.retry : options.retry, `@Consumer ${consumer.name}`),
+      maxDeliveries: maxDeliveriesOf(consumer.name, options.maxDeliveries ?? defaults.maxDeliveries),
+    });
   }
   const fallbacks = consumers.filter((consumer) => consumer.metadata.options.acceptsAnyType);
   if (fallbacks.length > 1) {

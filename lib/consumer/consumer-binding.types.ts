@@ -1,4 +1,5 @@
 import type { MessageContract } from '../contracts/index.js';
+import type { ResolvedRetryPolicy } from '../retry/retry-policy.resolver.js';
 import type { AckMode } from '../decorators/consumer.decorator.js';
 import type { MessageContext } from './message.context.js';
 
@@ -12,6 +13,10 @@ export interface HandlerBinding {
   readonly contract: MessageContract;
   readonly ack: AckMode;
   readonly invoke: HandlerInvoker;
+  /** How its failures are retried. */
+  readonly retry: ResolvedRetryPolicy;
+  /** Deliveries after which a message is set aside as poison without running the handler; undefined = never. */
+  readonly maxDeliveries: number | undefined;
 }
 
 /** Everything consumed from one queue: one subscription, its limits, and its handlers by message type. */

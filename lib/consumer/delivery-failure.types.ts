@@ -6,9 +6,11 @@
  * - `unknown-type`: no handler of the queue handles the message's `type`;
  * - `handler`: the handler threw;
  * - `denied`: a guard refused the message (see `MessageDeniedError`);
- * - `rejected`: the handler refused it with `ctx.reject()`.
+ * - `rejected`: the handler refused it with `ctx.reject()`;
+ * - `poison`: it was delivered more than `maxDeliveries` times without being settled (it keeps crashing
+ *   or hanging its consumer), so it was set aside without running the handler again.
  */
-export type FailureKind = 'decode' | 'oversized' | 'validation' | 'unknown-type' | 'handler' | 'denied' | 'rejected';
+export type FailureKind = 'decode' | 'oversized' | 'validation' | 'unknown-type' | 'handler' | 'denied' | 'rejected' | 'poison';
 
 /** A processing failure, recorded on the dead-lettered copy of the message. */
 export interface DeliveryFailure {
@@ -16,6 +18,8 @@ export interface DeliveryFailure {
   readonly error: Error;
   /** The consumer that failed, `Class.method` or its configured name. */
   readonly consumer: string;
+  /** Attempts made in all, when retries were involved (recorded as `x-failure-attempts`). */
+  readonly attempts?: number;
 }
 
 /** Header names written on dead-lettered messages; stable so operators can filter and replay on them. */
@@ -30,4 +34,6 @@ export const FAILURE_HEADERS = {
   consumer: 'x-failure-consumer',
   originalExchange: 'x-original-exchange',
   originalRoutingKey: 'x-original-routing-key',
+  /** Attempts made before giving up, when the consumer retries. */
+  attempts: 'x-failure-attempts',
 } as const;

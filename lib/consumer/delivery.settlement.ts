@@ -4,8 +4,11 @@ import type { DeadLetterOutcome, TransportDelivery } from '../transports/transpo
 import type { DeliveryFailure } from './delivery-failure.types.js';
 import { buildFailureHeaders, type FailureHeaderOptions } from './failure.headers.js';
 
-/** Where a message ended up. `pending` until one of the settle calls happens. */
-export type SettlementState = 'pending' | 'acked' | 'requeued' | 'nacked' | 'dead-lettered';
+/**
+ * Where a message ended up. `pending` until one of the settle calls happens; `retried` when it left for a
+ * delayed retry (a copy waits in the delay line, the original was acked).
+ */
+export type SettlementState = 'pending' | 'acked' | 'requeued' | 'nacked' | 'dead-lettered' | 'retried';
 
 /**
  * Makes sure a delivery is settled exactly once. Settling twice on AMQP closes the channel (and with it
@@ -55,6 +58,16 @@ export class DeliverySettlement {
       `(message ${message.properties.messageId ?? 'without id'}): ${failure.error.message}`;
     try {
       return await this.delivery.deadLetter({ headers: buildFailureHeaders(message, failure, this.headerOptions), summary });
+    } finally {
+      this.resolveDone();
+    }
+  }
+
+  /** Sends the message on a delayed retry; `schedule` publishes the copy and acks the original. */
+  async retry<T>(schedule: () => Promise<T>): Promise<T> {
+    this.claim('retried');
+    try {
+      return await schedule();
     } finally {
       this.resolveDone();
     }

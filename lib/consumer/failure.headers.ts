@@ -1,3 +1,4 @@
+import { originOf } from '../retry/retry.headers.js';
 import { MessageValidationError } from '../errors/index.js';
 import type { HeaderValue, InboundMessage } from '../transports/transport.interface.js';
 import { FAILURE_HEADERS, type DeliveryFailure } from './delivery-failure.types.js';
@@ -7,6 +8,20 @@ const MAX_STACK = 4096;
 
 function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/**
+ * Where the message was first published. A message back from a retry hop or a redrive arrived through the
+ * SDK's own routes, so the origin recorded earlier (by a previous failure, or the retry hop) wins.
+ */
+function originalDestination(message: InboundMessage): Record<string, HeaderValue> {
+  const headers = message.properties.headers;
+  const recorded = headers?.[FAILURE_HEADERS.originalExchange];
+  if (typeof recorded === 'string') {
+    return { [FAILURE_HEADERS.originalExchange]: recorded, [FAILURE_HEADERS.originalRoutingKey]: headers?.[FAILURE_HEADERS.originalRoutingKey] ?? message.routingKey };
+  }
+  const origin = originOf(message);
+  return { [FAILURE_HEADERS.originalExchange]: origin.exchange, [FAILURE_HEADERS.originalRoutingKey]: origin.routingKey };
 }
 
 /** What the failure headers include beyond the always-present ones. */
@@ -36,9 +51,9 @@ export function buildFailureHeaders(
     [FAILURE_HEADERS.at]: now.toISOString(),
     [FAILURE_HEADERS.queue]: message.queue,
     [FAILURE_HEADERS.consumer]: failure.consumer,
-    [FAILURE_HEADERS.originalExchange]: message.exchange,
-    [FAILURE_HEADERS.originalRoutingKey]: message.routingKey,
+    ...originalDestination(message),
   };
+  if (failure.attempts !== undefined) headers[FAILURE_HEADERS.attempts] = failure.attempts;
   if (failure.error instanceof MessageValidationError) {
     headers[FAILURE_HEADERS.issues] = clip(JSON.stringify(failure.error.issues), MAX_REASON);
   }

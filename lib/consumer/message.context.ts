@@ -1,4 +1,6 @@
 import type { DeadLetterOutcome, HeaderValue, InboundMessage, MessageProperties } from '../transports/transport.interface.js';
+import { RetryUnavailableError } from '../errors/index.js';
+import type { RetryOutcome } from '../retry/retry.scheduler.js';
 import type { DeliverySettlement, SettlementState } from './delivery.settlement.js';
 
 /** Options of {@link MessageContext.nack}. */
@@ -13,6 +15,14 @@ export interface MessageContextDelivery {
   readonly attempt: number;
   /** Aborts when the delivery goes stale. */
   readonly signal: AbortSignal;
+  /** Schedules a delayed retry; absent when the consumer has no delayed retries configured. */
+  readonly retry?: (delayMs: number | undefined) => Promise<RetryOutcome>;
+}
+
+/** Options of {@link MessageContext.retry}. */
+export interface RetryOptions {
+  /** How long to wait; default: the consumer's retry policy's next delay. */
+  readonly delayMs?: number;
 }
 
 /**
@@ -113,5 +123,19 @@ export class MessageContext<TPayload = unknown> {
   reject(reason: string | Error = 'rejected by consumer'): Promise<DeadLetterOutcome> {
     const error = typeof reason === 'string' ? new Error(reason) : reason;
     return this.settlement.deadLetter({ kind: 'rejected', error, consumer: this.consumer });
+  }
+
+  /**
+   * Settles the message by sending it on a delayed retry, for handlers that decide for themselves (e.g. a
+   * manual-ack handler told "try later" by a downstream service): a copy waits in the delay line and comes
+   * back to this queue, counted as one more attempt; the original is acked once the copy is confirmed.
+   * Needs delayed retries in the consumer's retry policy (which declares the delay line).
+   *
+   * @throws RetryUnavailableError when the consumer has no delayed retries configured.
+   */
+  retry(options: RetryOptions = {}): Promise<RetryOutcome> {
+    const retry = this.delivery.retry;
+    if (!retry) return Promise.reject(new RetryUnavailableError(this.consumer));
+    return retry(options.delayMs);
   }
 }

@@ -1,13 +1,17 @@
 import { Logger } from '@nestjs/common';
 import { validateMessage } from '../contracts/index.js';
-import { MessageDecodeError, MessageTooLargeError, UnknownMessageTypeError } from '../errors/index.js';
+import { MessageDecodeError, MessageTooLargeError, PoisonMessageError, UnknownMessageTypeError } from '../errors/index.js';
+import { decideRetry } from '../retry/retry-policy.resolver.js';
+import { retryHistory } from '../retry/retry.headers.js';
+import type { RetryScheduler } from '../retry/retry.scheduler.js';
 import { decodeJson } from '../serialization/index.js';
 import type { InboundMessage, TransportDelivery } from '../transports/transport.interface.js';
 import type { HandlerBinding, QueueBinding } from './consumer-binding.types.js';
 import type { FailureKind } from './delivery-failure.types.js';
 import { DeliverySettlement } from './delivery.settlement.js';
 import type { FailureHeaderOptions } from './failure.headers.js';
-import { MessageContext } from './message.context.js';
+import { MessageContext, type MessageContextDelivery } from './message.context.js';
+import { RedeliveryTracker } from './redelivery.tracker.js';
 
 /** What to do with a message whose `type` no handler of its queue handles. */
 export type UnknownTypePolicy = 'dead-letter' | 'ack';
@@ -23,16 +27,22 @@ export interface DispatchSettings {
    * undefined. Lets the Nest integration report a guard's denial as `denied`.
    */
   readonly classifyError?: (error: unknown) => FailureKind | undefined;
+  /** Sends messages on delayed retries; undefined when no handler of the queue retries with delays. */
+  readonly retryScheduler?: RetryScheduler;
 }
 
+type AfterFailure = 'run-again' | 'settled';
+
 /**
- * Takes one delivery of a queue through the pipeline: size check → decode → route by `type` → validate
- * against the handler's contract → invoke → settle. Every path settles the message exactly once, and no
- * failure escapes: bad input is dead-lettered with the reason, never dropped and never fatal.
+ * Takes one delivery of a queue through the pipeline: route by `type` → poison check → size check →
+ * decode → validate against the handler's contract → invoke (with immediate retries) → settle (ack,
+ * delayed retry or dead-letter). Every path settles the message exactly once, and no failure escapes:
+ * bad input is dead-lettered with the reason, never dropped and never fatal.
  */
 export class MessageDispatcher {
   private readonly logger = new Logger('Messaging');
   private readonly single: HandlerBinding | undefined;
+  private readonly tracker = new RedeliveryTracker();
 
   constructor(
     private readonly binding: QueueBinding,
@@ -50,6 +60,13 @@ export class MessageDispatcher {
       await this.onUnknownType(settlement, message);
       return;
     }
+    // Only redelivered messages are counted, so only they need forgetting once settled.
+    if (message.redelivered) void settlement.done.then(() => this.tracker.forget(message));
+    const deliveries = handler.maxDeliveries === undefined ? 0 : this.tracker.deliveries(message);
+    if (handler.maxDeliveries !== undefined && deliveries > handler.maxDeliveries) {
+      await settlement.deadLetter({ kind: 'poison', error: new PoisonMessageError(deliveries, handler.maxDeliveries), consumer: handler.name });
+      return;
+    }
     let payload: unknown;
     try {
       if (message.body.length > this.settings.maxMessageBytes) {
@@ -64,18 +81,42 @@ export class MessageDispatcher {
     }
     // Stale while validating: the broker delivers it again, so the handler must not run for this copy.
     if (delivery.signal.aborted) return;
-    const context = new MessageContext(payload, message, handler.contract.name, handler.name, settlement, delivery, shutdown);
-    try {
-      await handler.invoke(payload, context);
-    } catch (error) {
-      await this.onHandlerError(settlement, handler, error);
+    await this.invoke(handler, payload, delivery, settlement, shutdown);
+  }
+
+  /** Runs the handler, again in process for each immediate retry its policy allows. */
+  private async invoke(handler: HandlerBinding, payload: unknown, delivery: TransportDelivery, settlement: DeliverySettlement, shutdown?: AbortSignal): Promise<void> {
+    for (let immediate = 0; ; immediate++) {
+      const attempt = delivery.attempt + immediate;
+      const context = new MessageContext(payload, delivery.message, handler.contract.name, handler.name, settlement, this.contextDelivery(handler, delivery, settlement, attempt), shutdown);
+      try {
+        await handler.invoke(payload, context);
+      } catch (error) {
+        const next = await this.onHandlerError(settlement, handler, error, delivery, attempt, immediate);
+        if (next === 'run-again' && !delivery.signal.aborted) continue;
+        return;
+      }
+      if (settlement.state === 'pending') {
+        if (handler.ack === 'auto') settlement.ack();
+        // Manual mode: the handler may settle later (e.g. after a batch); the slot stays taken until it does.
+        else await settlement.done;
+      }
       return;
     }
-    if (settlement.state === 'pending') {
-      if (handler.ack === 'auto') settlement.ack();
-      // Manual mode: the handler may settle later (e.g. after a batch); the slot stays taken until it does.
-      else await settlement.done;
-    }
+  }
+
+  private contextDelivery(handler: HandlerBinding, delivery: TransportDelivery, settlement: DeliverySettlement, attempt: number): MessageContextDelivery {
+    const scheduler = this.settings.retryScheduler;
+    if (!scheduler || !handler.retry.delayed) return { attempt, signal: delivery.signal };
+    return {
+      attempt,
+      signal: delivery.signal,
+      retry: (delayMs) => {
+        const planned = decideRetry(handler.retry, undefined, Number.MAX_SAFE_INTEGER, retryHistory(delivery.message.properties.headers).delays.length);
+        const wait = delayMs ?? (planned.action === 'delayed' ? planned.delayMs : handler.retry.delayed?.maxDelayMs ?? 0);
+        return settlement.retry(() => scheduler.schedule(delivery, attempt, new Error('retry requested by the handler'), wait, handler.name));
+      },
+    };
   }
 
   /**
@@ -99,13 +140,38 @@ export class MessageDispatcher {
     await settlement.deadLetter({ kind: 'unknown-type', error, consumer: this.binding.name });
   }
 
-  private async onHandlerError(settlement: DeliverySettlement, handler: HandlerBinding, thrown: unknown): Promise<void> {
+  /** Retries (in process or delayed) what the policy allows; dead-letters the rest, with the attempts made. */
+  private async onHandlerError(
+    settlement: DeliverySettlement,
+    handler: HandlerBinding,
+    thrown: unknown,
+    delivery: TransportDelivery,
+    attempt: number,
+    immediateDone: number,
+  ): Promise<AfterFailure> {
     const error = thrown instanceof Error ? thrown : new Error(String(thrown));
     if (settlement.state !== 'pending') {
       this.logger.error(`Consumer ${handler.name} threw after settling its message (${settlement.state}): ${error.message}`);
-      return;
+      return 'settled';
     }
     const kind = this.settings.classifyError?.(thrown) ?? 'handler';
-    await settlement.deadLetter({ kind, error, consumer: handler.name });
+    if (kind !== 'handler') {
+      await settlement.deadLetter({ kind, error, consumer: handler.name });
+      return 'settled';
+    }
+    const delayedDone = retryHistory(delivery.message.properties.headers).delays.length;
+    const decision = decideRetry(handler.retry, thrown, immediateDone, delayedDone);
+    if (decision.action === 'immediate') {
+      this.logger.warn(`${handler.name}: attempt ${attempt} of message ${delivery.message.properties.messageId ?? '(no id)'} failed (${error.message}); retrying at once`);
+      return 'run-again';
+    }
+    const scheduler = this.settings.retryScheduler;
+    if (decision.action === 'delayed' && scheduler) {
+      await settlement.retry(() => scheduler.schedule(delivery, attempt, error, decision.delayMs, handler.name));
+      return 'settled';
+    }
+    const attempts = attempt > 1 || decision.action !== 'exhausted' || decision.reason !== 'no-retries' ? attempt : undefined;
+    await settlement.deadLetter({ kind, error, consumer: handler.name, attempts });
+    return 'settled';
   }
 }

@@ -1,6 +1,7 @@
 import { SetMetadata } from '@nestjs/common';
 import type { ContractOutput, MessageContract } from '../contracts/index.js';
 import type { MessageContext } from '../consumer/message.context.js';
+import type { RetryPolicy } from '../retry/retry-policy.types.js';
 import { CONSUMER_METADATA } from '../common/index.js';
 
 /** How a consumer acknowledges: by itself on success/failure, or only when the handler says so. */
@@ -34,6 +35,17 @@ export interface ConsumerOptions {
    * one handler per queue. Default `false`: such messages are dead-lettered with kind `unknown-type`.
    */
   readonly acceptsAnyType?: boolean;
+  /**
+   * How this handler's failures are retried, replacing the module's `retry` (`false`: never). Decode,
+   * validation, unknown-type, denied and rejected failures are never retried.
+   */
+  readonly retry?: RetryPolicy | false;
+  /**
+   * Deliveries after which a message that keeps coming back unsettled (it crashes or hangs the consumer)
+   * is set aside as poison, dead-lettered with kind `poison`, without running the handler again.
+   * Default: the module's `maxDeliveries` (20). `false` turns the check off.
+   */
+  readonly maxDeliveries?: number | false;
   /**
    * How the method takes its arguments, for the compile-time check only.
    * `positional` (default): `(payload, ctx)`, and a payload parameter that does not match the contract

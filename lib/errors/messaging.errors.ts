@@ -218,3 +218,21 @@ export class NotMessagingContextError extends MessagingError {
     super(`Expected a messaging execution context, got "${actualType}"; check host.getType() or use isMessagingContext(host) first`);
   }
 }
+
+/** `ctx.retry()` was called by a consumer without delayed retries in its retry policy. */
+export class RetryUnavailableError extends MessagingError {
+  readonly code = 'RETRY_UNAVAILABLE';
+
+  constructor(readonly consumer: string) {
+    super(`${consumer}: ctx.retry() needs delayed retries in the consumer's retry policy (retry: { delayed: ... })`);
+  }
+}
+
+/** A message was delivered more than `maxDeliveries` times without being settled: it is set aside as poison. */
+export class PoisonMessageError extends MessagingError {
+  readonly code = 'POISON_MESSAGE';
+
+  constructor(readonly deliveries: number, readonly maxDeliveries: number) {
+    super(`Delivered ${deliveries} times, more than maxDeliveries ${maxDeliveries}, without being settled; set aside without running the handler again`);
+  }
+}

@@ -1,6 +1,7 @@
 import type { UnknownTypePolicy } from '../consumer/message.dispatcher.js';
 import type { AckMode } from '../decorators/consumer.decorator.js';
 import type { IdempotencyOptions } from '../idempotency/idempotency.options.js';
+import type { RetryPolicy } from '../retry/retry-policy.types.js';
 import type { TopologyDefinition } from '../topology/index.js';
 import type { MessagingTransport } from '../transports/transport.interface.js';
 
@@ -40,6 +41,29 @@ export interface MessagingModuleOptions {
    * `oversized`, so one huge message cannot exhaust the process's memory. Default 4 MiB.
    */
   readonly maxMessageBytes?: number;
+  /**
+   * How failing handlers are retried, for every consumer that does not set its own `retry`. Default: no
+   * retries (a failure goes to the error queue at once).
+   *
+   * @example retry: { immediate: 2, delayed: exponential({ initialMs: 1000, factor: 2, maxMs: 300_000, attempts: 5, jitter: 0.2 }) }
+   */
+  readonly retry?: RetryPolicy | false;
+  /**
+   * The delay line of delayed retries: name prefix of its exchanges and queues (default
+   * `messaging.retry`) and the longest delay it must express (default: the longest any policy asks for;
+   * raise it for `ctx.retry({ delayMs })` beyond that).
+   */
+  readonly retryDelayLine?: { readonly prefix?: string; readonly maxDelayMs?: number };
+  /**
+   * Give every consumed queue without a dead-letter setting an error queue, `<queue>.error`, so no failure
+   * is ever discarded by default. Default `true`; a queue opts out with `errorQueue: false`.
+   */
+  readonly errorQueues?: boolean;
+  /**
+   * Deliveries after which a message that keeps coming back unsettled is dead-lettered as `poison`
+   * without running its handler again. Default 20; `false` turns the check off.
+   */
+  readonly maxDeliveries?: number | false;
   /** What dead-lettered copies record beyond the failure kind, reason and origin. */
   readonly failureHeaders?: {
     /** Record handler stack traces in `x-failure-stack`. Default `false`: stacks leak code layout. */
@@ -57,4 +81,6 @@ export const MESSAGING_DEFAULTS = {
   validateOnPublish: true,
   maxMessageBytes: 4 * 1024 * 1024,
   failureStack: false,
+  errorQueues: true,
+  maxDeliveries: 20,
 } as const;

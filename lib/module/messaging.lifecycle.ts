@@ -16,7 +16,10 @@ import { classifyHandlerFailure } from '../consumer/failure-kind.classifier.js';
 import { ConsumerRunner } from '../consumer/consumer.runner.js';
 import { MessageDispatcher, type DispatchSettings } from '../consumer/message.dispatcher.js';
 import { IdempotentInvokerFactory } from '../idempotency/idempotent-invoker.factory.js';
+import { RetryScheduler } from '../retry/retry.scheduler.js';
 import { findQueue, validateTopology, type TopologyDefinition } from '../topology/index.js';
+import { deadLetterTargetOf } from '../transports/dead-letter.copy.js';
+import { buildConsumerTopology } from './consumer-topology.builder.js';
 import type { MessagingTransport } from '../transports/transport.interface.js';
 import { MESSAGING_DEFAULTS, type MessagingModuleOptions } from './messaging-module.options.js';
 
@@ -33,7 +36,8 @@ import { MESSAGING_DEFAULTS, type MessagingModuleOptions } from './messaging-mod
 @Injectable()
 export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger('Messaging');
-  private readonly topology: TopologyDefinition;
+  private readonly declared: TopologyDefinition;
+  private topology: TopologyDefinition = {};
   private runners: ConsumerRunner[] = [];
 
   constructor(
@@ -42,7 +46,7 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
     private readonly explorer: ConsumerExplorer,
     private readonly handlers: ConsumerHandlerFactory,
   ) {
-    this.topology = options.topology ?? {};
+    this.declared = options.topology ?? {};
   }
 
   /** The running consumers, one per queue, for diagnostics. */
@@ -50,16 +54,28 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
     return this.runners;
   }
 
+  /** The topology asserted on the broker: the declared one plus error queues and the retry delay line. */
+  get effectiveTopology(): TopologyDefinition {
+    return this.topology;
+  }
+
   async onModuleInit(): Promise<void> {
-    validateTopology(this.topology);
-    const settings = this.dispatchSettings();
-    this.runners = this.bindings().map((binding) => new ConsumerRunner(binding, this.transport, new MessageDispatcher(binding, settings)));
+    validateTopology(this.declared);
+    const bindings = this.bindings();
+    const { topology, delays } = buildConsumerTopology(this.declared, bindings, {
+      errorQueues: this.options.errorQueues ?? MESSAGING_DEFAULTS.errorQueues,
+      delayLine: this.options.retryDelayLine,
+    });
+    validateTopology(topology);
+    this.topology = topology;
+    const settings = { ...this.dispatchSettings(), retryScheduler: delays && new RetryScheduler(this.transport, delays) };
+    this.runners = bindings.map((binding) => new ConsumerRunner(binding, this.transport, new MessageDispatcher(binding, settings)));
     for (const { binding } of this.runners) {
-      if (!findQueue(this.topology, binding.queue)?.deadLetterExchange) {
-        this.logger.warn(`Queue "${binding.queue}" has no deadLetterExchange: messages that fail in ${binding.name} will be discarded`);
+      if (!deadLetterTargetOf(findQueue(topology, binding.queue))) {
+        this.logger.warn(`Queue "${binding.queue}" has no dead-letter exchange and no error queue: messages that fail in ${binding.name} will be discarded`);
       }
     }
-    await this.transport.start(this.topology);
+    await this.transport.start(topology);
     this.logger.log(`Transport "${this.transport.kind}" started; ${this.runners.length} queue consumer(s) discovered`);
   }
 
@@ -89,8 +105,13 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
     const inbox = new IdempotentInvokerFactory(this.options.idempotency, defaults?.idempotent ?? MESSAGING_DEFAULTS.idempotent);
     return createQueueBindings(
       this.explorer.explore(),
-      this.topology,
-      { prefetch: defaults?.prefetch ?? MESSAGING_DEFAULTS.prefetch, ack },
+      this.declared,
+      {
+        prefetch: defaults?.prefetch ?? MESSAGING_DEFAULTS.prefetch,
+        ack,
+        retry: this.options.retry,
+        maxDeliveries: this.options.maxDeliveries ?? MESSAGING_DEFAULTS.maxDeliveries,
+      },
       ({ instance, methodName, metadata, name }) =>
         inbox.wrap(
           { name, ack: metadata.options.ack ?? ack, idempotent: metadata.options.idempotent },

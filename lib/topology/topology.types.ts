@@ -53,6 +53,15 @@ export interface QueueDefinition {
    * in its queue, requeued after a backoff.
    */
   readonly deadLetterRoutedElsewhere?: boolean;
+  /**
+   * Where the SDK's dead-letter copies of this queue's failures go when it has no `deadLetterExchange`:
+   * a queue name, reached through the default exchange. The module sets it to `<name>.error` for every
+   * consumed queue without a dead-letter setting (declaring that queue), so no failure is discarded by
+   * default; `false` opts out (failures are then discarded, with an error log). It changes nothing on
+   * the broker: the queue's own arguments stay as declared, and the broker's own dead-lettering
+   * (`nack` without requeue, TTL expiry) still needs `deadLetterExchange`.
+   */
+  readonly errorQueue?: string | false;
   /** Extra `x-*` arguments passed verbatim to the broker. */
   readonly arguments?: Readonly<Record<string, ArgumentValue>>;
 }

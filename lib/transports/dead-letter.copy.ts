@@ -9,6 +9,20 @@ export interface DeadLetterTarget {
   readonly routingKey: string | undefined;
 }
 
+/**
+ * Where a queue's dead-letter copies go: its dead-letter exchange, else its error queue through the
+ * default exchange, else nowhere.
+ */
+export function deadLetterTargetOf(queue: {
+  readonly deadLetterExchange?: string;
+  readonly deadLetterRoutingKey?: string;
+  readonly errorQueue?: string | false;
+} | undefined): DeadLetterTarget | undefined {
+  if (queue?.deadLetterExchange !== undefined) return { exchange: queue.deadLetterExchange, routingKey: queue.deadLetterRoutingKey };
+  if (queue?.errorQueue) return { exchange: '', routingKey: queue.errorQueue };
+  return undefined;
+}
+
 /** The parts of a delivery that dead-lettering by copy needs. */
 export interface CopyableDelivery {
   readonly message: InboundMessage;

@@ -2,7 +2,7 @@ import type { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { TopologyError } from '../../errors/index.js';
 import { findQueue, topologyForQueue, type TopologyDefinition } from '../../topology/index.js';
-import { deadLetterByCopy, type DeadLetterTarget } from '../dead-letter.copy.js';
+import { deadLetterByCopy, deadLetterTargetOf, type DeadLetterTarget } from '../dead-letter.copy.js';
 import type { ConsumeOptions, DeadLetterOutcome, DeadLetterRequest, DeliveryHandler, OutboundMessage, TransportSubscription } from '../transport.interface.js';
 import type { AmqpChannelLike, AmqpDeliveredMessage } from './amqp-connection.types.js';
 import { AmqpDelivery, ChannelLiveness } from './amqp.delivery.js';
@@ -51,10 +51,7 @@ export class AmqpConsumer implements TransportSubscription {
     this.queueTopology = topologyForQueue(options.topology, queue);
     this.label = `consumer "${consumerName}" on queue "${queue}"`;
     const definition = findQueue(options.topology, queue);
-    this.deadLetterTarget =
-      definition?.deadLetterExchange === undefined
-        ? undefined
-        : { exchange: definition.deadLetterExchange, routingKey: definition.deadLetterRoutingKey };
+    this.deadLetterTarget = deadLetterTargetOf(definition);
     this.supervisor = new ChannelSupervisor<AmqpChannelLike>({
       name: this.label,
       open: (connection) => connection.createChannel(),

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { InvalidOptionsError, PublishNackedError, TopologyError, UnroutableMessageError } from '../../errors/index.js';
-import { deadLetterByCopy } from '../dead-letter.copy.js';
+import { deadLetterByCopy, deadLetterTargetOf } from '../dead-letter.copy.js';
 import type { DeadLetterOutcome, DeadLetterRequest, MessageProperties, OutboundMessage } from '../transport.interface.js';
 import type { MemoryConsumer } from './memory.consumer.js';
 import type { MemoryDelivery, SettleOutcome } from './memory.delivery.js';
@@ -104,11 +104,10 @@ export class MemoryBroker implements MemoryQueueHooks {
 
   /** Publishes the failure-recorded copy through the broker, then acks, as the AMQP transport does. */
   copyToDeadLetter(queue: MemoryQueue, delivery: MemoryDelivery, request: DeadLetterRequest): Promise<DeadLetterOutcome> {
-    const { deadLetterExchange, deadLetterRoutingKey } = queue.settings;
     return deadLetterByCopy({
       delivery,
       request,
-      target: deadLetterExchange === undefined ? undefined : { exchange: deadLetterExchange, routingKey: deadLetterRoutingKey },
+      target: deadLetterTargetOf(queue.settings),
       publish: async (message) => {
         const { error } = this.publish(message);
         if (error) throw error;

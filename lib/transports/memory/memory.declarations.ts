@@ -26,6 +26,8 @@ export interface QueueSettings {
   readonly overflow: QueueOverflow;
   readonly deadLetterExchange: string | undefined;
   readonly deadLetterRoutingKey: string | undefined;
+  /** The SDK-side error queue of dead-letter copies (not a broker argument, never compared). */
+  readonly errorQueue: string | undefined;
   /** The arguments RabbitMQ compares when the queue is declared again. */
   readonly checkedArguments: Readonly<Record<string, ArgumentValue>>;
 }
@@ -128,6 +130,7 @@ export function queueSettings(definition: QueueDefinition): QueueSettings | stri
     overflow: knownOverflow ?? 'drop-head',
     deadLetterExchange: text('x-dead-letter-exchange'),
     deadLetterRoutingKey: text('x-dead-letter-routing-key'),
+    errorQueue: definition.errorQueue || undefined,
     checkedArguments: Object.fromEntries(CHECKED_QUEUE_ARGUMENTS.filter((k) => args[k] !== undefined).map((k) => [k, args[k]])),
   };
   return problems.length > 0 ? problems : settings;

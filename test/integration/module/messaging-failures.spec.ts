@@ -55,17 +55,19 @@ interface Setup {
 }
 
 /** A work queue on a topic exchange, dead-lettering as `deadLetter` says. Names are unique and deleted afterwards. */
-function setup(deadLetter: 'routed' | 'routed-elsewhere' | 'none'): Setup {
+function setup(deadLetter: 'routed' | 'routed-elsewhere' | 'none' | 'error-queue'): Setup {
   const exchange = uniqueName('fail.ex');
   const dlx = `${exchange}.dlx`;
   const queue = uniqueName('fail.work');
   const dlq = deadLetter === 'routed' ? uniqueName('fail.dlq') : undefined;
   const work =
     deadLetter === 'none'
+      ? { name: queue, durable: false, errorQueue: false as const }
+      : deadLetter === 'error-queue'
       ? { name: queue, durable: false }
       : { name: queue, durable: false, deadLetterExchange: dlx, deadLetterRoutedElsewhere: deadLetter === 'routed-elsewhere' };
   const topology = scope.declare({
-    exchanges: [{ name: exchange, type: 'topic', durable: false }, ...(deadLetter === 'none' ? [] : [{ name: dlx, type: 'fanout' as const, durable: false }])],
+    exchanges: [{ name: exchange, type: 'topic', durable: false }, ...(deadLetter === 'none' || deadLetter === 'error-queue' ? [] : [{ name: dlx, type: 'fanout' as const, durable: false }])],
     queues: [work, ...(dlq ? [{ name: dlq, durable: false }] : [])],
     bindings: [{ exchange, queue, routingKey: 'fail.#' }, ...(dlq ? [{ exchange: dlx, queue: dlq }] : [])],
   });
@@ -257,7 +259,26 @@ describeWithBroker('Failures on RabbitMQ, end to end through MessagingModule', (
     expect(await messageCount(s.queue)).toBe(0);
   });
 
-  it('a queue without a DLX: the failed message is discarded, with an error log', async () => {
+  it('a queue without a DLX gets <queue>.error by default: the failed copy lands there with its failure recorded', async () => {
+    const s = setup('error-queue');
+    scope.declare({ queues: [{ name: `${s.queue}.error` }] });
+    const producer = await startApp(s, () => {
+      throw new Error('to the error queue');
+    });
+    const { messageId } = await producer.send({ seq: 4 });
+    let dead = await drainQueue(`${s.queue}.error`);
+    for (let i = 0; i < 100 && dead.length === 0; i++) {
+      await sleep(50);
+      dead = await drainQueue(`${s.queue}.error`);
+    }
+    expect(dead).toHaveLength(1);
+    expect(dead[0]!.properties.messageId).toBe(messageId);
+    expect(dead[0]!.properties.headers).toMatchObject({ [FAILURE_HEADERS.kind]: 'handler', [FAILURE_HEADERS.queue]: s.queue });
+    await closeApps();
+    expect(await messageCount(s.queue)).toBe(0);
+  });
+
+  it('a queue that opts out of its error queue (errorQueue: false) and has no DLX: the failed message is discarded, with an error log', async () => {
     const s = setup('none');
     let runs = 0;
     const producer = await startApp(s, () => {

@@ -1,0 +1,78 @@
+import type { BindingDefinition, ExchangeDefinition, QueueDefinition, TopologyDefinition } from '../topology/index.js';
+import { MAX_RETRY_DELAY_MS } from './delay.schedules.js';
+import { RETRY_HEADERS } from './retry.headers.js';
+
+/** Default name prefix of the delay exchanges and queues; shared by every service on a vhost. */
+export const DEFAULT_DELAY_PREFIX = 'messaging.retry';
+
+/**
+ * The broker-side delay line, on any broker with AMQP semantics and no plugin: binary delay levels, as
+ * NServiceBus does, so every delay is exact and a short delay never waits behind a long one.
+ *
+ * Level k is a queue whose every message lives exactly 2^k ms (queue TTL: all its messages expire in
+ * arrival order, unlike per-message TTLs, which only expire at the head) and then dead-letters into
+ * level k-1. A delay is written in binary in the routing key, most significant level first: each level's
+ * topic exchange sends the message into its queue when its bit is 1, or straight on to the next level
+ * when it is 0. After level 0 a headers exchange delivers it to the queue named in `x-retry-target`.
+ */
+export class DelayTopology {
+  /** How many levels: enough for `maxDelayMs`. */
+  readonly levels: number;
+
+  constructor(
+    maxDelayMs: number,
+    readonly prefix = DEFAULT_DELAY_PREFIX,
+  ) {
+    const needed = Math.ceil(Math.log2(Math.min(Math.max(maxDelayMs, 1), MAX_RETRY_DELAY_MS) + 1));
+    this.levels = Math.max(1, needed);
+  }
+
+  /** The exchange a retry copy is published to. */
+  get entryExchange(): string {
+    return this.levelExchange(this.levels - 1);
+  }
+
+  /** The headers exchange that hands a message back to its queue after the last level. */
+  get deliverExchange(): string {
+    return `${this.prefix}.deliver`;
+  }
+
+  /** The routing key that makes a message wait `delayMs` (rounded to whole ms, capped by the levels). */
+  routingKey(delayMs: number): string {
+    const max = 2 ** this.levels - 1;
+    const delay = Math.min(max, Math.max(0, Math.round(delayMs)));
+    const bits: string[] = [];
+    for (let level = this.levels - 1; level >= 0; level--) bits.push(Math.floor(delay / 2 ** level) % 2 === 1 ? '1' : '0');
+    return bits.join('.');
+  }
+
+  /** The longest delay the levels can express. */
+  get maxDelayMs(): number {
+    return 2 ** this.levels - 1;
+  }
+
+  /** Exchanges, queues and bindings of the delay line, plus a delivery binding for each retrying queue. */
+  topology(retryingQueues: readonly string[]): Required<TopologyDefinition> {
+    const exchanges: ExchangeDefinition[] = [{ name: this.deliverExchange, type: 'headers' }];
+    const queues: QueueDefinition[] = [];
+    const bindings: BindingDefinition[] = [];
+    for (let level = 0; level < this.levels; level++) {
+      const exchange = this.levelExchange(level);
+      const next = level === 0 ? this.deliverExchange : this.levelExchange(level - 1);
+      const position = this.levels - 1 - level;
+      const prefix = '*.'.repeat(position);
+      exchanges.push({ name: exchange, type: 'topic' });
+      queues.push({ name: exchange, messageTtl: 2 ** level, deadLetterExchange: next });
+      bindings.push({ exchange, queue: exchange, routingKey: `${prefix}1.#` });
+      bindings.push({ exchange, toExchange: next, routingKey: `${prefix}0.#` });
+    }
+    for (const queue of retryingQueues) {
+      bindings.push({ exchange: this.deliverExchange, queue, arguments: { 'x-match': 'all', [RETRY_HEADERS.target]: queue } });
+    }
+    return { exchanges, queues, bindings };
+  }
+
+  private levelExchange(level: number): string {
+    return `${this.prefix}.L${String(level).padStart(2, '0')}`;
+  }
+}
