@@ -1,4 +1,5 @@
-import { originOf } from '../retry/retry.headers.js';
+import { BROKER_DEATH_HEADERS, originOf, RETRY_HEADERS } from '../retry/retry.headers.js';
+import { RETRY_ATTEMPT_HEADER } from '../transports/delivery-attempt.js';
 import { MessageValidationError } from '../errors/index.js';
 import type { HeaderValue, InboundMessage } from '../transports/transport.interface.js';
 import { FAILURE_HEADERS, type DeliveryFailure } from './delivery-failure.types.js';
@@ -53,7 +54,15 @@ export function buildFailureHeaders(
     [FAILURE_HEADERS.consumer]: failure.consumer,
     ...originalDestination(message),
   };
-  if (failure.attempts !== undefined) headers[FAILURE_HEADERS.attempts] = failure.attempts;
+  if (message.properties.headers?.[RETRY_HEADERS.target] !== undefined) {
+    // Back from a delay hop: the broker's death records are of the SDK's delay queues, not of a failure.
+    for (const name of BROKER_DEATH_HEADERS) headers[name] = undefined;
+  }
+  if (failure.attempts !== undefined) {
+    headers[FAILURE_HEADERS.attempts] = failure.attempts;
+    // The count the retry hops carried is one hop behind by now: record the final one.
+    headers[RETRY_ATTEMPT_HEADER] = failure.attempts;
+  }
   if (failure.error instanceof MessageValidationError) {
     headers[FAILURE_HEADERS.issues] = clip(JSON.stringify(failure.error.issues), MAX_REASON);
   }

@@ -60,8 +60,9 @@ export class MessageDispatcher {
       await this.onUnknownType(settlement, message);
       return;
     }
-    // Only redelivered messages are counted, so only they need forgetting once settled.
-    if (message.redelivered) void settlement.done.then(() => this.tracker.forget(message));
+    // Only redelivered messages are counted, so only they need forgetting once settled for good (a
+    // settlement on a stale delivery did not reach the broker: the message comes back, still counting).
+    if (message.redelivered) void settlement.done.then(() => delivery.signal.aborted || this.tracker.forget(message));
     const deliveries = handler.maxDeliveries === undefined ? 0 : this.tracker.deliveries(message);
     if (handler.maxDeliveries !== undefined && deliveries > handler.maxDeliveries) {
       await settlement.deadLetter({ kind: 'poison', error: new PoisonMessageError(deliveries, handler.maxDeliveries), consumer: handler.name });

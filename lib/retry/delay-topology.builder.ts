@@ -11,9 +11,10 @@ export const DEFAULT_DELAY_PREFIX = 'messaging.retry';
  *
  * Level k is a queue whose every message lives exactly 2^k ms (queue TTL: all its messages expire in
  * arrival order, unlike per-message TTLs, which only expire at the head) and then dead-letters into
- * level k-1. A delay is written in binary in the routing key, most significant level first: each level's
- * topic exchange sends the message into its queue when its bit is 1, or straight on to the next level
- * when it is 0. After level 0 a headers exchange delivers it to the queue named in `x-retry-target`.
+ * level k-1. A delay is written in binary in the routing key, most significant level first (level k's bit
+ * is word k counted from the end): each level's topic exchange sends the message into its queue when its
+ * bit is 1, or straight on to the next level when it is 0. After level 0 a headers exchange delivers it to
+ * the queue named in the retry target header.
  */
 export class DelayTopology {
   /** How many levels: enough for `maxDelayMs`. */
@@ -59,12 +60,13 @@ export class DelayTopology {
     for (let level = 0; level < this.levels; level++) {
       const exchange = this.levelExchange(level);
       const next = level === 0 ? this.deliverExchange : this.levelExchange(level - 1);
-      const position = this.levels - 1 - level;
-      const prefix = '*.'.repeat(position);
+      // The bit is addressed from the end of the key, so the bindings are the same whatever the depth:
+      // services sharing a vhost with delay lines of different depths never route each other's keys wrong.
+      const suffix = '.*'.repeat(level);
       exchanges.push({ name: exchange, type: 'topic' });
       queues.push({ name: exchange, messageTtl: 2 ** level, deadLetterExchange: next });
-      bindings.push({ exchange, queue: exchange, routingKey: `${prefix}1.#` });
-      bindings.push({ exchange, toExchange: next, routingKey: `${prefix}0.#` });
+      bindings.push({ exchange, queue: exchange, routingKey: `#.1${suffix}` });
+      bindings.push({ exchange, toExchange: next, routingKey: `#.0${suffix}` });
     }
     for (const queue of retryingQueues) {
       bindings.push({ exchange: this.deliverExchange, queue, arguments: { 'x-match': 'all', [RETRY_HEADERS.target]: queue } });

@@ -25,7 +25,7 @@ export const RETRY_HEADERS = {
  * Headers the broker wrote while dead-lettering. They are stripped from a retry copy: RabbitMQ 3.x reads a
  * client-set `x-death` and would drop a message it sees cycling through the delay queues again.
  */
-const BROKER_DEATH_HEADERS = ['x-death', 'x-first-death-reason', 'x-first-death-queue', 'x-first-death-exchange', 'x-last-death-reason', 'x-last-death-queue', 'x-last-death-exchange'];
+export const BROKER_DEATH_HEADERS: readonly string[] = ['x-death', 'x-first-death-reason', 'x-first-death-queue', 'x-first-death-exchange', 'x-last-death-reason', 'x-last-death-queue', 'x-last-death-exchange'];
 
 /** What is known about a message's retries so far. */
 export interface RetryHistory {
