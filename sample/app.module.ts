@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AmqpTransport, MemoryTransport, MessagingModule, type MessagingTransport } from '../lib/index.js';
+import { AmqpTransport, exponential, MemoryTransport, MessagingModule, type MessagingTransport } from '../lib/index.js';
 import { DeadLetterConsumer } from './audit/dead-letter.consumer.js';
 import { BillingConsumer } from './billing/billing.consumer.js';
 import { OrderCancelled, OrderPlaced, PaymentCaptured } from './orders/orders.contracts.js';
@@ -18,7 +18,14 @@ function createTransport(): MessagingTransport {
 @Module({
   imports: [
     MessagingModule.forRootAsync({
-      useFactory: () => ({ transport: createTransport, topology: ordersTopology, shutdownTimeoutMs: 5_000 }),
+      useFactory: () => ({
+        transport: createTransport,
+        topology: ordersTopology,
+        shutdownTimeoutMs: 5_000,
+        // Every consumer: one quick in-process retry, then two delayed retries (200 ms, 400 ms) through the
+        // broker's delay line; after that the message goes to the dead-letter queue with its history.
+        retry: { immediate: 1, delayed: exponential({ initialMs: 200, factor: 2, attempts: 2 }) },
+      }),
     }),
     MessagingModule.forFeature([OrderPlaced, OrderCancelled, PaymentCaptured]),
   ],

@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   logger.log(`placed ${stats.runId}-order-bad with an invalid payload, bypassing the producer check`);
 
   const expectedShipped = ORDERS - 1;
-  const finished = await waitUntil(() => stats.shipped.length === expectedShipped && stats.refunded.length === 1 && stats.deadLetters.length === 2, TIMEOUT_MS);
+  const finished = await waitUntil(() => stats.shipped.length === expectedShipped && stats.refunded.length === 1 && stats.deadLetters.length === 2 && stats.transientFailures.length === 1, TIMEOUT_MS);
   await app.close();
 
   process.stdout.write(
@@ -46,10 +46,10 @@ async function main(): Promise<void> {
       `Run ${stats.runId}:`,
       `  orders placed ........ ${ORDERS} valid + 1 malformed`,
       `  charged .............. ${stats.charged.length}`,
-      `  shipped (manual ack) . ${stats.shipped.length}`,
+      `  shipped (manual ack) . ${stats.shipped.length} (${stats.transientFailures.length} after a transient failure and a retry)`,
       `  refunded ............. ${stats.refunded.length} (second contract on the billing queue)`,
       `  dead-lettered ........ ${stats.deadLetters.length}`,
-      ...stats.deadLetters.map((d) => `    - ${d.orderId} [${d.kind}] ${d.reason}`),
+      ...stats.deadLetters.map((d) => `    - ${d.orderId} [${d.kind}${d.attempts ? `, ${d.attempts} attempts` : ''}] ${d.reason}`),
       finished ? 'OK: every message ended where it should.' : `INCOMPLETE after ${TIMEOUT_MS} ms: see the log above.`,
       '',
     ].join('\n'),

@@ -5,6 +5,8 @@ export interface DeadLetterRecord {
   readonly orderId: string;
   readonly kind: string;
   readonly reason: string;
+  /** Attempts made before it was dead-lettered, when it was retried. */
+  readonly attempts: number | undefined;
 }
 
 /**
@@ -16,6 +18,8 @@ export class SampleStats {
   readonly runId = `run-${Date.now().toString(36)}`;
   readonly charged: string[] = [];
   readonly refunded: string[] = [];
+  /** Orders whose shipping failed once and succeeded on retry. */
+  readonly transientFailures: string[] = [];
   readonly shipped: string[] = [];
   readonly deadLetters: DeadLetterRecord[] = [];
 

@@ -16,7 +16,8 @@ export class DeadLetterConsumer {
     const kind = String(ctx.headers[FAILURE_HEADERS.kind] ?? 'broker');
     const reason = String(ctx.headers[FAILURE_HEADERS.reason] ?? 'no reason recorded');
     const orderId = ctx.correlationId ?? '?';
-    if (this.stats.isOurs(orderId)) this.stats.deadLetters.push({ orderId, kind, reason });
+    const attempts = ctx.headers[FAILURE_HEADERS.attempts];
+    if (this.stats.isOurs(orderId)) this.stats.deadLetters.push({ orderId, kind, reason, attempts: typeof attempts === 'number' ? attempts : undefined });
     this.logger.warn(`dead letter ${orderId} [${kind}]: ${reason} payload=${JSON.stringify(payload)}`);
   }
 }

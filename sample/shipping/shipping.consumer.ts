@@ -14,8 +14,13 @@ export class ShippingConsumer {
   @Consumer(PaymentCaptured, { queue: QUEUES.shipping, ack: 'manual', prefetch: 5 })
   async ship(payment: ContractOutput<typeof PaymentCaptured>, ctx: MessageContext): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 5));
+    if (this.stats.isOurs(payment.orderId) && payment.orderId.endsWith('-3') && ctx.attempt === 1) {
+      // A transient fault: the retry policy runs the handler again and the second attempt succeeds.
+      this.stats.transientFailures.push(payment.orderId);
+      throw new Error('carrier API timed out');
+    }
     if (this.stats.isOurs(payment.orderId)) this.stats.shipped.push(payment.orderId);
-    this.logger.log(`shipped ${payment.orderId} (message ${ctx.messageId}, redelivered: ${ctx.redelivered})`);
+    this.logger.log(`shipped ${payment.orderId} (message ${ctx.messageId}, attempt ${ctx.attempt})`);
     ctx.ack();
   }
 }
