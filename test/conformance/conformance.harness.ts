@@ -44,7 +44,8 @@ export type ConformanceCaseId =
   | 'ordering.per-key'
   | 'lifecycle.stats'
   | 'lifecycle.stats-after-cancel'
-  | 'lifecycle.close';
+  | 'lifecycle.close'
+  | 'delay-line.exact';
 
 /**
  * What the conformance suite needs from a broker beyond the transport contract itself: a way to make

@@ -2,6 +2,7 @@ import { describe } from '@jest/globals';
 import { describeConnectionConformance } from './connection.conformance.js';
 import type { TransportHarness } from './conformance.harness.js';
 import { describeDeadLetterConformance } from './dead-letter.conformance.js';
+import { describeDelayLineConformance } from './delay-line.conformance.js';
 import { describeDeliveryConformance } from './delivery.conformance.js';
 import { describeHeadersConformance } from './headers.conformance.js';
 import { describeQuorumConformance } from './quorum.conformance.js';
@@ -22,5 +23,6 @@ export function describeTransportConformance(name: string, harness: TransportHar
     describeHeadersConformance(harness);
     describeQuorumConformance(harness);
     describeConnectionConformance(harness);
+    describeDelayLineConformance(harness);
   });
 }

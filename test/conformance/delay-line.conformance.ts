@@ -1,0 +1,40 @@
+import { afterEach, describe, expect } from '@jest/globals';
+import { DelayTopology } from '../../lib/retry/delay-topology.builder.js';
+import { RETRY_HEADERS } from '../../lib/retry/retry.headers.js';
+import type { TransportHarness } from './conformance.harness.js';
+import { collect, conformanceCase, outbound, startedTransport, waitUntil } from './conformance.helpers.js';
+
+/**
+ * The retry delay line: binary TTL levels chained by dead-lettering, topic routing on the delay bits, a
+ * headers exchange handing the message back. Retries rely on every transport routing it the same way.
+ */
+export function describeDelayLineConformance(harness: TransportHarness): void {
+  describe('retry delay line', () => {
+    afterEach(() => harness.cleanup());
+
+    conformanceCase(harness, 'delay-line.exact', 'a message published with a delay key comes back to its target queue after that delay, short ones first', async () => {
+      const delays = new DelayTopology(1000, harness.name('line'));
+      const target = harness.name('target');
+      const other = harness.name('other');
+      const line = delays.topology([target, other]);
+      const transport = await startedTransport(harness, { ...line, queues: [...line.queues, { name: target }, { name: other }] });
+      const arrived: Array<{ body: string; at: number }> = [];
+      await collect(transport, target, { settle: (d) => (arrived.push({ body: d.message.body.toString(), at: Date.now() }), d.ack()) });
+      const sent = Date.now();
+      const send = (body: string, delayMs: number) =>
+        transport.publish(outbound(delays.entryExchange, delays.routingKey(delayMs), body, { headers: { [RETRY_HEADERS.target]: target } }));
+      await send('slow', 600);
+      await send('fast', 150);
+      await send('now', 0);
+      await waitUntil(() => arrived.length === 3, 'three messages back', 5000);
+      expect(arrived.map((a) => a.body)).toEqual(['now', 'fast', 'slow']);
+      const waited = Object.fromEntries(arrived.map((a) => [a.body, a.at - sent]));
+      expect(waited['fast']).toBeGreaterThanOrEqual(140);
+      expect(waited['fast']).toBeLessThan(450);
+      expect(waited['slow']).toBeGreaterThanOrEqual(590);
+      expect(waited['slow']).toBeLessThan(900);
+      // Only the named target received them.
+      expect(await harness.readyCount(transport, other)).toBe(0);
+    });
+  });
+}
