@@ -1,2 +1,3 @@
 export * from './messaging.tokens.js';
 export * from './consumer-limits.rule.js';
+export * from './provider-methods.scanner.js';

@@ -12,6 +12,9 @@ export const MESSAGING_TRANSPORT = Symbol('MESSAGING_TRANSPORT');
 /** Metadata key under which `@Consumer` stores its declaration on the handler method. */
 export const CONSUMER_METADATA = 'messaging:consumer';
 
+/** Metadata key under which `@OnMessagingEvent` stores the event name on a method. */
+export const MESSAGING_EVENT_METADATA = 'messaging:event';
+
 /**
  * Internal: the publisher as the always-global core module provides it, so `forFeature` producers resolve
  * even when the root module is not global.

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { ProviderMethodsScanner } from '../common/index.js';
 import type { ConsumerMetadata } from '../decorators/consumer.decorator.js';
 import { ConsumerMetadataAccessor } from './consumer-metadata.accessor.js';
 
@@ -18,27 +18,18 @@ export interface DiscoveredConsumer {
 @Injectable()
 export class ConsumerExplorer {
   constructor(
-    private readonly discovery: DiscoveryService,
-    private readonly scanner: MetadataScanner,
+    private readonly providers: ProviderMethodsScanner,
     private readonly metadata: ConsumerMetadataAccessor,
   ) {}
 
   /** Every consumer method, in discovery order. */
   explore(): DiscoveredConsumer[] {
     const found: DiscoveredConsumer[] = [];
-    for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
-      const instance: unknown = wrapper.instance;
-      if (!instance || typeof instance !== 'object') continue;
-      const prototype: object | null = Object.getPrototypeOf(instance);
-      if (!prototype) continue;
-      for (const methodName of this.scanner.getAllMethodNames(prototype)) {
-        const method: unknown = Reflect.get(instance, methodName);
-        if (typeof method !== 'function') continue;
-        const metadata = this.metadata.getConsumerMetadata(method as (...args: never[]) => unknown);
-        if (!metadata) continue;
-        const name = metadata.options.name ?? `${instance.constructor.name}.${methodName}`;
-        found.push({ instance, methodName, metadata, name, isStatic: wrapper.isDependencyTreeStatic() });
-      }
+    for (const { instance, methodName, method, isStatic } of this.providers.methods()) {
+      const metadata = this.metadata.getConsumerMetadata(method);
+      if (!metadata) continue;
+      const name = metadata.options.name ?? `${instance.constructor.name}.${methodName}`;
+      found.push({ instance, methodName, metadata, name, isStatic });
     }
     return found;
   }

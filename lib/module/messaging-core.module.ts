@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { MESSAGING_CORE_DEAD_LETTERS, MESSAGING_CORE_PUBLISHER, MESSAGING_CORE_TRANSPORT, MESSAGING_OPTIONS } from '../common/index.js';
+import { MESSAGING_CORE_DEAD_LETTERS, ProviderMethodsScanner, MESSAGING_CORE_PUBLISHER, MESSAGING_CORE_TRANSPORT, MESSAGING_OPTIONS } from '../common/index.js';
 import { ConsumerHandlerFactory } from '../consumer/consumer-handler.factory.js';
 import { ConsumerMetadataAccessor } from '../consumer/consumer-metadata.accessor.js';
 import { ConsumerExplorer } from '../consumer/consumer.explorer.js';
@@ -32,6 +32,7 @@ function createTransport(options: MessagingModuleOptions): MessagingTransport {
         new MessagePublisher(transport, options.validateOnPublish ?? MESSAGING_DEFAULTS.validateOnPublish),
       inject: [MESSAGING_CORE_TRANSPORT, MESSAGING_OPTIONS],
     },
+    ProviderMethodsScanner,
     ConsumerMetadataAccessor,
     ConsumerHandlerFactory,
     ConsumerExplorer,
