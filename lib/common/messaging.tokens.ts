@@ -21,6 +21,9 @@ export const MESSAGING_EVENT_METADATA = 'messaging:event';
  */
 export const MESSAGING_CORE_PUBLISHER = Symbol('MESSAGING_CORE_PUBLISHER');
 
+/** Internal: the event bus as the core module provides it. */
+export const MESSAGING_CORE_EVENTS = Symbol('MESSAGING_CORE_EVENTS');
+
 /** Internal: the transport as the core module provides it. */
 export const MESSAGING_CORE_TRANSPORT = Symbol('MESSAGING_CORE_TRANSPORT');
 

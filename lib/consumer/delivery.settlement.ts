@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { MessageAlreadySettledError } from '../errors/index.js';
 import type { DeadLetterOutcome, TransportDelivery } from '../transports/transport.interface.js';
 import type { DeliveryFailure } from './delivery-failure.types.js';
+import type { SettlementObserver } from '../observability/consume-events.emitter.js';
 import { buildFailureHeaders, type FailureHeaderOptions } from './failure.headers.js';
 
 /**
@@ -21,10 +22,18 @@ export class DeliverySettlement {
   /** Resolves once the delivery is settled, however that happened. */
   readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
 
+  /** The handler the message was routed to, for events (the queue's handlers before routing). */
+  consumer = '';
+  /** The attempt being made, for events. */
+  attempt: number;
+
   constructor(
     private readonly delivery: TransportDelivery,
     private readonly headerOptions: FailureHeaderOptions = {},
-  ) {}
+    private readonly observer?: SettlementObserver,
+  ) {
+    this.attempt = delivery.attempt;
+  }
 
   /** The settlement so far. */
   get state(): SettlementState {
@@ -35,6 +44,7 @@ export class DeliverySettlement {
   ack(): void {
     this.claim('acked');
     this.warnIfStale(this.delivery.ack());
+    this.observer?.settled(this.delivery, this.consumer, this.attempt, 'acked');
     this.resolveDone();
   }
 
@@ -42,6 +52,7 @@ export class DeliverySettlement {
   nack(requeue: boolean): void {
     this.claim(requeue ? 'requeued' : 'nacked');
     this.warnIfStale(this.delivery.nack(requeue));
+    this.observer?.settled(this.delivery, this.consumer, this.attempt, this.current);
     this.resolveDone();
   }
 
@@ -57,7 +68,9 @@ export class DeliverySettlement {
       `${failure.kind} failure in ${failure.consumer} on queue "${message.queue}" ` +
       `(message ${message.properties.messageId ?? 'without id'}): ${failure.error.message}`;
     try {
-      return await this.delivery.deadLetter({ headers: buildFailureHeaders(message, failure, this.headerOptions), summary });
+      const outcome = await this.delivery.deadLetter({ headers: buildFailureHeaders(message, failure, this.headerOptions), summary });
+      this.observer?.settled(this.delivery, this.consumer, this.attempt, 'dead-lettered', { kind: failure.kind, reason: failure.error.message, outcome });
+      return outcome;
     } finally {
       this.resolveDone();
     }

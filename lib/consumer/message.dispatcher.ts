@@ -12,6 +12,8 @@ import { DeliverySettlement } from './delivery.settlement.js';
 import type { FailureHeaderOptions } from './failure.headers.js';
 import { MessageContext, type MessageContextDelivery } from './message.context.js';
 import { RedeliveryTracker } from './redelivery.tracker.js';
+import type { ConsumeEvents } from '../observability/consume-events.emitter.js';
+import { composeConsume, type ConsumeMiddleware, type ConsumeMiddlewareContext } from '../observability/messaging-middleware.types.js';
 
 /** What to do with a message whose `type` no handler of its queue handles. */
 export type UnknownTypePolicy = 'dead-letter' | 'ack';
@@ -29,6 +31,10 @@ export interface DispatchSettings {
   readonly classifyError?: (error: unknown) => FailureKind | undefined;
   /** Sends messages on delayed retries; undefined when no handler of the queue retries with delays. */
   readonly retryScheduler?: RetryScheduler;
+  /** Emits the consume events. */
+  readonly events?: ConsumeEvents;
+  /** Runs around the processing of every delivery. */
+  readonly middleware?: readonly ConsumeMiddleware[];
 }
 
 type AfterFailure = 'run-again' | 'settled';
@@ -52,10 +58,36 @@ export class MessageDispatcher {
   }
 
   /** Processes one delivery; `shutdown` aborts when shutdown stops waiting for handlers. */
-  async dispatch(delivery: TransportDelivery, shutdown?: AbortSignal): Promise<void> {
+  dispatch(delivery: TransportDelivery, shutdown?: AbortSignal): Promise<void> {
+    const middleware = this.settings.middleware;
+    if (!middleware?.length) return this.process(delivery, shutdown, undefined);
+    const context: ConsumeMiddlewareContext = { message: delivery.message, attempt: delivery.attempt, outcome: 'pending', error: undefined, consumer: undefined };
+    return composeConsume(middleware, (traced) => this.process(delivery, shutdown, traced))(context);
+  }
+
+  private async process(delivery: TransportDelivery, shutdown: AbortSignal | undefined, traced: ConsumeMiddlewareContext | undefined): Promise<void> {
     const { message } = delivery;
-    const settlement = new DeliverySettlement(delivery, this.settings.failureHeaders);
+    const events = this.settings.events?.observed ? this.settings.events : undefined;
+    const settlement = new DeliverySettlement(delivery, this.settings.failureHeaders, events);
+    try {
+      await this.run(delivery, settlement, events, shutdown, traced);
+    } finally {
+      if (traced) traced.outcome = settlement.state;
+    }
+  }
+
+  private async run(
+    delivery: TransportDelivery,
+    settlement: DeliverySettlement,
+    events: ConsumeEvents | undefined,
+    shutdown: AbortSignal | undefined,
+    traced: ConsumeMiddlewareContext | undefined,
+  ): Promise<void> {
+    const { message } = delivery;
     const handler = this.route(message);
+    settlement.consumer = handler?.name ?? this.binding.name;
+    if (traced) traced.consumer = settlement.consumer;
+    events?.received(delivery, settlement.consumer);
     if (!handler) {
       await this.onUnknownType(settlement, message);
       return;
@@ -82,27 +114,32 @@ export class MessageDispatcher {
     }
     // Stale while validating: the broker delivers it again, so the handler must not run for this copy.
     if (delivery.signal.aborted) return;
-    await this.invoke(handler, payload, delivery, settlement, shutdown);
+    const started = events ? performance.now() : 0;
+    const error = await this.invoke(handler, payload, delivery, settlement, shutdown);
+    if (traced && error) traced.error = error;
+    events?.handled(delivery, handler.name, settlement.attempt, performance.now() - started, settlement.state, error);
   }
 
-  /** Runs the handler, again in process for each immediate retry its policy allows. */
-  private async invoke(handler: HandlerBinding, payload: unknown, delivery: TransportDelivery, settlement: DeliverySettlement, shutdown?: AbortSignal): Promise<void> {
+  /** Runs the handler, again in process for each immediate retry its policy allows; resolves with its last error. */
+  private async invoke(handler: HandlerBinding, payload: unknown, delivery: TransportDelivery, settlement: DeliverySettlement, shutdown?: AbortSignal): Promise<Error | undefined> {
     for (let immediate = 0; ; immediate++) {
       const attempt = delivery.attempt + immediate;
+      settlement.attempt = attempt;
       const context = new MessageContext(payload, delivery.message, handler.contract.name, handler.name, settlement, this.contextDelivery(handler, delivery, settlement, attempt), shutdown);
       try {
         await handler.invoke(payload, context);
-      } catch (error) {
-        const next = await this.onHandlerError(settlement, handler, error, delivery, attempt, immediate);
+      } catch (thrown) {
+        const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+        const next = await this.onHandlerError(settlement, handler, thrown, error, delivery, attempt, immediate);
         if (next === 'run-again' && !delivery.signal.aborted) continue;
-        return;
+        return error;
       }
       if (settlement.state === 'pending') {
         if (handler.ack === 'auto') settlement.ack();
         // Manual mode: the handler may settle later (e.g. after a batch); the slot stays taken until it does.
         else await settlement.done;
       }
-      return;
+      return undefined;
     }
   }
 
@@ -146,11 +183,11 @@ export class MessageDispatcher {
     settlement: DeliverySettlement,
     handler: HandlerBinding,
     thrown: unknown,
+    error: Error,
     delivery: TransportDelivery,
     attempt: number,
     immediateDone: number,
   ): Promise<AfterFailure> {
-    const error = thrown instanceof Error ? thrown : new Error(String(thrown));
     if (settlement.state !== 'pending') {
       this.logger.error(`Consumer ${handler.name} threw after settling its message (${settlement.state}): ${error.message}`);
       return 'settled';
@@ -168,7 +205,8 @@ export class MessageDispatcher {
     }
     const scheduler = this.settings.retryScheduler;
     if (decision.action === 'delayed' && scheduler) {
-      await settlement.retry(() => scheduler.schedule(delivery, attempt, error, decision.delayMs, handler.name));
+      const outcome = await settlement.retry(() => scheduler.schedule(delivery, attempt, error, decision.delayMs, handler.name));
+      if (outcome === 'scheduled') this.settings.events?.retried(delivery, handler.name, attempt, decision.delayMs, error);
       return 'settled';
     }
     const attempts = attempt > 1 || decision.action !== 'exhausted' || decision.reason !== 'no-retries' ? attempt : undefined;

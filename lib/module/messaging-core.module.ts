@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { MESSAGING_CORE_DEAD_LETTERS, ProviderMethodsScanner, MESSAGING_CORE_PUBLISHER, MESSAGING_CORE_TRANSPORT, MESSAGING_OPTIONS } from '../common/index.js';
+import { MESSAGING_CORE_EVENTS, MESSAGING_CORE_DEAD_LETTERS, ProviderMethodsScanner, MESSAGING_CORE_PUBLISHER, MESSAGING_CORE_TRANSPORT, MESSAGING_OPTIONS } from '../common/index.js';
 import { ConsumerHandlerFactory } from '../consumer/consumer-handler.factory.js';
 import { ConsumerMetadataAccessor } from '../consumer/consumer-metadata.accessor.js';
 import { ConsumerExplorer } from '../consumer/consumer.explorer.js';
 import { DeadLetters } from '../dead-letters/index.js';
+import { MessagingEventBus } from '../observability/messaging-event.bus.js';
+import { MessagingEventExplorer } from '../observability/messaging-event.explorer.js';
 import { MessagePublisher } from '../producer/index.js';
 import { MemoryTransport } from '../transports/memory/index.js';
 import type { MessagingTransport } from '../transports/transport.interface.js';
@@ -26,12 +28,17 @@ function createTransport(options: MessagingModuleOptions): MessagingTransport {
   imports: [DiscoveryModule],
   providers: [
     { provide: MESSAGING_CORE_TRANSPORT, useFactory: createTransport, inject: [MESSAGING_OPTIONS] },
+    { provide: MESSAGING_CORE_EVENTS, useFactory: () => new MessagingEventBus() },
     {
       provide: MESSAGING_CORE_PUBLISHER,
-      useFactory: (transport: MessagingTransport, options: MessagingModuleOptions) =>
-        new MessagePublisher(transport, options.validateOnPublish ?? MESSAGING_DEFAULTS.validateOnPublish),
-      inject: [MESSAGING_CORE_TRANSPORT, MESSAGING_OPTIONS],
+      useFactory: (transport: MessagingTransport, options: MessagingModuleOptions, events: MessagingEventBus) =>
+        new MessagePublisher(transport, options.validateOnPublish ?? MESSAGING_DEFAULTS.validateOnPublish, {
+          events,
+          middleware: options.publishMiddleware,
+        }),
+      inject: [MESSAGING_CORE_TRANSPORT, MESSAGING_OPTIONS, MESSAGING_CORE_EVENTS],
     },
+    MessagingEventExplorer,
     ProviderMethodsScanner,
     ConsumerMetadataAccessor,
     ConsumerHandlerFactory,

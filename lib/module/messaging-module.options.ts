@@ -1,6 +1,7 @@
 import type { UnknownTypePolicy } from '../consumer/message.dispatcher.js';
 import type { AckMode } from '../decorators/consumer.decorator.js';
 import type { IdempotencyOptions } from '../idempotency/idempotency.options.js';
+import type { ConsumeMiddleware, PublishMiddleware } from '../observability/messaging-middleware.types.js';
 import type { RetryPolicy } from '../retry/retry-policy.types.js';
 import type { TopologyDefinition } from '../topology/index.js';
 import type { MessagingTransport } from '../transports/transport.interface.js';
@@ -64,6 +65,13 @@ export interface MessagingModuleOptions {
    * without running its handler again. Default 20; `false` turns the check off.
    */
   readonly maxDeliveries?: number | false;
+  /**
+   * Run around every publish, in order: add headers (a tenant, trace context), observe outcomes. See
+   * {@link PublishMiddleware}.
+   */
+  readonly publishMiddleware?: readonly PublishMiddleware[];
+  /** Run around the processing of every delivery, in order (timing, tracing context). */
+  readonly consumeMiddleware?: readonly ConsumeMiddleware[];
   /** What dead-lettered copies record beyond the failure kind, reason and origin. */
   readonly failureHeaders?: {
     /** Record handler stack traces in `x-failure-stack`. Default `false`: stacks leak code layout. */

@@ -7,7 +7,10 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import { MESSAGING_CORE_TRANSPORT, MESSAGING_OPTIONS } from '../common/index.js';
+import { MESSAGING_CORE_EVENTS, MESSAGING_CORE_TRANSPORT, MESSAGING_OPTIONS } from '../common/index.js';
+import { ConsumeEvents } from '../observability/consume-events.emitter.js';
+import type { MessagingEventBus } from '../observability/messaging-event.bus.js';
+import { MessagingEventExplorer } from '../observability/messaging-event.explorer.js';
 import { createQueueBindings } from '../consumer/consumer-binding.factory.js';
 import type { QueueBinding } from '../consumer/consumer-binding.types.js';
 import { ConsumerExplorer } from '../consumer/consumer.explorer.js';
@@ -43,6 +46,8 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
   constructor(
     @Inject(MESSAGING_OPTIONS) private readonly options: MessagingModuleOptions,
     @Inject(MESSAGING_CORE_TRANSPORT) private readonly transport: MessagingTransport,
+    @Inject(MESSAGING_CORE_EVENTS) private readonly events: MessagingEventBus,
+    private readonly eventListeners: MessagingEventExplorer,
     private readonly explorer: ConsumerExplorer,
     private readonly handlers: ConsumerHandlerFactory,
   ) {
@@ -61,6 +66,7 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
 
   async onModuleInit(): Promise<void> {
     validateTopology(this.declared);
+    this.eventListeners.subscribeAll(this.events);
     const bindings = this.bindings();
     const { topology, delays } = buildConsumerTopology(this.declared, bindings, {
       errorQueues: this.options.errorQueues ?? MESSAGING_DEFAULTS.errorQueues,
@@ -68,7 +74,12 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
     });
     validateTopology(topology);
     this.topology = topology;
-    const settings = { ...this.dispatchSettings(), retryScheduler: delays && new RetryScheduler(this.transport, delays) };
+    const settings: DispatchSettings = {
+      ...this.dispatchSettings(),
+      retryScheduler: delays && new RetryScheduler(this.transport, delays),
+      events: new ConsumeEvents(this.events),
+      middleware: this.options.consumeMiddleware,
+    };
     this.runners = bindings.map((binding) => new ConsumerRunner(binding, this.transport, new MessageDispatcher(binding, settings)));
     for (const { binding } of this.runners) {
       if (!deadLetterTargetOf(findQueue(topology, binding.queue))) {

@@ -1,12 +1,14 @@
 import { ConfigurableModuleBuilder, type DynamicModule, type Provider } from '@nestjs/common';
 import {
   MESSAGING_CORE_DEAD_LETTERS,
+  MESSAGING_CORE_EVENTS,
   MESSAGING_CORE_PUBLISHER,
   MESSAGING_CORE_TRANSPORT,
   MESSAGING_OPTIONS,
   MESSAGING_TRANSPORT,
 } from '../common/index.js';
 import { DeadLetters } from '../dead-letters/index.js';
+import { MessagingEventBus } from '../observability/messaging-event.bus.js';
 import { MessagePublisher } from '../producer/index.js';
 import { MessagingCoreModule } from './messaging-core.module.js';
 import type { MessagingModuleOptions } from './messaging-module.options.js';
@@ -25,6 +27,7 @@ const PUBLIC_PROVIDERS: Provider[] = [
   { provide: MessagePublisher, useExisting: MESSAGING_CORE_PUBLISHER },
   { provide: MESSAGING_TRANSPORT, useExisting: MESSAGING_CORE_TRANSPORT },
   { provide: DeadLetters, useExisting: MESSAGING_CORE_DEAD_LETTERS },
+  { provide: MessagingEventBus, useExisting: MESSAGING_CORE_EVENTS },
 ];
 
 /**
@@ -37,14 +40,14 @@ function splitIntoCore(definition: DynamicModule, extras: MessagingModuleExtras)
     global: true,
     imports: definition.imports ?? [],
     providers: definition.providers ?? [],
-    exports: [MESSAGING_OPTIONS, MESSAGING_CORE_PUBLISHER, MESSAGING_CORE_TRANSPORT, MESSAGING_CORE_DEAD_LETTERS],
+    exports: [MESSAGING_OPTIONS, MESSAGING_CORE_PUBLISHER, MESSAGING_CORE_TRANSPORT, MESSAGING_CORE_DEAD_LETTERS, MESSAGING_CORE_EVENTS],
   };
   return {
     module: definition.module,
     global: extras.isGlobal ?? true,
     imports: [core],
     providers: PUBLIC_PROVIDERS,
-    exports: [MessagePublisher, MESSAGING_TRANSPORT, DeadLetters],
+    exports: [MessagePublisher, MESSAGING_TRANSPORT, DeadLetters, MessagingEventBus],
   };
 }
 

@@ -41,7 +41,7 @@ export interface MessagingEventMap {
   'publish.confirmed': { readonly message: PublishedMessageInfo; readonly durationMs: number };
   /** The broker returned it as unroutable (a mandatory message no queue took). */
   'publish.returned': { readonly message: PublishedMessageInfo; readonly error: Error };
-  /** The publish failed (nacked, timed out, buffer full, refused, ...). */
+  /** The publish failed for any reason but a return (nacked, timed out, buffer full, refused, ...). */
   'publish.failed': { readonly message: PublishedMessageInfo; readonly error: Error; readonly durationMs: number };
   /** A delivery reached the consumer of its queue. */
   'message.received': { readonly message: ConsumedMessageInfo };

@@ -1,18 +1,32 @@
 import { randomUUID } from 'node:crypto';
 import { validateMessage, type ContractInput, type MessageContract } from '../contracts/index.js';
 import { encodeJson, JSON_CONTENT_TYPE } from '../serialization/index.js';
+import type { MessagingEventBus } from '../observability/messaging-event.bus.js';
+import type { PublishMiddleware } from '../observability/messaging-middleware.types.js';
+import { instrumentPublish } from '../observability/publish-events.emitter.js';
 import type { MessagingTransport, OutboundMessage } from '../transports/transport.interface.js';
 import type { SendOptions, SendResult } from './send.options.js';
+
+/** What the module adds around a publisher's sends: the application's middlewares and the publish events. */
+export interface PublisherInstrumentation {
+  readonly events?: MessagingEventBus;
+  readonly middleware?: readonly PublishMiddleware[];
+}
 
 /**
  * Publishes any contract's messages. `TypedProducer` wraps it per contract; inject this class directly
  * when the contract is only known at run time.
  */
 export class MessagePublisher {
+  private readonly send: (message: OutboundMessage) => Promise<void>;
+
   constructor(
     private readonly transport: MessagingTransport,
     private readonly validateOnPublish: boolean,
-  ) {}
+    instrumentation: PublisherInstrumentation = {},
+  ) {
+    this.send = instrumentPublish((message) => this.transport.publish(message), instrumentation.events, instrumentation.middleware);
+  }
 
   /**
    * Validates, serializes and publishes `payload`; resolves once the broker confirmed it. Rejects with
@@ -45,7 +59,7 @@ export class MessagePublisher {
         headers: options.headers ? { ...options.headers } : undefined,
       },
     };
-    await this.transport.publish(message);
+    await this.send(message);
     return { messageId };
   }
 }
