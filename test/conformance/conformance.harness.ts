@@ -44,7 +44,12 @@ export type ConformanceCaseId =
   | 'ordering.per-key'
   | 'lifecycle.stats'
   | 'lifecycle.stats-after-cancel'
-  | 'lifecycle.close';
+  | 'lifecycle.close'
+  | 'rpc.round-trip'
+  | 'rpc.concurrent'
+  | 'rpc.timeout'
+  | 'rpc.unroutable'
+  | 'rpc.connection-loss';
 
 /**
  * What the conformance suite needs from a broker beyond the transport contract itself: a way to make

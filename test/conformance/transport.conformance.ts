@@ -5,6 +5,7 @@ import { describeDeadLetterConformance } from './dead-letter.conformance.js';
 import { describeDeliveryConformance } from './delivery.conformance.js';
 import { describeHeadersConformance } from './headers.conformance.js';
 import { describeQuorumConformance } from './quorum.conformance.js';
+import { describeRpcConformance } from './rpc.conformance.js';
 import { describeTopologyConformance } from './topology.conformance.js';
 
 export type { ConformanceCaseId, DrainedMessage, TransportHarness } from './conformance.harness.js';
@@ -22,5 +23,6 @@ export function describeTransportConformance(name: string, harness: TransportHar
     describeHeadersConformance(harness);
     describeQuorumConformance(harness);
     describeConnectionConformance(harness);
+    describeRpcConformance(harness);
   });
 }
