@@ -17,7 +17,9 @@ import { ConsumerRunner } from '../consumer/consumer.runner.js';
 import { MessageDispatcher, type DispatchSettings } from '../consumer/message.dispatcher.js';
 import { IdempotentInvokerFactory } from '../idempotency/idempotent-invoker.factory.js';
 import { findQueue, validateTopology, type TopologyDefinition } from '../topology/index.js';
-import type { MessagingTransport } from '../transports/transport.interface.js';
+import { isRpcContract } from '../rpc/rpc-contract.types.js';
+import { RpcResponder } from '../rpc/rpc.responder.js';
+import { supportsRequestReply, type MessagingTransport } from '../transports/transport.interface.js';
 import { MESSAGING_DEFAULTS, type MessagingModuleOptions } from './messaging-module.options.js';
 
 /**
@@ -35,6 +37,8 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
   private readonly logger = new Logger('Messaging');
   private readonly topology: TopologyDefinition;
   private runners: ConsumerRunner[] = [];
+  /** Answers RPC requests; absent when the transport cannot reply. */
+  private readonly responder: RpcResponder | undefined;
 
   constructor(
     @Inject(MESSAGING_OPTIONS) private readonly options: MessagingModuleOptions,
@@ -43,6 +47,7 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
     private readonly handlers: ConsumerHandlerFactory,
   ) {
     this.topology = options.topology ?? {};
+    this.responder = supportsRequestReply(transport) ? new RpcResponder(transport) : undefined;
   }
 
   /** The running consumers, one per queue, for diagnostics. */
@@ -53,7 +58,12 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
   async onModuleInit(): Promise<void> {
     validateTopology(this.topology);
     const settings = this.dispatchSettings();
-    this.runners = this.bindings().map((binding) => new ConsumerRunner(binding, this.transport, new MessageDispatcher(binding, settings)));
+    const responder = this.responder;
+    this.runners = this.bindings().map((binding) => {
+      const dispatcher = new MessageDispatcher(binding, settings);
+      // Requests get their error reply when dead-lettered; without request/reply the delivery goes as is.
+      return new ConsumerRunner(binding, this.transport, responder ? { dispatch: (d, s) => dispatcher.dispatch(responder.wrapDelivery(d), s) } : dispatcher);
+    });
     for (const { binding } of this.runners) {
       if (!findQueue(this.topology, binding.queue)?.deadLetterExchange) {
         this.logger.warn(`Queue "${binding.queue}" has no deadLetterExchange: messages that fail in ${binding.name} will be discarded`);
@@ -91,11 +101,15 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
       this.explorer.explore(),
       this.topology,
       { prefetch: defaults?.prefetch ?? MESSAGING_DEFAULTS.prefetch, ack },
-      ({ instance, methodName, metadata, name }) =>
-        inbox.wrap(
-          { name, ack: metadata.options.ack ?? ack, idempotent: metadata.options.idempotent },
-          this.handlers.create(instance, methodName, { contract: metadata.contract, consumerName: name }),
-        ),
+      ({ instance, methodName, metadata, name }) => {
+        const { contract } = metadata;
+        const invoker = this.handlers.create(instance, methodName, { contract, consumerName: name });
+        // An RPC contract's handler returns the reply: validated against the response schema and sent before the ack.
+        const replying = isRpcContract(contract) && this.responder
+          ? this.responder.wrapInvoker(invoker, { name: `${contract.name} (response)`, schema: contract.response })
+          : invoker;
+        return inbox.wrap({ name, ack: metadata.options.ack ?? ack, idempotent: metadata.options.idempotent }, replying);
+      },
     );
   }
 
