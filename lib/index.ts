@@ -4,10 +4,12 @@ export type { MessagingModuleOptions, MessagingModuleExtras } from './module/ind
 export { defineContract, validateMessage } from './contracts/index.js';
 export type { MessageContract, ContractDefinition, ContractInput, ContractOutput, AnyMessageContract } from './contracts/index.js';
 export { Consumer, Producer, getProducerToken, MESSAGING_TRANSPORT, Payload, Ctx, Headers } from './decorators/index.js';
-export type { ConsumerOptions, ConsumerHandler, AckMode, MessageParamPipe } from './decorators/index.js';
+export type { ConsumerOptions, ConsumerHandler, ConsumerResult, AckMode, MessageParamPipe } from './decorators/index.js';
 export { MessageContext, FAILURE_HEADERS, MESSAGING_CONTEXT_TYPE, getMessageContext, isMessagingContext } from './consumer/index.js';
 export type { NackOptions, RetryOptions, FailureKind, SettlementState, MessagingContextType, AnyContextType, UnknownTypePolicy } from './consumer/index.js';
 export { MessagePublisher, TypedProducer } from './producer/index.js';
+export { defineRpcContract, isRpcContract, RpcProducer, RPC_DEFAULT_TIMEOUT_MS, RPC_STATUS_HEADER } from './rpc/index.js';
+export type { RpcContract, RpcContractDefinition, RpcDestination, RpcRequestInput, RpcResponseInput, RpcResponse, RequestSendOptions } from './rpc/index.js';
 export type { SendOptions, SendResult } from './producer/index.js';
 export {
   DeadLetters,

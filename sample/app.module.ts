@@ -5,6 +5,8 @@ import { BillingConsumer } from './billing/billing.consumer.js';
 import { OrderCancelled, OrderPlaced, PaymentCaptured } from './orders/orders.contracts.js';
 import { OrdersService } from './orders/orders.service.js';
 import { ordersTopology } from './orders/orders.topology.js';
+import { PricingConsumer } from './pricing/pricing.consumer.js';
+import { QuotePrice } from './pricing/pricing.contracts.js';
 import { SampleStats } from './sample.stats.js';
 import { ShippingConsumer } from './shipping/shipping.consumer.js';
 
@@ -27,8 +29,8 @@ function createTransport(): MessagingTransport {
         retry: { immediate: 1, delayed: exponential({ initialMs: 200, factor: 2, attempts: 2 }) },
       }),
     }),
-    MessagingModule.forFeature([OrderPlaced, OrderCancelled, PaymentCaptured]),
+    MessagingModule.forFeature([OrderPlaced, OrderCancelled, PaymentCaptured, QuotePrice]),
   ],
-  providers: [SampleStats, OrdersService, BillingConsumer, ShippingConsumer, DeadLetterConsumer],
+  providers: [SampleStats, OrdersService, BillingConsumer, ShippingConsumer, DeadLetterConsumer, PricingConsumer],
 })
 export class AppModule {}

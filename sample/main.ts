@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
 import { CARD_LIMIT_CENTS } from './billing/billing.consumer.js';
+import { RemoteError } from '../lib/index.js';
 import { OrdersService } from './orders/orders.service.js';
 import { SampleStats } from './sample.stats.js';
 
@@ -26,6 +27,12 @@ async function main(): Promise<void> {
   const stats = app.get(SampleStats);
   logger.log(`Transport: ${process.env.AMQP_URL ? `RabbitMQ at ${new URL(process.env.AMQP_URL).host}` : 'in-memory (set AMQP_URL for RabbitMQ)'}`);
 
+  const quote = await orders.quote('sku-pro', 3);
+  logger.log(`quoted ${quote.sku} x3: ${quote.totalCents} cents (request/reply)`);
+  const unknownSku = await orders.quote('sku-unknown', 1).then(() => undefined, (error: unknown) => error);
+  const quoteFailed = unknownSku instanceof RemoteError && unknownSku.kind === 'handler';
+  logger.log(`quote for an unknown SKU: ${unknownSku instanceof Error ? unknownSku.message : 'unexpectedly answered'}`);
+
   for (let i = 1; i <= ORDERS; i++) {
     const total = i === ORDERS ? CARD_LIMIT_CENTS + 1 : i * 1_250;
     const { messageId } = await orders.place(`${stats.runId}-order-${i}`, `customer-${i}`, total);
@@ -37,13 +44,14 @@ async function main(): Promise<void> {
   logger.log(`placed ${stats.runId}-order-bad with an invalid payload, bypassing the producer check`);
 
   const expectedShipped = ORDERS - 1;
-  const finished = await waitUntil(() => stats.shipped.length === expectedShipped && stats.refunded.length === 1 && stats.deadLetters.length === 2 && stats.transientFailures.length === 1, TIMEOUT_MS);
+  const finished = await waitUntil(() => stats.shipped.length === expectedShipped && stats.refunded.length === 1 && stats.deadLetters.length === 2 && stats.transientFailures.length === 1, TIMEOUT_MS) && quoteFailed;
   await app.close();
 
   process.stdout.write(
     [
       '',
       `Run ${stats.runId}:`,
+      `  price quote .......... ${quote.totalCents} cents for 3 x ${quote.sku}; unknown SKU -> ${quoteFailed ? 'RemoteError' : 'NOT a RemoteError'}`,
       `  orders placed ........ ${ORDERS} valid + 1 malformed`,
       `  charged .............. ${stats.charged.length}`,
       `  shipped (manual ack) . ${stats.shipped.length} (${stats.transientFailures.length} after a transient failure and a retry)`,

@@ -4,6 +4,9 @@ import type { MessagingTransport, TransportDelivery, TransportSubscription } fro
 import type { QueueBinding } from './consumer-binding.types.js';
 import type { MessageDispatcher } from './message.dispatcher.js';
 
+/** What the runner hands deliveries to: the dispatcher, or something wrapping it (request/reply). */
+export type DeliveryDispatcher = Pick<MessageDispatcher, 'dispatch'>;
+
 /**
  * Runs the consumer of one queue: one subscription, at most `concurrency` deliveries dispatched at once,
  * the rest waiting in arrival order, and a drain on shutdown. Deliveries whose channel died while they
@@ -22,7 +25,7 @@ export class ConsumerRunner {
   constructor(
     readonly binding: QueueBinding,
     private readonly transport: MessagingTransport,
-    private readonly dispatcher: MessageDispatcher,
+    private readonly dispatcher: DeliveryDispatcher,
   ) {}
 
   /** Subscribes to the queue. */

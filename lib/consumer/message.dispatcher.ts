@@ -66,7 +66,6 @@ export class MessageDispatcher {
   }
 
   private async process(delivery: TransportDelivery, shutdown: AbortSignal | undefined, traced: ConsumeMiddlewareContext | undefined): Promise<void> {
-    const { message } = delivery;
     const events = this.settings.events?.observed ? this.settings.events : undefined;
     const settlement = new DeliverySettlement(delivery, this.settings.failureHeaders, events);
     try {

@@ -3,6 +3,7 @@ import type { ContractOutput, MessageContract } from '../contracts/index.js';
 import type { MessageContext } from '../consumer/message.context.js';
 import type { RetryPolicy } from '../retry/retry-policy.types.js';
 import { CONSUMER_METADATA } from '../common/index.js';
+import type { RpcContract, RpcResponseInput } from '../rpc/rpc-contract.types.js';
 
 /** How a consumer acknowledges: by itself on success/failure, or only when the handler says so. */
 export type AckMode = 'auto' | 'manual';
@@ -67,11 +68,14 @@ export interface ConsumerMetadata {
   readonly options: ConsumerOptions;
 }
 
+/** What a consumer method returns: the response for an RPC contract (sent as the reply), anything otherwise. */
+export type ConsumerResult<C extends MessageContract> = C extends RpcContract ? RpcResponseInput<C> | Promise<RpcResponseInput<C>> : unknown;
+
 /** The signature a consumer method must have for contract `C`. */
 export type ConsumerHandler<C extends MessageContract> = (
   payload: ContractOutput<C>,
   context: MessageContext<ContractOutput<C>>,
-) => unknown;
+) => ConsumerResult<C>;
 
 /** The methods `@Consumer` accepts: contract-checked positional handlers unless `params: 'decorated'`. */
 export type ConsumerMethod<C extends MessageContract, O extends ConsumerOptions> = O extends { readonly params: 'decorated' }

@@ -11,19 +11,16 @@ import { MESSAGING_CORE_EVENTS, MESSAGING_CORE_TRANSPORT, MESSAGING_OPTIONS } fr
 import { ConsumeEvents } from '../observability/consume-events.emitter.js';
 import type { MessagingEventBus } from '../observability/messaging-event.bus.js';
 import { MessagingEventExplorer } from '../observability/messaging-event.explorer.js';
-import { createQueueBindings } from '../consumer/consumer-binding.factory.js';
-import type { QueueBinding } from '../consumer/consumer-binding.types.js';
 import { ConsumerExplorer } from '../consumer/consumer.explorer.js';
 import { ConsumerHandlerFactory } from '../consumer/consumer-handler.factory.js';
 import { classifyHandlerFailure } from '../consumer/failure-kind.classifier.js';
 import { ConsumerRunner } from '../consumer/consumer.runner.js';
-import { MessageDispatcher, type DispatchSettings } from '../consumer/message.dispatcher.js';
 import { IdempotentInvokerFactory } from '../idempotency/idempotent-invoker.factory.js';
-import { RetryScheduler } from '../retry/retry.scheduler.js';
-import { findQueue, validateTopology, type TopologyDefinition } from '../topology/index.js';
-import { deadLetterTargetOf } from '../transports/dead-letter.copy.js';
-import { buildConsumerTopology } from './consumer-topology.builder.js';
-import type { MessagingTransport } from '../transports/transport.interface.js';
+import type { TopologyDefinition } from '../topology/index.js';
+import { createConsumerRunners } from './consumer-runners.factory.js';
+import { isRpcContract } from '../rpc/rpc-contract.types.js';
+import { RpcResponder } from '../rpc/rpc.responder.js';
+import { supportsRequestReply, type MessagingTransport } from '../transports/transport.interface.js';
 import { MESSAGING_DEFAULTS, type MessagingModuleOptions } from './messaging-module.options.js';
 
 /**
@@ -42,6 +39,8 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
   private readonly declared: TopologyDefinition;
   private topology: TopologyDefinition = {};
   private runners: ConsumerRunner[] = [];
+  /** Answers RPC requests; absent when the transport cannot reply. */
+  private readonly responder: RpcResponder | undefined;
 
   constructor(
     @Inject(MESSAGING_OPTIONS) private readonly options: MessagingModuleOptions,
@@ -52,6 +51,7 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
     private readonly handlers: ConsumerHandlerFactory,
   ) {
     this.declared = options.topology ?? {};
+    this.responder = supportsRequestReply(transport) ? new RpcResponder(transport) : undefined;
   }
 
   /** The running consumers, one per queue, for diagnostics. */
@@ -65,27 +65,46 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
   }
 
   async onModuleInit(): Promise<void> {
-    validateTopology(this.declared);
     this.eventListeners.subscribeAll(this.events);
-    const bindings = this.bindings();
-    const { topology, delays } = buildConsumerTopology(this.declared, bindings, {
-      errorQueues: this.options.errorQueues ?? MESSAGING_DEFAULTS.errorQueues,
-      delayLine: this.options.retryDelayLine,
+    const { options } = this;
+    const defaults = options.consumerDefaults;
+    const ack = defaults?.ack ?? MESSAGING_DEFAULTS.ack;
+    // Per boot, so each boot's default in-memory inbox starts empty.
+    const inbox = new IdempotentInvokerFactory(options.idempotency, defaults?.idempotent ?? MESSAGING_DEFAULTS.idempotent);
+    const { runners, topology } = createConsumerRunners({
+      transport: this.transport,
+      declared: this.declared,
+      discovered: this.explorer.explore(),
+      defaults: {
+        prefetch: defaults?.prefetch ?? MESSAGING_DEFAULTS.prefetch,
+        ack,
+        retry: options.retry,
+        maxDeliveries: options.maxDeliveries ?? MESSAGING_DEFAULTS.maxDeliveries,
+      },
+      invokerFor: ({ instance, methodName, metadata, name }) => {
+        const { contract } = metadata;
+        const invoker = this.handlers.create(instance, methodName, { contract, consumerName: name });
+        // An RPC contract's handler returns the reply: validated against the response schema and sent before the ack.
+        const replying =
+          isRpcContract(contract) && this.responder
+            ? this.responder.wrapInvoker(invoker, { name: `${contract.name} (response)`, schema: contract.response })
+            : invoker;
+        return inbox.wrap({ name, ack: metadata.options.ack ?? ack, idempotent: metadata.options.idempotent }, replying);
+      },
+      settings: {
+        maxMessageBytes: options.maxMessageBytes ?? MESSAGING_DEFAULTS.maxMessageBytes,
+        unknownType: defaults?.unknownMessageType ?? MESSAGING_DEFAULTS.unknownMessageType,
+        failureHeaders: { stack: options.failureHeaders?.stack ?? MESSAGING_DEFAULTS.failureStack },
+        classifyError: classifyHandlerFailure,
+        events: new ConsumeEvents(this.events),
+        middleware: options.consumeMiddleware,
+      },
+      topology: { errorQueues: options.errorQueues ?? MESSAGING_DEFAULTS.errorQueues, delayLine: options.retryDelayLine },
+      responder: this.responder,
+      logger: this.logger,
     });
-    validateTopology(topology);
+    this.runners = runners;
     this.topology = topology;
-    const settings: DispatchSettings = {
-      ...this.dispatchSettings(),
-      retryScheduler: delays && new RetryScheduler(this.transport, delays),
-      events: new ConsumeEvents(this.events),
-      middleware: this.options.consumeMiddleware,
-    };
-    this.runners = bindings.map((binding) => new ConsumerRunner(binding, this.transport, new MessageDispatcher(binding, settings)));
-    for (const { binding } of this.runners) {
-      if (!deadLetterTargetOf(findQueue(topology, binding.queue))) {
-        this.logger.warn(`Queue "${binding.queue}" has no dead-letter exchange and no error queue: messages that fail in ${binding.name} will be discarded`);
-      }
-    }
     await this.transport.start(topology);
     this.logger.log(`Transport "${this.transport.kind}" started; ${this.runners.length} queue consumer(s) discovered`);
   }
@@ -107,38 +126,6 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
   async beforeApplicationShutdown(): Promise<void> {
     await this.transport.close();
     this.logger.log(`Transport "${this.transport.kind}" closed`);
-  }
-
-  private bindings(): QueueBinding[] {
-    const defaults = this.options.consumerDefaults;
-    const ack = defaults?.ack ?? MESSAGING_DEFAULTS.ack;
-    // Per boot, so each boot's default in-memory inbox starts empty.
-    const inbox = new IdempotentInvokerFactory(this.options.idempotency, defaults?.idempotent ?? MESSAGING_DEFAULTS.idempotent);
-    return createQueueBindings(
-      this.explorer.explore(),
-      this.declared,
-      {
-        prefetch: defaults?.prefetch ?? MESSAGING_DEFAULTS.prefetch,
-        ack,
-        retry: this.options.retry,
-        maxDeliveries: this.options.maxDeliveries ?? MESSAGING_DEFAULTS.maxDeliveries,
-      },
-      ({ instance, methodName, metadata, name }) =>
-        inbox.wrap(
-          { name, ack: metadata.options.ack ?? ack, idempotent: metadata.options.idempotent },
-          this.handlers.create(instance, methodName, { contract: metadata.contract, consumerName: name }),
-        ),
-    );
-  }
-
-  private dispatchSettings(): DispatchSettings {
-    const { options } = this;
-    return {
-      maxMessageBytes: options.maxMessageBytes ?? MESSAGING_DEFAULTS.maxMessageBytes,
-      unknownType: options.consumerDefaults?.unknownMessageType ?? MESSAGING_DEFAULTS.unknownMessageType,
-      failureHeaders: { stack: options.failureHeaders?.stack ?? MESSAGING_DEFAULTS.failureStack },
-      classifyError: classifyHandlerFailure,
-    };
   }
 
   private async stopRunners(): Promise<void> {

@@ -3,6 +3,7 @@ import { MESSAGING_CORE_PUBLISHER } from '../common/index.js';
 import type { MessageContract } from '../contracts/index.js';
 import { getProducerToken } from '../decorators/index.js';
 import { MessagePublisher, TypedProducer } from '../producer/index.js';
+import { isRpcContract, RpcProducer } from '../rpc/index.js';
 import { ConfigurableMessagingModule } from './messaging.module-definition.js';
 
 /** Holds the producers registered by one `forFeature` call. */
@@ -25,7 +26,8 @@ class MessagingProducersModule {}
 @Module({})
 export class MessagingModule extends ConfigurableMessagingModule {
   /**
-   * Provides a {@link TypedProducer} for each contract, injectable with `@Producer(Contract)`, and the
+   * Provides a {@link TypedProducer} for each contract (an {@link RpcProducer} for RPC contracts),
+   * injectable with `@Producer(Contract)`, and the
    * {@link MessagePublisher}. Works whether or not the root module is global.
    */
   static forFeature(contracts: readonly MessageContract[]): DynamicModule {
@@ -33,7 +35,9 @@ export class MessagingModule extends ConfigurableMessagingModule {
       { provide: MessagePublisher, useExisting: MESSAGING_CORE_PUBLISHER },
       ...contracts.map((contract) => ({
         provide: getProducerToken(contract),
-        useFactory: (publisher: MessagePublisher) => new TypedProducer(contract, publisher),
+        // An RPC contract's producer also has request(); it still is a TypedProducer.
+        useFactory: (publisher: MessagePublisher) =>
+          isRpcContract(contract) ? new RpcProducer(contract, publisher) : new TypedProducer(contract, publisher),
         inject: [MESSAGING_CORE_PUBLISHER],
       })),
     ];

@@ -4,7 +4,12 @@ import { encodeJson, JSON_CONTENT_TYPE } from '../serialization/index.js';
 import type { MessagingEventBus } from '../observability/messaging-event.bus.js';
 import type { PublishMiddleware } from '../observability/messaging-middleware.types.js';
 import { instrumentPublish } from '../observability/publish-events.emitter.js';
-import type { MessagingTransport, OutboundMessage } from '../transports/transport.interface.js';
+import { RequestReplyUnsupportedError, InvalidReplyError, MessageValidationError } from '../errors/index.js';
+import type { RpcContract, RpcRequestInput, RpcResponse } from '../rpc/rpc-contract.types.js';
+import { readReply } from '../rpc/rpc-reply.codec.js';
+import type { RequestSendOptions } from '../rpc/rpc-request.options.js';
+import { describeDestination } from '../transports/pending-request.table.js';
+import { supportsRequestReply, type MessagingTransport, type OutboundMessage } from '../transports/transport.interface.js';
 import type { SendOptions, SendResult } from './send.options.js';
 
 /** What the module adds around a publisher's sends: the application's middlewares and the publish events. */
@@ -40,7 +45,37 @@ export class MessagePublisher {
       await validateMessage(contract, payload);
     }
     const messageId = options.messageId ?? randomUUID();
-    const message: OutboundMessage = {
+    await this.send(this.outbound(contract, payload, messageId, options));
+    return { messageId };
+  }
+
+  /**
+   * Sends a request of an RPC contract and resolves with the reply, validated against the contract's
+   * response schema. See `RpcProducer.request` for the rejections.
+   */
+  async request<C extends RpcContract>(contract: C, payload: RpcRequestInput<C>, options: RequestSendOptions = {}): Promise<RpcResponse<C>> {
+    const { transport } = this;
+    if (!supportsRequestReply(transport)) throw new RequestReplyUnsupportedError(transport.kind);
+    if (this.validateOnPublish) await validateMessage(contract, payload);
+    const timeoutMs = options.timeoutMs ?? contract.timeoutMs;
+    const message = this.outbound(contract, payload, options.messageId ?? randomUUID(), {
+      ...options,
+      persistent: options.persistent ?? false,
+      expiration: options.expiration ?? timeoutMs,
+    });
+    const destination = `${contract.name} at ${describeDestination(message)}`;
+    const reply = await transport.request(message, { timeoutMs });
+    const value = readReply(reply, destination);
+    try {
+      return (await validateMessage({ ...contract, name: `${contract.name} (response)`, schema: contract.response }, value)) as RpcResponse<C>;
+    } catch (error) {
+      if (error instanceof MessageValidationError) throw new InvalidReplyError(destination, error.message, { cause: error });
+      throw error;
+    }
+  }
+
+  private outbound(contract: MessageContract, payload: unknown, messageId: string, options: SendOptions): OutboundMessage {
+    return {
       exchange: contract.exchange,
       routingKey: options.routingKey ?? contract.routingKey,
       body: encodeJson(payload),
@@ -59,7 +94,5 @@ export class MessagePublisher {
         headers: options.headers ? { ...options.headers } : undefined,
       },
     };
-    await this.send(message);
-    return { messageId };
   }
 }

@@ -231,6 +231,63 @@ export function supportsQueueAccess(transport: MessagingTransport): transport is
 
 // --- end of queue access -----------------------------------------------------------------------------
 
+// --- Request/reply (optional SPI, used by RPC contracts and the microservices client/server) ----------
+
+/** The address prefix of reply addresses: RabbitMQ's direct reply-to pseudo-queue, which both transports use. */
+export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
+
+/** Options of {@link RequestReply.request}. */
+export interface RequestOptions {
+  /** Reject with `RequestTimeoutError` when no reply arrived within this many milliseconds. */
+  readonly timeoutMs: number;
+}
+
+/** A reply as the responder hands it to {@link RequestReply.reply}: the transport addresses it. */
+export interface ReplyMessage {
+  readonly body: Buffer;
+  /** `correlationId` and `replyTo` are set by the transport from the request and ignored here. */
+  readonly properties: MessageProperties;
+}
+
+/**
+ * Optional members of {@link MessagingTransport} for request/reply over a reply address tied to the
+ * requester's connection (RabbitMQ's direct reply-to): no reply queue to declare or clean up, and
+ * at-most-once replies. Its presence is the capability, checked with {@link supportsRequestReply}.
+ *
+ * Semantics both transports implement (and the conformance suite checks):
+ * - `request` publishes like `publish` (mandatory: an unroutable request rejects at once with
+ *   `UnroutableMessageError`), with `replyTo` set to the requester's reply address and a fresh
+ *   `correlationId`, both replacing any the caller set; it resolves with the first reply carrying that
+ *   correlation id. Concurrent requests are told apart by correlation id only.
+ * - No reply within `timeoutMs` rejects with `RequestTimeoutError`; a reply arriving later is dropped.
+ * - The reply address lives as long as the requester's connection (on AMQP: its request channel). When
+ *   that connection or channel goes, every request in flight rejects at once with
+ *   `RequestInterruptedError`, since no reply can reach the new address; later requests use the new one.
+ * - `reply` answers a delivered request: it publishes to the request's `replyTo` with its
+ *   `correlationId`, never mandatory (RabbitMQ up to 4.1 returns direct replies even when delivered), and
+ *   resolves once the broker took it. A reply to an address that is gone is dropped silently, as on
+ *   RabbitMQ: the requester has been told already. Replying does not settle the delivery.
+ */
+export interface RequestReply {
+  /**
+   * Sends a request and waits for its reply.
+   * @throws RequestTimeoutError, RequestInterruptedError, UnroutableMessageError, TransportStateError.
+   */
+  request(message: OutboundMessage, options: RequestOptions): Promise<InboundMessage>;
+  /**
+   * Replies to a delivered request (one with `replyTo` and `correlationId`).
+   * @throws InvalidOptionsError when the request has no `replyTo` or `correlationId`.
+   */
+  reply(request: InboundMessage, reply: ReplyMessage): Promise<void>;
+}
+
+/** Whether a transport implements the optional {@link RequestReply} members. */
+export function supportsRequestReply(transport: MessagingTransport): transport is MessagingTransport & RequestReply {
+  return typeof transport.request === 'function' && typeof transport.reply === 'function';
+}
+
+// --- end of request/reply ----------------------------------------------------------------------------
+
 /**
  * The contract between the messaging module and a broker. Implement it to add a transport: the module
  * only ever talks to a broker through these calls, and decoding, validation, routing by message type,
@@ -262,4 +319,8 @@ export interface MessagingTransport {
   openQueueReader?(queue: string): Promise<QueueReader>;
   /** Optional, see {@link QueueAccess}: removes a queue's ready messages. */
   purgeQueue?(queue: string): Promise<number>;
+  /** Optional, see {@link RequestReply}: sends a request and resolves with its reply. */
+  request?(message: OutboundMessage, options: RequestOptions): Promise<InboundMessage>;
+  /** Optional, see {@link RequestReply}: replies to a delivered request. */
+  reply?(request: InboundMessage, reply: ReplyMessage): Promise<void>;
 }

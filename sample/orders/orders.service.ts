@@ -3,10 +3,13 @@ import {
   MESSAGING_TRANSPORT,
   MessagePublisher,
   Producer,
+  type RpcProducer,
+  type RpcResponse,
   type MessagingTransport,
   type SendResult,
   type TypedProducer,
 } from '../../lib/index.js';
+import { QuotePrice } from '../pricing/pricing.contracts.js';
 import { OrderCancelled, OrderPlaced } from './orders.contracts.js';
 
 /** Places orders by publishing `OrderPlaced`; each send resolves once the broker confirmed it. */
@@ -18,9 +21,15 @@ export class OrdersService {
   constructor(
     @Producer(OrderPlaced) private readonly orderPlaced: TypedProducer<typeof OrderPlaced>,
     @Producer(OrderCancelled) private readonly orderCancelled: TypedProducer<typeof OrderCancelled>,
+    @Producer(QuotePrice) private readonly quotePrice: RpcProducer<typeof QuotePrice>,
     @Inject(MESSAGING_TRANSPORT) transport: MessagingTransport,
   ) {
     this.uncheckedPublisher = new MessagePublisher(transport, false);
+  }
+
+  /** Asks pricing for a quote and waits for the typed reply (request/reply over direct reply-to). */
+  quote(sku: string, quantity: number): Promise<RpcResponse<typeof QuotePrice>> {
+    return this.quotePrice.request({ sku, quantity });
   }
 
   /** Publishes one order. */

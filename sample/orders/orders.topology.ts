@@ -5,6 +5,7 @@ export const QUEUES = {
   billing: 'sample.billing.orders',
   shipping: 'sample.shipping.payments',
   deadLetters: 'sample.orders.dlq',
+  pricing: 'sample.pricing.quotes',
 } as const;
 
 /**
@@ -20,6 +21,8 @@ export const ordersTopology: TopologyDefinition = {
     { name: QUEUES.billing, deadLetterExchange: 'orders.dlx' },
     { name: QUEUES.shipping, deadLetterExchange: 'orders.dlx' },
     { name: QUEUES.deadLetters },
+    // Requests go straight to this queue; replies use direct reply-to, so there is no reply queue.
+    { name: QUEUES.pricing, deadLetterExchange: 'orders.dlx' },
   ],
   bindings: [
     // Both order contracts reach billing over one binding; its consumer routes them by message type.

@@ -45,7 +45,12 @@ export type ConformanceCaseId =
   | 'lifecycle.stats'
   | 'lifecycle.stats-after-cancel'
   | 'lifecycle.close'
-  | 'delay-line.exact';
+  | 'delay-line.exact'
+  | 'rpc.round-trip'
+  | 'rpc.concurrent'
+  | 'rpc.timeout'
+  | 'rpc.unroutable'
+  | 'rpc.connection-loss';
 
 /**
  * What the conformance suite needs from a broker beyond the transport contract itself: a way to make

@@ -6,6 +6,7 @@ import { describeDelayLineConformance } from './delay-line.conformance.js';
 import { describeDeliveryConformance } from './delivery.conformance.js';
 import { describeHeadersConformance } from './headers.conformance.js';
 import { describeQuorumConformance } from './quorum.conformance.js';
+import { describeRpcConformance } from './rpc.conformance.js';
 import { describeTopologyConformance } from './topology.conformance.js';
 
 export type { ConformanceCaseId, DrainedMessage, TransportHarness } from './conformance.harness.js';
@@ -24,5 +25,6 @@ export function describeTransportConformance(name: string, harness: TransportHar
     describeQuorumConformance(harness);
     describeConnectionConformance(harness);
     describeDelayLineConformance(harness);
+    describeRpcConformance(harness);
   });
 }

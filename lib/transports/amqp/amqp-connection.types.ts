@@ -146,7 +146,7 @@ export interface AmqpConnectionLike {
 export interface AmqpConnectionManagerOptions {
   heartbeatIntervalInSeconds: number;
   reconnectTimeInSeconds: number;
-  connectionOptions?: { clientProperties?: Record<string, unknown> };
+  connectionOptions?: { clientProperties?: Record<string, unknown>; noDelay?: boolean };
 }
 
 /**

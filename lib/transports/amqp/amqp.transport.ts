@@ -11,9 +11,12 @@ import { validateTopology, type TopologyDefinition } from '../../topology/index.
 import type {
   ConsumeOptions,
   DeliveryHandler,
+  InboundMessage,
   MessagingTransport,
   OutboundMessage,
   QueueReader,
+  ReplyMessage,
+  RequestOptions,
   TransportCapabilities,
   TransportState,
   TransportStats,
@@ -28,6 +31,8 @@ import type {
 } from './amqp-connection.types.js';
 import { AmqpConsumer } from './amqp.consumer.js';
 import { AmqpQueueReader, type AmqpQueueAccessDeps } from './amqp-queue.reader.js';
+import { AmqpRequester } from './amqp-reply.requester.js';
+import { replyOutbound } from '../reply-message.factory.js';
 import { assertTopology } from './amqp-topology.asserter.js';
 import type { AmqpTransportOptions, ResolvedAmqpTransportOptions } from './amqp-transport.options.js';
 import { resolveAmqpTransportOptions } from './amqp-transport-options.resolver.js';
@@ -83,6 +88,8 @@ export class AmqpTransport implements MessagingTransport {
   private publishers: PublisherPool | undefined;
   private starting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
+  /** Request/reply: created with the first request, so apps without RPC never open its channel. */
+  private requester: AmqpRequester | undefined;
 
   /** @throws TypeError or RangeError naming the first invalid option. */
   constructor(options: AmqpTransportOptions) {
@@ -197,6 +204,32 @@ export class AmqpTransport implements MessagingTransport {
 
   // --- end of queue access ---
 
+  // --- request/reply (optional SPI), direct reply-to in amqp-reply.requester.ts ---
+
+  /**
+   * Sends a request on the dedicated request channel (direct reply-to) and resolves with its reply.
+   * Rejects with `RequestTimeoutError`, `RequestInterruptedError` (the request channel or connection
+   * closed while waiting), `UnroutableMessageError` or `TransportStateError`.
+   */
+  request(message: OutboundMessage, options: RequestOptions): Promise<InboundMessage> {
+    const monitor = this.#monitor;
+    if (this.state !== 'running' || !monitor) {
+      return Promise.reject(new TransportStateError(`AmqpTransport cannot send a request: it is ${this.state}`));
+    }
+    if (!this.requester) {
+      this.requester = new AmqpRequester({ topologyGate: this.topologyGate, closeTimeoutMs: this.#options.connectTimeoutMs, backoff: this.backoff, logger: this.logger });
+      monitor.register(this.requester.supervisor);
+    }
+    return this.requester.request(message, options);
+  }
+
+  /** Replies through the publisher pool (confirmed, never mandatory) to a delivered request's address. */
+  async reply(request: InboundMessage, reply: ReplyMessage): Promise<void> {
+    await this.publish(replyOutbound(request, reply));
+  }
+
+  // --- end of request/reply ---
+
   /** Counters for observability; cheap enough to call per request. */
   stats(): AmqpTransportStats {
     const pool = this.publishers?.stats();
@@ -297,9 +330,12 @@ export class AmqpTransport implements MessagingTransport {
     const options: AmqpConnectionManagerOptions = {
       heartbeatIntervalInSeconds: heartbeatSeconds,
       reconnectTimeInSeconds: reconnectDelayMs / 1000,
+      // TCP_NODELAY (amqplib leaves Nagle on): without it a lone small frame, like a request or its reply,
+      // waits for the peer's delayed ACK, about 40 ms per hop on Linux.
+      connectionOptions: { noDelay: true },
     };
     if (connectionName !== undefined) {
-      options.connectionOptions = { clientProperties: { connection_name: connectionName } };
+      options.connectionOptions = { noDelay: true, clientProperties: { connection_name: connectionName } };
     }
     return factory(urls, options);
   }
@@ -323,6 +359,7 @@ export class AmqpTransport implements MessagingTransport {
     this.topologyGate.close();
     await Promise.all([...this.consumers].map((consumer) => consumer.close()));
     await Promise.all([...this.readers].map((reader) => reader.close()));
+    await this.requester?.close();
     await this.publishers?.close();
     await this.topologyChannel?.close();
     try {

@@ -5,9 +5,12 @@ import type { TopologyDefinition } from '../../topology/index.js';
 import type {
   ConsumeOptions,
   DeliveryHandler,
+  InboundMessage,
   MessagingTransport,
   OutboundMessage,
   QueueReader,
+  ReplyMessage,
+  RequestOptions,
   TransportCapabilities,
   TransportStats,
   TransportSubscription,
@@ -18,6 +21,8 @@ import { busyReasons, pollUntil } from './memory-idle.waiter.js';
 import { queuedMessage } from './memory.message.js';
 import type { MemoryQueue } from './memory.queue.js';
 import { MemoryQueueReader } from './memory-queue.reader.js';
+import { MemoryReplyRouter } from './memory-reply.router.js';
+import { replyOutbound } from '../reply-message.factory.js';
 import type { MemoryQueuedMessage, MemoryRecords, QueueDepth } from './memory-record.types.js';
 import { MemoryRecorder } from './memory.recorder.js';
 import type { MemoryTransportOptions, WaitForIdleOptions, WaitForOptions } from './memory-transport.options.js';
@@ -61,6 +66,7 @@ export class MemoryTransport implements MessagingTransport {
   private readonly pendingConfirms = new Set<Promise<void>>();
   private consumerCount = 0;
   private readonly readers = new Set<MemoryQueueReader>();
+  private readonly replies = new MemoryReplyRouter();
 
   constructor(options: MemoryTransportOptions = {}) {
     this.recorder = new MemoryRecorder(options.maxRecords ?? 10_000);
@@ -90,6 +96,11 @@ export class MemoryTransport implements MessagingTransport {
    */
   async publish(message: OutboundMessage): Promise<void> {
     this.assertStarted('publish');
+    // Direct reply-to: a reply goes to its requester's address, never into a queue (see request()).
+    if (MemoryReplyRouter.isReply(message)) {
+      this.replies.deliver(message);
+      return new Promise<void>((resolve) => realSetImmediate(resolve));
+    }
     const { error } = this.broker.publish(message);
     const confirm = new Promise<void>((resolve, reject) => realSetImmediate(() => (error ? reject(error) : resolve())));
     this.pendingConfirms.add(confirm);
@@ -125,6 +136,7 @@ export class MemoryTransport implements MessagingTransport {
       return;
     }
     this.state = 'closed';
+    this.replies.connectionLost('the transport closed');
     await Promise.allSettled([...this.pendingConfirms]);
     for (const consumer of [...this.subscriptions.keys()]) this.unsubscribe(consumer);
     for (const reader of [...this.readers]) reader.closeNow();
@@ -152,6 +164,22 @@ export class MemoryTransport implements MessagingTransport {
 
   // --- end of queue access ---
 
+  // --- request/reply (optional SPI), direct reply-to semantics in memory-reply.router.ts ---
+
+  /** Publishes a request with this transport's reply address and resolves with its reply; see {@link RequestReply}. */
+  async request(message: OutboundMessage, options: RequestOptions): Promise<InboundMessage> {
+    this.assertStarted('send a request');
+    return this.replies.request(message, options, (request) => this.publish(request));
+  }
+
+  /** Replies to a delivered request (not mandatory; dropped when its address is gone). */
+  async reply(request: InboundMessage, reply: ReplyMessage): Promise<void> {
+    this.assertStarted('reply');
+    await this.publish(replyOutbound(request, reply));
+  }
+
+  // --- end of request/reply ---
+
   /** State and counters; an in-process broker is connected whenever it runs and never buffers. */
   stats(): TransportStats {
     const state = this.state === 'new' ? 'created' : this.state === 'started' ? 'running' : 'closed';
@@ -172,6 +200,7 @@ export class MemoryTransport implements MessagingTransport {
    */
   simulateConnectionLoss(): void {
     this.assertStarted('simulateConnectionLoss');
+    this.replies.connectionLost('connection lost');
     for (const queue of this.broker.registry.queuesWithDeliveries()) {
       const recreated = queue.settings.exclusive || (queue.settings.autoDelete && queue.consumerCount > 0);
       if (recreated && !queue.deleted) queue.dropAll();

@@ -1,0 +1,95 @@
+import { Logger } from '@nestjs/common';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { validateMessage } from '../contracts/index.js';
+import type { HandlerInvoker } from '../consumer/consumer-binding.types.js';
+import { FAILURE_HEADERS } from '../consumer/delivery-failure.types.js';
+import {
+  DIRECT_REPLY_TO,
+  type DeadLetterOutcome,
+  type DeadLetterRequest,
+  type HeaderValue,
+  type InboundMessage,
+  type MessagingTransport,
+  type RequestReply,
+  type TransportDelivery,
+} from '../transports/transport.interface.js';
+import { errorReply, successReply } from './rpc-reply.codec.js';
+
+/** A message someone waits for an answer to: it names a direct reply-to address and a correlation id. */
+export function isRequest(message: InboundMessage): boolean {
+  const { replyTo, correlationId } = message.properties;
+  return correlationId !== undefined && replyTo !== undefined && replyTo.startsWith(DIRECT_REPLY_TO);
+}
+
+function headerText(headers: Readonly<Record<string, HeaderValue>>, name: string, fallback: string): string {
+  const value = headers[name];
+  return typeof value === 'string' ? value : fallback;
+}
+
+/**
+ * Answers requests on behalf of handlers, on top of the ordinary consume pipeline rather than beside it:
+ * - a request handler's result is validated (against the RPC contract's response schema, if any) and
+ *   sent as the reply before the dispatcher acks the request;
+ * - every failure, wherever the pipeline detects it (decode, validation, unknown type, guard, handler,
+ *   `ctx.reject()`), ends in the delivery's `deadLetter`, which this wraps: once the request is
+ *   dead-lettered (or discarded), the requester gets an error reply built from the same failure headers,
+ *   instead of waiting for its timeout. A delivery that went stale or was requeued gets no reply: the
+ *   broker delivers it again and that delivery answers.
+ */
+export class RpcResponder {
+  private readonly logger = new Logger('Messaging');
+  private readonly replied = new WeakSet<InboundMessage>();
+
+  constructor(private readonly transport: MessagingTransport & RequestReply) {}
+
+  /**
+   * The invoker of a request handler: calls it, then replies with its (validated) result when the message
+   * is a request. `response` validates (and transforms) the result; without it the result is sent as is.
+   */
+  wrapInvoker(invoker: HandlerInvoker, response: { readonly name: string; readonly schema: StandardSchemaV1 } | undefined): HandlerInvoker {
+    return async (payload, context) => {
+      const result = await invoker(payload, context);
+      if (!isRequest(context.message)) return result;
+      const value = response ? await validateMessage({ name: response.name, schema: response.schema, exchange: '', routingKey: '' }, result) : result;
+      await this.transport.reply(context.message, successReply(value));
+      this.replied.add(context.message);
+      return result;
+    };
+  }
+
+  /** The delivery as the dispatcher should see it: requests get the error reply on dead-lettering. */
+  wrapDelivery(delivery: TransportDelivery): TransportDelivery {
+    if (!isRequest(delivery.message)) return delivery;
+    return {
+      message: delivery.message,
+      attempt: delivery.attempt,
+      signal: delivery.signal,
+      ack: () => delivery.ack(),
+      nack: (requeue) => delivery.nack(requeue),
+      deadLetter: async (request) => {
+        const outcome = await delivery.deadLetter(request);
+        await this.replyWithFailure(delivery.message, request, outcome);
+        return outcome;
+      },
+    };
+  }
+
+  private async replyWithFailure(message: InboundMessage, request: DeadLetterRequest, outcome: DeadLetterOutcome): Promise<void> {
+    if ((outcome !== 'dead-lettered' && outcome !== 'discarded') || this.replied.has(message)) return;
+    this.replied.add(message);
+    const { headers } = request;
+    try {
+      await this.transport.reply(
+        message,
+        errorReply({
+          name: headerText(headers, FAILURE_HEADERS.error, 'Error'),
+          message: headerText(headers, FAILURE_HEADERS.reason, 'the request failed'),
+          kind: headerText(headers, FAILURE_HEADERS.kind, 'handler'),
+        }),
+      );
+    } catch (error) {
+      // The request is settled already; the requester times out instead of hearing why.
+      this.logger.warn(`Could not send the error reply to request ${message.properties.messageId ?? '(no id)'}: ${(error as Error).message}`);
+    }
+  }
+}
