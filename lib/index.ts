@@ -62,3 +62,14 @@ export * from './transports/index.js';
 export { exponential, RETRY_HEADERS, DEFAULT_DELAY_PREFIX, MAX_RETRY_DELAY_MS } from './retry/index.js';
 export type { RetryPolicy, DelaySchedule, ExponentialOptions, ErrorClass, ErrorMatcher } from './retry/index.js';
 export type { RetryOutcome } from './retry/retry.scheduler.js';
+export { MessagingEventBus, OnMessagingEvent } from './observability/index.js';
+export type {
+  MessagingEventMap,
+  MessagingEventName,
+  MessagingEventListener,
+  PublishedMessageInfo,
+  ConsumedMessageInfo,
+  PublishMiddleware,
+  ConsumeMiddleware,
+  ConsumeMiddlewareContext,
+} from './observability/index.js';
