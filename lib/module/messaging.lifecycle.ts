@@ -11,6 +11,7 @@ import { MESSAGING_CORE_EVENTS, MESSAGING_CORE_TRANSPORT, MESSAGING_OPTIONS } fr
 import { ConsumeEvents } from '../observability/consume-events.emitter.js';
 import type { MessagingEventBus } from '../observability/messaging-event.bus.js';
 import { MessagingEventExplorer } from '../observability/messaging-event.explorer.js';
+import { TransportEventsObserver } from '../observability/transport-events.observer.js';
 import { ConsumerExplorer } from '../consumer/consumer.explorer.js';
 import { ConsumerHandlerFactory } from '../consumer/consumer-handler.factory.js';
 import { classifyHandlerFailure } from '../consumer/failure-kind.classifier.js';
@@ -105,6 +106,7 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
     });
     this.runners = runners;
     this.topology = topology;
+    this.transport.observe?.(new TransportEventsObserver(this.events));
     await this.transport.start(topology);
     this.logger.log(`Transport "${this.transport.kind}" started; ${this.runners.length} queue consumer(s) discovered`);
   }

@@ -153,6 +153,26 @@ export interface TransportStats {
   readonly consumers: number;
 }
 
+/**
+ * Told about a transport's connection and publish buffer, so the module can turn them into events. Every
+ * method is optional; a transport calls what applies to it, and never lets an observer's error escape.
+ */
+export interface TransportObserver {
+  /** Connected to the broker (the URL without its password). */
+  connected?(url: string): void;
+  /** The connection was lost. */
+  lost?(error: Error | undefined): void;
+  /** Connected again after a loss. */
+  reconnected?(url: string, downtimeMs: number): void;
+  /** The broker blocked publishing (a resource alarm). */
+  blocked?(reason: string): void;
+  unblocked?(): void;
+  /** The publish buffer went past half its limit. */
+  bufferHighWater?(buffered: number, limit: number): void;
+  /** The publish buffer is full. */
+  bufferFull?(limit: number): void;
+}
+
 /** What a transport does natively, so the core (and retry) can adapt without special cases. */
 export interface TransportCapabilities {
   /**
@@ -313,6 +333,11 @@ export interface MessagingTransport {
   publish(message: OutboundMessage): Promise<void>;
   consume(options: ConsumeOptions, handler: DeliveryHandler): Promise<TransportSubscription>;
   close(): Promise<void>;
+  /**
+   * Registers an observer of the connection and the publish buffer (optional: a transport without a
+   * connection to watch may leave it out). Called by the module before `start`.
+   */
+  observe?(observer: TransportObserver): void;
   /** Counters and state for health checks and metrics. */
   stats(): TransportStats;
   /** Optional, see {@link QueueAccess}: reads a queue without consuming (dead-letter inspection and redrive). */

@@ -12,6 +12,7 @@ import type {
   ReplyMessage,
   RequestOptions,
   TransportCapabilities,
+  TransportObserver,
   TransportStats,
   TransportSubscription,
 } from '../transport.interface.js';
@@ -26,6 +27,9 @@ import { replyOutbound } from '../reply-message.factory.js';
 import type { MemoryQueuedMessage, MemoryRecords, QueueDepth } from './memory-record.types.js';
 import { MemoryRecorder } from './memory.recorder.js';
 import type { MemoryTransportOptions, WaitForIdleOptions, WaitForOptions } from './memory-transport.options.js';
+
+/** What the in-process broker reports as its address in connection events. */
+const MEMORY_URL = 'memory://in-process';
 
 /**
  * An in-process broker with RabbitMQ 0-9-1 semantics, for running without a broker and for tests.
@@ -60,6 +64,7 @@ export class MemoryTransport implements MessagingTransport {
     reconnects: true,
   };
   private state: 'new' | 'started' | 'closed' = 'new';
+  private observer: TransportObserver | undefined;
   private readonly recorder: MemoryRecorder;
   private readonly broker: MemoryBroker;
   private readonly subscriptions = new Map<MemoryConsumer, MemoryQueue>();
@@ -86,6 +91,12 @@ export class MemoryTransport implements MessagingTransport {
     this.broker.atomically(() => this.broker.registry.declare(topology));
     this.state = 'started';
     for (const queue of this.broker.registry.allQueues()) queue.resume();
+    this.observer?.connected?.(MEMORY_URL);
+  }
+
+  /** Registers the observer of the "connection": the in-process broker reports simulated losses. */
+  observe(observer: TransportObserver): void {
+    this.observer = observer;
   }
 
   /**
@@ -200,12 +211,14 @@ export class MemoryTransport implements MessagingTransport {
    */
   simulateConnectionLoss(): void {
     this.assertStarted('simulateConnectionLoss');
+    this.observer?.lost?.(new Error('simulated connection loss'));
     this.replies.connectionLost('connection lost');
     for (const queue of this.broker.registry.queuesWithDeliveries()) {
       const recreated = queue.settings.exclusive || (queue.settings.autoDelete && queue.consumerCount > 0);
       if (recreated && !queue.deleted) queue.dropAll();
       else queue.returnUnacked();
     }
+    this.observer?.reconnected?.(MEMORY_URL, 0);
   }
 
   /** Everything recorded so far (oldest first), as a snapshot that later activity does not change. */

@@ -115,6 +115,15 @@ describe('messaging events', () => {
     expect(retried[0]).toMatchObject({ delayMs: 15, attempt: 1, error: { message: 'blip' }, message: { queue: Q.work, consumer: 'Flaky.charge' } });
   });
 
+  it('connection events come from the transport (the memory transport reports simulated losses)', async () => {
+    const { transport, events } = await start({}, []);
+    const names: string[] = [];
+    events.on('connection.lost', (e) => names.push(`lost:${e.error?.message}`));
+    events.on('connection.reconnected', (e) => names.push(`reconnected:${e.url}:${e.downtimeMs}`));
+    transport.simulateConnectionLoss();
+    expect(names).toEqual(['lost:simulated connection loss', 'reconnected:memory://in-process:0']);
+  });
+
   it('a listener that throws is logged and the others still run', async () => {
     const { transport, publisher, events } = await start({}, [Billing]);
     const calls: string[] = [];
