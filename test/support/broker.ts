@@ -1,7 +1,7 @@
 import { describe, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Socket } from 'node:net';
+import { probeTcp } from './tcp.probe.js';
 import { promisify } from 'node:util';
 
 /** The broker integration tests talk to; `AMQP_URL` overrides the local default. */
@@ -10,22 +10,9 @@ export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:56
 /** In CI (or with REQUIRE_BROKER=1) a missing broker is a failure, never a silent skip. */
 export const BROKER_REQUIRED = process.env.REQUIRE_BROKER === '1' || process.env.CI === 'true';
 
-function probe(url: string, timeoutMs = 1500): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('error', () => done(false));
-    socket.connect(Number(port || 5672), hostname || '127.0.0.1', () => done(true));
-  });
-}
 
 /** Probed once per test file, at load time, so `describeWithBroker` can choose describe or skip. */
-export const brokerReachable: boolean = await probe(AMQP_URL);
+export const brokerReachable: boolean = await probeTcp(AMQP_URL, 5672);
 
 /** `AMQP_URL` with its password masked, for anything printed. */
 export const AMQP_URL_REDACTED = AMQP_URL.replace(/^(amqps?:\/\/[^:/@]*:)[^@]*@/i, '$1***@');

@@ -1,6 +1,6 @@
 import { describe, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { Socket } from 'node:net';
+import { probeTcp } from './tcp.probe.js';
 import { createClient } from 'redis';
 
 /** The Redis the inbox tests use; `REDIS_URL` overrides the local default. Shared: tests touch only their own prefix. */
@@ -8,22 +8,9 @@ export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 const REQUIRED = process.env.REQUIRE_REDIS === '1' || process.env.CI === 'true';
 
-function probe(url: string, timeoutMs = 1500): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('error', () => done(false));
-    socket.connect(Number(port || 6379), hostname || '127.0.0.1', () => done(true));
-  });
-}
 
 /** Probed once per test file, at load time. */
-export const redisReachable: boolean = await probe(REDIS_URL);
+export const redisReachable: boolean = await probeTcp(REDIS_URL, 6379);
 
 if (!redisReachable) {
   process.stderr.write(`\nRedis is NOT reachable at ${REDIS_URL}: ${REQUIRED ? 'failing (CI/REQUIRE_REDIS)' : 'SKIPPING Redis suites'}.\n`);
