@@ -72,7 +72,7 @@ describe('MessagingMetrics (prom-client)', () => {
     expect(text).toContain(`${N.operationDuration}_bucket{le="7.5"`);
   });
 
-  it('exposes the backlog monitor's last sample as gauges', async () => {
+  it('exposes the last backlog sample as gauges', async () => {
     const booted = await boot();
     app = booted.app;
     const metrics = app.get(MessagingMetrics);
