@@ -7,12 +7,12 @@ import { AMQP_URL, describeWithBroker, uniqueName } from '../../support/broker.j
 const CONNECTION_NAME = uniqueName('backlog-it-conn');
 
 describeWithBroker('BacklogMonitor on RabbitMQ', () => {
-  it('estimates rates within 15% from passive declares: 200/s in, 100/s out, then 20/s in (draining)', async () => {
+  it('estimates rates within 15% from passive declares: 200/s in, 100/s out, then 40/s in (draining)', async () => {
     const run = await growThenDrain(
       () => new AmqpTransport({ urls: AMQP_URL, connectionName: CONNECTION_NAME }),
-      { growMs: 4000, drainMs: 3000 },
+      { growMs: 4000, drainMs: 3500 },
       250,
-      600,
+      800,
       ({ queue, exchange }) => deleteTopology({ queues: [queue], exchanges: [exchange] }),
     );
     process.stdout.write(`${describeRun('rabbitmq', run)}\n`);

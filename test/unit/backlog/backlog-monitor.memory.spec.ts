@@ -4,8 +4,8 @@ import { startPacedApp } from '../../fixtures/backlog.fixture.js';
 import { describeRun, growThenDrain } from '../../fixtures/backlog.scenarios.js';
 
 describe('BacklogMonitor on the memory transport', () => {
-  it('estimates arrival and service rates within 15% while growing (200/s in, 100/s out) and draining (20/s in)', async () => {
-    const run = await growThenDrain(() => new MemoryTransport(), { growMs: 4000, drainMs: 3000 }, 250, 600);
+  it('estimates arrival and service rates within 15% while growing (200/s in, 100/s out) and draining (40/s in)', async () => {
+    const run = await growThenDrain(() => new MemoryTransport(), { growMs: 4000, drainMs: 3500 }, 250, 800);
     process.stdout.write(`${describeRun('memory', run)}\n`);
   }, 20_000);
 
