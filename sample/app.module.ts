@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AmqpTransport, exponential, MemoryTransport, MessagingModule, type MessagingTransport } from '../lib/index.js';
+import { MessagingPrometheusModule } from '../lib/prometheus/index.js';
 import { DeadLetterConsumer } from './audit/dead-letter.consumer.js';
 import { BillingConsumer } from './billing/billing.consumer.js';
 import { OrderCancelled, OrderPlaced, PaymentCaptured } from './orders/orders.contracts.js';
@@ -9,6 +10,7 @@ import { PricingConsumer } from './pricing/pricing.consumer.js';
 import { QuotePrice } from './pricing/pricing.contracts.js';
 import { SampleStats } from './sample.stats.js';
 import { ShippingConsumer } from './shipping/shipping.consumer.js';
+import { BacklogPrinter } from './observability/backlog.printer.js';
 
 /** RabbitMQ when `AMQP_URL` is set, the embedded in-memory broker otherwise. */
 function createTransport(): MessagingTransport {
@@ -27,10 +29,15 @@ function createTransport(): MessagingTransport {
         // Every consumer: one quick in-process retry, then two delayed retries (200 ms, 400 ms) through the
         // broker's delay line; after that the message goes to the dead-letter queue with its history.
         retry: { immediate: 1, delayed: exponential({ initialMs: 200, factor: 2, attempts: 2 }) },
+        // Sample each consumed queue's depth every second; warn (and emit backlog.slo-breached) when one
+        // would take more than a minute to drain.
+        backlog: { intervalMs: 1000, sloSeconds: 60 },
       }),
     }),
     MessagingModule.forFeature([OrderPlaced, OrderCancelled, PaymentCaptured, QuotePrice]),
+    // Prometheus metrics in a private registry, served by sample/observability/metrics.server.ts.
+    MessagingPrometheusModule.forRoot(),
   ],
-  providers: [SampleStats, OrdersService, BillingConsumer, ShippingConsumer, DeadLetterConsumer, PricingConsumer],
+  providers: [SampleStats, OrdersService, BillingConsumer, ShippingConsumer, DeadLetterConsumer, PricingConsumer, BacklogPrinter],
 })
 export class AppModule {}

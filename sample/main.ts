@@ -4,6 +4,9 @@ import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
 import { CARD_LIMIT_CENTS } from './billing/billing.consumer.js';
 import { RemoteError } from '../lib/index.js';
+import { MESSAGING_METRIC_NAMES, MessagingMetrics } from '../lib/prometheus/index.js';
+import { BacklogPrinter } from './observability/backlog.printer.js';
+import { metricsExcerpt, serveMetrics } from './observability/metrics.server.js';
 import { OrdersService } from './orders/orders.service.js';
 import { SampleStats } from './sample.stats.js';
 
@@ -25,6 +28,10 @@ async function main(): Promise<void> {
   app.enableShutdownHooks();
   const orders = app.get(OrdersService);
   const stats = app.get(SampleStats);
+  const metrics = app.get(MessagingMetrics);
+  const metricsPort = Number(process.env.METRICS_PORT) || undefined;
+  const server = metricsPort ? await serveMetrics(metrics, metricsPort) : undefined;
+  if (metricsPort) logger.log(`Prometheus metrics on http://localhost:${metricsPort}/metrics (Ctrl-C to stop after the run)`);
   logger.log(`Transport: ${process.env.AMQP_URL ? `RabbitMQ at ${new URL(process.env.AMQP_URL).host}` : 'in-memory (set AMQP_URL for RabbitMQ)'}`);
 
   const quote = await orders.quote('sku-pro', 3);
@@ -45,7 +52,15 @@ async function main(): Promise<void> {
 
   const expectedShipped = ORDERS - 1;
   const finished = await waitUntil(() => stats.shipped.length === expectedShipped && stats.refunded.length === 1 && stats.deadLetters.length === 2 && stats.transientFailures.length === 1, TIMEOUT_MS) && quoteFailed;
-  await app.close();
+  await app.get(BacklogPrinter).print();
+  const excerpt = metricsExcerpt(await metrics.metrics(), [
+    MESSAGING_METRIC_NAMES.sentMessages,
+    MESSAGING_METRIC_NAMES.consumedMessages,
+    MESSAGING_METRIC_NAMES.deadLetters,
+    MESSAGING_METRIC_NAMES.retries,
+    MESSAGING_METRIC_NAMES.connectionUp,
+    MESSAGING_METRIC_NAMES.backlogDepth,
+  ]);
 
   process.stdout.write(
     [
@@ -58,11 +73,19 @@ async function main(): Promise<void> {
       `  refunded ............. ${stats.refunded.length} (second contract on the billing queue)`,
       `  dead-lettered ........ ${stats.deadLetters.length}`,
       ...stats.deadLetters.map((d) => `    - ${d.orderId} [${d.kind}${d.attempts ? `, ${d.attempts} attempts` : ''}] ${d.reason}`),
+      '  metrics (excerpt of /metrics):',
+      ...excerpt.map((line) => `    ${line}`),
       finished ? 'OK: every message ended where it should.' : `INCOMPLETE after ${TIMEOUT_MS} ms: see the log above.`,
       '',
     ].join('\n'),
   );
   process.exitCode = finished ? 0 : 1;
+  if (server) {
+    // Keep serving /metrics after the summary until the user stops the sample.
+    await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
+    server.close();
+  }
+  await app.close();
 }
 
 main().catch((error: unknown) => {

@@ -29,3 +29,9 @@ export const MESSAGING_CORE_TRANSPORT = Symbol('MESSAGING_CORE_TRANSPORT');
 
 /** Internal: the `DeadLetters` service as the core module provides it. */
 export const MESSAGING_CORE_DEAD_LETTERS = Symbol('MESSAGING_CORE_DEAD_LETTERS');
+
+/** Internal: the `MessagingStatus` service as the core module provides it. */
+export const MESSAGING_CORE_STATUS = Symbol('MESSAGING_CORE_STATUS');
+
+/** Internal: the `BacklogMonitor` as the core module provides it. */
+export const MESSAGING_CORE_BACKLOG = Symbol('MESSAGING_CORE_BACKLOG');

@@ -17,6 +17,8 @@ export class ConsumerRunner {
   private subscription?: TransportSubscription;
   private readonly waiting: TransportDelivery[] = [];
   private active = 0;
+  private deliveredCount = 0;
+  private completedCount = 0;
   private stopping = false;
   private drained?: () => void;
   // Aborted when shutdown stops waiting, so handlers watching ctx.signal can give up.
@@ -48,6 +50,16 @@ export class ConsumerRunner {
     return this.active;
   }
 
+  /** Deliveries received since construction (monotonic): the queue's departures, for the backlog monitor. */
+  get delivered(): number {
+    return this.deliveredCount;
+  }
+
+  /** Deliveries whose processing finished since construction (monotonic): the service count. */
+  get completed(): number {
+    return this.completedCount;
+  }
+
   /**
    * Stops taking messages and waits for in-flight handlers to finish, up to `timeoutMs`; then aborts their
    * `ctx.signal`. Messages delivered but not started are requeued at once so another instance can take
@@ -73,6 +85,7 @@ export class ConsumerRunner {
   }
 
   private onDelivery(delivery: TransportDelivery): void {
+    this.deliveredCount++;
     if (delivery.signal.aborted) return;
     if (this.stopping) {
       delivery.nack(true);
@@ -92,6 +105,7 @@ export class ConsumerRunner {
       this.logger.error(`Consumer ${this.binding.name}: unexpected error settling a message: ${(error as Error).message}`);
     } finally {
       this.active--;
+      this.completedCount++;
       let next = this.waiting.shift();
       while (next?.signal.aborted) next = this.waiting.shift();
       if (next) void this.run(next);

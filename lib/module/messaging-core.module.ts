@@ -1,6 +1,16 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { MESSAGING_CORE_EVENTS, MESSAGING_CORE_DEAD_LETTERS, ProviderMethodsScanner, MESSAGING_CORE_PUBLISHER, MESSAGING_CORE_TRANSPORT, MESSAGING_OPTIONS } from '../common/index.js';
+import {
+  MESSAGING_CORE_BACKLOG,
+  MESSAGING_CORE_DEAD_LETTERS,
+  MESSAGING_CORE_EVENTS,
+  MESSAGING_CORE_PUBLISHER,
+  MESSAGING_CORE_STATUS,
+  MESSAGING_CORE_TRANSPORT,
+  MESSAGING_OPTIONS,
+  ProviderMethodsScanner,
+} from '../common/index.js';
+import { BacklogMonitor } from '../backlog/backlog.monitor.js';
 import { ConsumerHandlerFactory } from '../consumer/consumer-handler.factory.js';
 import { ConsumerMetadataAccessor } from '../consumer/consumer-metadata.accessor.js';
 import { ConsumerExplorer } from '../consumer/consumer.explorer.js';
@@ -12,6 +22,7 @@ import { MemoryTransport } from '../transports/memory/index.js';
 import type { MessagingTransport } from '../transports/transport.interface.js';
 import { MESSAGING_DEFAULTS, type MessagingModuleOptions } from './messaging-module.options.js';
 import { MessagingLifecycle } from './messaging.lifecycle.js';
+import { MessagingStatus } from './messaging.status.js';
 
 /** A transport instance as given, a fresh one from a factory, or the embedded broker by default. */
 function createTransport(options: MessagingModuleOptions): MessagingTransport {
@@ -45,6 +56,8 @@ function createTransport(options: MessagingModuleOptions): MessagingTransport {
     ConsumerExplorer,
     MessagingLifecycle,
     { provide: MESSAGING_CORE_DEAD_LETTERS, useClass: DeadLetters },
+    { provide: MESSAGING_CORE_STATUS, useClass: MessagingStatus },
+    { provide: MESSAGING_CORE_BACKLOG, useClass: BacklogMonitor },
   ],
 })
 export class MessagingCoreModule {}

@@ -1,3 +1,4 @@
+import type { BacklogMonitorOptions } from '../backlog/backlog.types.js';
 import type { UnknownTypePolicy } from '../consumer/message.dispatcher.js';
 import type { AckMode } from '../decorators/consumer.decorator.js';
 import type { IdempotencyOptions } from '../idempotency/idempotency.options.js';
@@ -72,6 +73,13 @@ export interface MessagingModuleOptions {
   readonly publishMiddleware?: readonly PublishMiddleware[];
   /** Run around the processing of every delivery, in order (timing, tracing context). */
   readonly consumeMiddleware?: readonly ConsumeMiddleware[];
+  /**
+   * Sample the depth and rates of every consumed queue on an interval (see `BacklogMonitor`), optionally
+   * against a drain-time SLO. Default: off (the monitor samples only when asked).
+   *
+   * @example backlog: { intervalMs: 5000, sloSeconds: 60 }
+   */
+  readonly backlog?: BacklogMonitorOptions | false;
   /** What dead-lettered copies record beyond the failure kind, reason and origin. */
   readonly failureHeaders?: {
     /** Record handler stack traces in `x-failure-stack`. Default `false`: stacks leak code layout. */

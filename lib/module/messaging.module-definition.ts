@@ -1,16 +1,20 @@
 import { ConfigurableModuleBuilder, type DynamicModule, type Provider } from '@nestjs/common';
 import {
+  MESSAGING_CORE_BACKLOG,
   MESSAGING_CORE_DEAD_LETTERS,
   MESSAGING_CORE_EVENTS,
   MESSAGING_CORE_PUBLISHER,
+  MESSAGING_CORE_STATUS,
   MESSAGING_CORE_TRANSPORT,
   MESSAGING_OPTIONS,
   MESSAGING_TRANSPORT,
 } from '../common/index.js';
+import { BacklogMonitor } from '../backlog/backlog.monitor.js';
 import { DeadLetters } from '../dead-letters/index.js';
 import { MessagingEventBus } from '../observability/messaging-event.bus.js';
 import { MessagePublisher } from '../producer/index.js';
 import { MessagingCoreModule } from './messaging-core.module.js';
+import { MessagingStatus } from './messaging.status.js';
 import type { MessagingModuleOptions } from './messaging-module.options.js';
 
 /** Extra, non-options settings of `forRoot`/`forRootAsync`. */
@@ -28,6 +32,8 @@ const PUBLIC_PROVIDERS: Provider[] = [
   { provide: MESSAGING_TRANSPORT, useExisting: MESSAGING_CORE_TRANSPORT },
   { provide: DeadLetters, useExisting: MESSAGING_CORE_DEAD_LETTERS },
   { provide: MessagingEventBus, useExisting: MESSAGING_CORE_EVENTS },
+  { provide: MessagingStatus, useExisting: MESSAGING_CORE_STATUS },
+  { provide: BacklogMonitor, useExisting: MESSAGING_CORE_BACKLOG },
 ];
 
 /**
@@ -40,14 +46,22 @@ function splitIntoCore(definition: DynamicModule, extras: MessagingModuleExtras)
     global: true,
     imports: definition.imports ?? [],
     providers: definition.providers ?? [],
-    exports: [MESSAGING_OPTIONS, MESSAGING_CORE_PUBLISHER, MESSAGING_CORE_TRANSPORT, MESSAGING_CORE_DEAD_LETTERS, MESSAGING_CORE_EVENTS],
+    exports: [
+      MESSAGING_OPTIONS,
+      MESSAGING_CORE_PUBLISHER,
+      MESSAGING_CORE_TRANSPORT,
+      MESSAGING_CORE_DEAD_LETTERS,
+      MESSAGING_CORE_EVENTS,
+      MESSAGING_CORE_STATUS,
+      MESSAGING_CORE_BACKLOG,
+    ],
   };
   return {
     module: definition.module,
     global: extras.isGlobal ?? true,
     imports: [core],
     providers: PUBLIC_PROVIDERS,
-    exports: [MessagePublisher, MESSAGING_TRANSPORT, DeadLetters, MessagingEventBus],
+    exports: [MessagePublisher, MESSAGING_TRANSPORT, DeadLetters, MessagingEventBus, MessagingStatus, BacklogMonitor],
   };
 }
 

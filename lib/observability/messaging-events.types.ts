@@ -1,3 +1,4 @@
+import type { QueueBacklog } from '../backlog/backlog.types.js';
 import type { FailureKind } from '../consumer/delivery-failure.types.js';
 import type { SettlementState } from '../consumer/delivery.settlement.js';
 import type { DeadLetterOutcome, HeaderValue } from '../transports/transport.interface.js';
@@ -70,6 +71,10 @@ export interface MessagingEventMap {
   'buffer.high-water': { readonly buffered: number; readonly limit: number };
   /** The publish buffer is full: sends wait or fail until it drains. */
   'buffer.full': { readonly limit: number };
+  /** A queue's backlog would take longer than the SLO to drain, or never drains (backlog monitor). */
+  'backlog.slo-breached': { readonly backlog: QueueBacklog; readonly sloSeconds: number };
+  /** A breached queue's backlog drains within the SLO again; `breachedForMs` since the breach. */
+  'backlog.recovered': { readonly backlog: QueueBacklog; readonly sloSeconds: number; readonly breachedForMs: number };
 }
 
 /** The name of a messaging event. */

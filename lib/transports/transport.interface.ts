@@ -308,6 +308,37 @@ export function supportsRequestReply(transport: MessagingTransport): transport i
 
 // --- end of request/reply ----------------------------------------------------------------------------
 
+// --- Queue status (optional SPI, used by the backlog monitor) -------------------------------------------
+
+/** A queue as the broker reports it to a passive declare: cheap to ask for, safe to ask often. */
+export interface QueueStatus {
+  /** Ready messages: waiting in the queue, not counting those delivered and not yet acknowledged. */
+  readonly messages: number;
+  /** Consumers subscribed to the queue, from every client of the broker. */
+  readonly consumers: number;
+}
+
+/**
+ * Optional member of {@link MessagingTransport} that reads a queue's depth without touching its messages
+ * (AMQP: a passive `queue.declare` on a channel of its own). Its presence is the capability, checked with
+ * {@link supportsQueueStatus}. It is named `queueStatus`, not `queueDepth`, because the in-memory
+ * transport's synchronous `queueDepth` test helper already has that name and another shape.
+ */
+export interface QueueStatusAccess {
+  /**
+   * The queue's ready-message and consumer counts.
+   * @throws TopologyError when the queue does not exist; TransportStateError when not running.
+   */
+  queueStatus(queue: string): Promise<QueueStatus>;
+}
+
+/** Whether a transport implements the optional {@link QueueStatusAccess} member. */
+export function supportsQueueStatus(transport: MessagingTransport): transport is MessagingTransport & QueueStatusAccess {
+  return typeof transport.queueStatus === 'function';
+}
+
+// --- end of queue status -----------------------------------------------------------------------------
+
 /**
  * The contract between the messaging module and a broker. Implement it to add a transport: the module
  * only ever talks to a broker through these calls, and decoding, validation, routing by message type,
@@ -348,4 +379,6 @@ export interface MessagingTransport {
   request?(message: OutboundMessage, options: RequestOptions): Promise<InboundMessage>;
   /** Optional, see {@link RequestReply}: replies to a delivered request. */
   reply?(request: InboundMessage, reply: ReplyMessage): Promise<void>;
+  /** Optional, see {@link QueueStatusAccess}: a queue's ready-message and consumer counts (backlog monitor). */
+  queueStatus?(queue: string): Promise<QueueStatus>;
 }

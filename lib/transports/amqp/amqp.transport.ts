@@ -15,6 +15,7 @@ import type {
   MessagingTransport,
   OutboundMessage,
   QueueReader,
+  QueueStatus,
   ReplyMessage,
   RequestOptions,
   TransportCapabilities,
@@ -31,6 +32,7 @@ import type {
 } from './amqp-connection.types.js';
 import { AmqpConsumer } from './amqp.consumer.js';
 import { AmqpQueueReader, type AmqpQueueAccessDeps } from './amqp-queue.reader.js';
+import { AmqpQueueProbe } from './amqp-queue.probe.js';
 import { AmqpRequester } from './amqp-reply.requester.js';
 import { replyOutbound } from '../reply-message.factory.js';
 import { assertTopology } from './amqp-topology.asserter.js';
@@ -90,6 +92,8 @@ export class AmqpTransport implements MessagingTransport {
   private closing: Promise<void> | undefined;
   /** Request/reply: created with the first request, so apps without RPC never open its channel. */
   private requester: AmqpRequester | undefined;
+  /** Queue status: created with the first check, so apps without a backlog monitor never open its channel. */
+  private probe: AmqpQueueProbe | undefined;
 
   /** @throws TypeError or RangeError naming the first invalid option. */
   constructor(options: AmqpTransportOptions) {
@@ -203,6 +207,20 @@ export class AmqpTransport implements MessagingTransport {
   }
 
   // --- end of queue access ---
+
+  // --- queue status (optional SPI), passive declares in amqp-queue.probe.ts ---
+
+  /**
+   * Ready messages and consumers of a queue, by a passive `queue.declare` on a channel of its own.
+   * @throws TopologyError when the queue does not exist; TransportStateError when not running.
+   */
+  async queueStatus(queue: string): Promise<QueueStatus> {
+    const deps = this.queueAccessDeps('check a queue');
+    this.probe ??= new AmqpQueueProbe(deps);
+    return this.probe.status(queue);
+  }
+
+  // --- end of queue status ---
 
   // --- request/reply (optional SPI), direct reply-to in amqp-reply.requester.ts ---
 
@@ -360,6 +378,7 @@ export class AmqpTransport implements MessagingTransport {
     await Promise.all([...this.consumers].map((consumer) => consumer.close()));
     await Promise.all([...this.readers].map((reader) => reader.close()));
     await this.requester?.close();
+    await this.probe?.close();
     await this.publishers?.close();
     await this.topologyChannel?.close();
     try {

@@ -9,6 +9,7 @@ import type {
   MessagingTransport,
   OutboundMessage,
   QueueReader,
+  QueueStatus,
   ReplyMessage,
   RequestOptions,
   TransportCapabilities,
@@ -174,6 +175,13 @@ export class MemoryTransport implements MessagingTransport {
   }
 
   // --- end of queue access ---
+
+  /** Ready messages and consumers of a queue, as a passive declare reports them; see {@link QueueStatus}. */
+  async queueStatus(queue: string): Promise<QueueStatus> {
+    this.assertStarted('check a queue');
+    const found = this.requireQueue(queue);
+    return { messages: found.readyCount, consumers: found.consumerCount };
+  }
 
   // --- request/reply (optional SPI), direct reply-to semantics in memory-reply.router.ts ---
 

@@ -1,0 +1,2 @@
+export * from './backlog.types.js';
+export { BacklogMonitor } from './backlog.monitor.js';
