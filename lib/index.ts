@@ -1,6 +1,13 @@
 /** Public API of the typed messaging SDK for NestJS. */
 export { MessagingModule, MESSAGING_OPTIONS, MESSAGING_DEFAULTS } from './module/index.js';
-export type { MessagingModuleOptions, MessagingModuleExtras } from './module/index.js';
+export type {
+  MessagingModuleOptions,
+  MessagingModuleExtras,
+  MessagingTelemetryOptions,
+  TelemetryTracerProvider,
+  TelemetryMeterProvider,
+  TelemetryPropagator,
+} from './module/index.js';
 export { defineContract, validateMessage } from './contracts/index.js';
 export type { MessageContract, ContractDefinition, ContractInput, ContractOutput, AnyMessageContract } from './contracts/index.js';
 export { Consumer, Producer, getProducerToken, MESSAGING_TRANSPORT, Payload, Ctx, Headers } from './decorators/index.js';
