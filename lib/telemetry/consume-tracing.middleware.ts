@@ -56,18 +56,19 @@ function processAttributes(message: InboundMessage, attempt: number, destination
 }
 
 /**
- * Where the process span hangs: by default it starts from the ambient context and LINKS to the creation
- * (publish) context found in the headers, as the conventions recommend; with `parent` the creation
- * context becomes its parent (one trace end to end), and an ambient span, if any, is linked instead.
+ * Where the process span hangs. A delivery is an entry point: it starts from the root context, never
+ * from whatever context the transport's callback happens to run in (the in-memory broker delivers inside
+ * the publisher's own async context). By default the span LINKS to the creation (publish) context found
+ * in the headers, as the conventions recommend; with `parent` that context becomes its parent instead
+ * (one trace from producer to handler).
  */
-function placement(message: InboundMessage, settings: TelemetrySettings, ambient: Context): { parent: Context; links: Link[] } {
+function placement(message: InboundMessage, settings: TelemetrySettings): { parent: Context; links: Link[] } {
   const headers = message.properties.headers;
   const creation = headers ? settings.propagation.extract(ROOT_CONTEXT, headers) : ROOT_CONTEXT;
   const producer = trace.getSpanContext(creation);
-  if (!producer || !isSpanContextValid(producer)) return { parent: ambient, links: [] };
-  if (settings.linkOrParent === 'link') return { parent: ambient, links: [{ context: producer }] };
-  const outer = trace.getSpanContext(ambient);
-  return { parent: creation, links: outer && isSpanContextValid(outer) ? [{ context: outer }] : [] };
+  if (!producer || !isSpanContextValid(producer)) return { parent: ROOT_CONTEXT, links: [] };
+  if (settings.linkOrParent === 'link') return { parent: ROOT_CONTEXT, links: [{ context: producer }] };
+  return { parent: creation, links: [] };
 }
 
 function finish(state: ProcessSpanState, processed: ConsumeMiddlewareContext): void {
@@ -96,8 +97,7 @@ export function createConsumeTracing(tracer: Tracer | undefined, settings: Telem
     if (counted) inFlight?.add(1, counted);
     try {
       if (!tracer) return await next();
-      const ambient = context.active();
-      const { parent, links } = placement(message, settings, ambient);
+      const { parent, links } = placement(message, settings);
       const span = tracer.startSpan(
         destination.name === undefined ? 'process' : `process ${destination.name}`,
         { kind: SpanKind.CONSUMER, attributes: processAttributes(message, processed.attempt, destination, settings), links },
