@@ -139,6 +139,8 @@ describe('OpenTelemetry tracing on the memory transport', () => {
       { retry: { delayed: [10] }, telemetry: { linkOrParent: 'parent' } },
     );
     await publisher.publish(Order, { n: 3 });
+    // Idle does not cover the delay line (no consumer there): wait for the copy in the error queue first.
+    await transport.waitFor((records) => records.published.some((p) => p.routedQueues.includes(ERRORS)), { timeoutMs: 3000 });
     await transport.waitForIdle();
 
     const [publish] = otel.named('publish ');
