@@ -88,6 +88,9 @@ function finish(state: ProcessSpanState, processed: ConsumeMiddlewareContext): v
  */
 export function createConsumeTracing(tracer: Tracer | undefined, settings: TelemetrySettings, inFlight: UpDownCounter | undefined): ConsumeMiddleware {
   return async (processed, next) => {
+    const traced = tracer !== undefined && settings.tracing();
+    // Nothing to record for this delivery: no destination naming, no context switch.
+    if (!traced && !inFlight) return next();
     const { message } = processed;
     const destination = consumeDestination({ exchange: message.exchange, routingKey: message.routingKey, queue: message.queue, headers: message.properties.headers });
     const counted: Attributes | undefined = inFlight && {
@@ -96,7 +99,7 @@ export function createConsumeTracing(tracer: Tracer | undefined, settings: Telem
     };
     if (counted) inFlight?.add(1, counted);
     try {
-      if (!tracer) return await next();
+      if (!traced) return await next();
       const { parent, links } = placement(message, settings);
       const span = tracer.startSpan(
         destination.name === undefined ? 'process' : `process ${destination.name}`,

@@ -6,6 +6,8 @@ import { consumeDestination, errorTypeOf, publishDestination } from './messaging
 import { DURATION_BUCKETS_SECONDS, LIBRARY_ATTRIBUTES, MESSAGING_ATTRIBUTES as ATTR, MESSAGING_METRICS as NAMES } from './semantic.conventions.js';
 
 const MESSAGE_UNIT = '{message}';
+/** Attribute sets kept for reuse; beyond this many destinations the cache starts over (bounded memory). */
+const ATTRIBUTE_CACHE_LIMIT = 1000;
 
 /**
  * The module's metrics: counters and histograms fed by the messaging events (so they cost nothing when
@@ -16,6 +18,8 @@ export class MessagingMetrics {
   /** Deliveries being processed; the consume middleware adds and removes. */
   readonly inFlight: UpDownCounter;
   private readonly detach: Array<() => void> = [];
+  /** One attribute object per destination, so the hot path does not rebuild them per message. */
+  private readonly attributeCache = new Map<string, Attributes>();
 
   constructor(
     meter: Meter,
@@ -78,12 +82,22 @@ export class MessagingMetrics {
   }
 
   private published(message: PublishedMessageInfo): Attributes {
-    const destination = publishDestination(message);
-    return this.attributes('publish', 'send', destination.name);
+    return this.cached(`p\0${message.exchange}\0${message.routingKey}`, () => this.attributes('publish', 'send', publishDestination(message).name));
   }
 
   private consumedAttributes(message: ConsumedMessageInfo): Attributes {
-    return this.attributes('process', 'process', consumeDestination({ exchange: message.exchange, routingKey: message.routingKey, queue: message.queue, headers: message.headers }).name);
+    const destination = consumeDestination({ exchange: message.exchange, routingKey: message.routingKey, queue: message.queue, headers: message.headers });
+    return this.cached(`c\0${destination.name ?? ''}`, () => this.attributes('process', 'process', destination.name));
+  }
+
+  private cached(key: string, build: () => Attributes): Attributes {
+    let attributes = this.attributeCache.get(key);
+    if (!attributes) {
+      if (this.attributeCache.size >= ATTRIBUTE_CACHE_LIMIT) this.attributeCache.clear();
+      attributes = Object.freeze(build());
+      this.attributeCache.set(key, attributes);
+    }
+    return attributes;
   }
 
   private attributes(operationName: string, operationType: string, destination: string | undefined): Attributes {

@@ -37,6 +37,7 @@ export function markSpanFailed(span: Span, error: unknown, errorType?: string): 
  */
 export function createPublishTracing(tracer: Tracer, settings: TelemetrySettings): PublishMiddleware {
   return async (message, next) => {
+    if (!settings.tracing()) return next(message);
     const parent = context.active();
     const destination = publishDestination(message);
     const span = tracer.startSpan(

@@ -2,6 +2,7 @@ import {
   createNoopMeter,
   metrics,
   propagation,
+  ProxyTracerProvider,
   trace,
   type Context,
   type Meter,
@@ -24,6 +25,13 @@ export interface HeaderPropagation {
 export interface TelemetrySettings {
   /** Undefined when traces are off. */
   readonly tracer: Tracer | undefined;
+  /**
+   * Whether spans can be recorded now. False while the global tracer provider is still the API's no-op
+   * one: the middlewares then skip span, propagation and context work altogether, so an application that
+   * merely has the API in its dependency tree pays next to nothing. Re-checked per message, so an SDK
+   * registered after boot takes effect.
+   */
+  readonly tracing: () => boolean;
   /** Undefined when metrics are off, or when no meter provider is registered (nothing would be recorded). */
   readonly meter: Meter | undefined;
   readonly propagation: HeaderPropagation;
@@ -47,6 +55,14 @@ function headerPropagation(propagator: TextMapPropagator | undefined): HeaderPro
   };
 }
 
+/** The global provider's current delegate can be compared with this one: the API's no-op provider. */
+const NOOP_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate();
+
+function tracingCheck(provider: TracerProvider): () => boolean {
+  if (!(provider instanceof ProxyTracerProvider)) return () => true;
+  return () => provider.getDelegate() !== NOOP_TRACER_PROVIDER;
+}
+
 /**
  * Resolves providers: the ones passed, else the global ones. The options' structural provider types are
  * what the root entry point can name without the API; the real interfaces are asserted here, where the
@@ -58,6 +74,7 @@ export function resolveTelemetrySettings(options: MessagingTelemetryOptions, sys
   const meter = options.metrics === false ? undefined : meterProvider.getMeter(INSTRUMENTATION_SCOPE);
   return {
     tracer: options.traces === false ? undefined : tracerProvider.getTracer(INSTRUMENTATION_SCOPE),
+    tracing: tracingCheck(tracerProvider),
     // The global meter API has no late-binding proxy: a no-op meter now stays one, so skip the work.
     meter: meter === undefined || meter === createNoopMeter() ? undefined : meter,
     propagation: headerPropagation(options.propagator as TextMapPropagator | undefined),

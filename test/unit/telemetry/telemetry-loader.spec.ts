@@ -74,6 +74,12 @@ describe('the telemetry loader', () => {
     const hooks = await loadTelemetry(undefined, new MemoryTransport(), new MessagingEventBus(), logger);
     expect(typeof hooks?.publish).toBe('function');
     expect(typeof hooks?.consume).toBe('function');
+    // No SDK registered: the publish hook hands the very same message on, nothing injected, nothing copied.
+    const message = { exchange: 'x', routingKey: 'k', body: Buffer.alloc(0), mandatory: true, properties: {} };
+    const seen: unknown[] = [];
+    await hooks?.publish?.(message, async (sent) => void seen.push(sent));
+    expect(seen).toEqual([message]);
+    expect(seen[0]).toBe(message);
     hooks?.close();
   });
 });
