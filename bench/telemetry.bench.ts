@@ -60,6 +60,20 @@ const VARIANTS: Variant[] = [
   { name: 'off (telemetry: false)', telemetry: () => ({ options: { telemetry: false }, shutdown: async () => undefined }) },
   { name: 'API, no SDK (default, no-op)', telemetry: () => ({ options: {}, shutdown: async () => undefined }) },
   {
+    name: 'tracing only',
+    telemetry: () => {
+      const tracerProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(new DiscardingExporter(), { maxQueueSize: 8192 })] });
+      return { options: { telemetry: { tracerProvider, metrics: false, propagator: new W3CTraceContextPropagator() } }, shutdown: () => tracerProvider.shutdown() };
+    },
+  },
+  {
+    name: 'metrics only',
+    telemetry: () => {
+      const meterProvider = new MeterProvider({ readers: [new IdleReader()] });
+      return { options: { telemetry: { meterProvider, traces: false } }, shutdown: () => meterProvider.shutdown() };
+    },
+  },
+  {
     name: 'tracing + metrics recording',
     telemetry: () => {
       const tracerProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(new DiscardingExporter(), { maxQueueSize: 8192 })] });
