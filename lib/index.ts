@@ -1,6 +1,13 @@
 /** Public API of the typed messaging SDK for NestJS. */
 export { MessagingModule, MESSAGING_OPTIONS, MESSAGING_DEFAULTS } from './module/index.js';
-export type { MessagingModuleOptions, MessagingModuleExtras } from './module/index.js';
+export type {
+  MessagingModuleOptions,
+  MessagingModuleExtras,
+  MessagingTelemetryOptions,
+  TelemetryTracerProvider,
+  TelemetryMeterProvider,
+  TelemetryPropagator,
+} from './module/index.js';
 export { MessagingStatus } from './module/index.js';
 export type { ConsumerStatus, MessagingStatusSnapshot } from './module/index.js';
 export { BacklogMonitor, BACKLOG_DEFAULTS } from './backlog/index.js';

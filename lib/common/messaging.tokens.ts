@@ -27,6 +27,12 @@ export const MESSAGING_CORE_EVENTS = Symbol('MESSAGING_CORE_EVENTS');
 /** Internal: the transport as the core module provides it. */
 export const MESSAGING_CORE_TRANSPORT = Symbol('MESSAGING_CORE_TRANSPORT');
 
+/**
+ * Internal: the OpenTelemetry hooks (publish and consume middlewares), or undefined when telemetry is off
+ * or `@opentelemetry/api` is not installed. Resolved asynchronously, by a dynamic import, at module init.
+ */
+export const MESSAGING_CORE_TELEMETRY = Symbol('MESSAGING_CORE_TELEMETRY');
+
 /** Internal: the `DeadLetters` service as the core module provides it. */
 export const MESSAGING_CORE_DEAD_LETTERS = Symbol('MESSAGING_CORE_DEAD_LETTERS');
 

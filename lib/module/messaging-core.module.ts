@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import {
   MESSAGING_CORE_BACKLOG,
@@ -6,6 +6,7 @@ import {
   MESSAGING_CORE_EVENTS,
   MESSAGING_CORE_PUBLISHER,
   MESSAGING_CORE_STATUS,
+  MESSAGING_CORE_TELEMETRY,
   MESSAGING_CORE_TRANSPORT,
   MESSAGING_OPTIONS,
   ProviderMethodsScanner,
@@ -23,6 +24,7 @@ import type { MessagingTransport } from '../transports/transport.interface.js';
 import { MESSAGING_DEFAULTS, type MessagingModuleOptions } from './messaging-module.options.js';
 import { MessagingLifecycle } from './messaging.lifecycle.js';
 import { MessagingStatus } from './messaging.status.js';
+import { loadTelemetry, type MessagingTelemetryHooks } from './telemetry.loader.js';
 
 /** A transport instance as given, a fresh one from a factory, or the embedded broker by default. */
 function createTransport(options: MessagingModuleOptions): MessagingTransport {
@@ -41,13 +43,20 @@ function createTransport(options: MessagingModuleOptions): MessagingTransport {
     { provide: MESSAGING_CORE_TRANSPORT, useFactory: createTransport, inject: [MESSAGING_OPTIONS] },
     { provide: MESSAGING_CORE_EVENTS, useFactory: () => new MessagingEventBus() },
     {
+      provide: MESSAGING_CORE_TELEMETRY,
+      useFactory: (options: MessagingModuleOptions, transport: MessagingTransport, events: MessagingEventBus) =>
+        loadTelemetry(options.telemetry, transport, events, new Logger('Messaging')),
+      inject: [MESSAGING_OPTIONS, MESSAGING_CORE_TRANSPORT, MESSAGING_CORE_EVENTS],
+    },
+    {
       provide: MESSAGING_CORE_PUBLISHER,
-      useFactory: (transport: MessagingTransport, options: MessagingModuleOptions, events: MessagingEventBus) =>
+      useFactory: (transport: MessagingTransport, options: MessagingModuleOptions, events: MessagingEventBus, telemetry: MessagingTelemetryHooks | undefined) =>
         new MessagePublisher(transport, options.validateOnPublish ?? MESSAGING_DEFAULTS.validateOnPublish, {
           events,
-          middleware: options.publishMiddleware,
+          // Outermost, so the application's middlewares run inside the publish span and see its headers.
+          middleware: telemetry?.publish ? [telemetry.publish, ...(options.publishMiddleware ?? [])] : options.publishMiddleware,
         }),
-      inject: [MESSAGING_CORE_TRANSPORT, MESSAGING_OPTIONS, MESSAGING_CORE_EVENTS],
+      inject: [MESSAGING_CORE_TRANSPORT, MESSAGING_OPTIONS, MESSAGING_CORE_EVENTS, MESSAGING_CORE_TELEMETRY],
     },
     MessagingEventExplorer,
     ProviderMethodsScanner,

@@ -5,6 +5,7 @@ import type { IdempotencyOptions } from '../idempotency/idempotency.options.js';
 import type { ConsumeMiddleware, PublishMiddleware } from '../observability/messaging-middleware.types.js';
 import type { RetryPolicy } from '../retry/retry-policy.types.js';
 import type { TopologyDefinition } from '../topology/index.js';
+import type { MessagingTelemetryOptions } from './telemetry.options.js';
 import type { MessagingTransport } from '../transports/transport.interface.js';
 
 /** Configuration of `MessagingModule.forRoot` / `forRootAsync`. */
@@ -80,6 +81,13 @@ export interface MessagingModuleOptions {
    * @example backlog: { intervalMs: 5000, sloSeconds: 60 }
    */
   readonly backlog?: BacklogMonitorOptions | false;
+  /**
+   * OpenTelemetry tracing and metrics. On by itself when `@opentelemetry/api` is installed, using the
+   * providers and propagator the application registered globally (nothing is recorded when it registered
+   * none); `false` turns it off; an object passes providers or changes how spans relate. See
+   * {@link MessagingTelemetryOptions}.
+   */
+  readonly telemetry?: MessagingTelemetryOptions | false;
   /** What dead-lettered copies record beyond the failure kind, reason and origin. */
   readonly failureHeaders?: {
     /** Record handler stack traces in `x-failure-stack`. Default `false`: stacks leak code layout. */

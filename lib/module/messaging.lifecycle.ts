@@ -7,7 +7,7 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import { MESSAGING_CORE_EVENTS, MESSAGING_CORE_TRANSPORT, MESSAGING_OPTIONS } from '../common/index.js';
+import { MESSAGING_CORE_EVENTS, MESSAGING_CORE_TELEMETRY, MESSAGING_CORE_TRANSPORT, MESSAGING_OPTIONS } from '../common/index.js';
 import { ConsumeEvents } from '../observability/consume-events.emitter.js';
 import type { MessagingEventBus } from '../observability/messaging-event.bus.js';
 import { MessagingEventExplorer } from '../observability/messaging-event.explorer.js';
@@ -23,6 +23,7 @@ import { isRpcContract } from '../rpc/rpc-contract.types.js';
 import { RpcResponder } from '../rpc/rpc.responder.js';
 import { supportsRequestReply, type MessagingTransport } from '../transports/transport.interface.js';
 import { MESSAGING_DEFAULTS, type MessagingModuleOptions } from './messaging-module.options.js';
+import type { MessagingTelemetryHooks } from './telemetry.loader.js';
 
 /**
  * Drives the transport through the application's life:
@@ -50,6 +51,7 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
     private readonly eventListeners: MessagingEventExplorer,
     private readonly explorer: ConsumerExplorer,
     private readonly handlers: ConsumerHandlerFactory,
+    @Inject(MESSAGING_CORE_TELEMETRY) private readonly telemetry: MessagingTelemetryHooks | undefined,
   ) {
     this.declared = options.topology ?? {};
     this.responder = supportsRequestReply(transport) ? new RpcResponder(transport) : undefined;
@@ -98,7 +100,8 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
         failureHeaders: { stack: options.failureHeaders?.stack ?? MESSAGING_DEFAULTS.failureStack },
         classifyError: classifyHandlerFailure,
         events: new ConsumeEvents(this.events),
-        middleware: options.consumeMiddleware,
+        // Outermost, so the application's middlewares and handlers run inside the process span.
+        middleware: this.telemetry?.consume ? [this.telemetry.consume, ...(options.consumeMiddleware ?? [])] : options.consumeMiddleware,
       },
       topology: { errorQueues: options.errorQueues ?? MESSAGING_DEFAULTS.errorQueues, delayLine: options.retryDelayLine },
       responder: this.responder,
@@ -127,6 +130,7 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.transport.close();
+    this.telemetry?.close();
     this.logger.log(`Transport "${this.transport.kind}" closed`);
   }
 

@@ -1,0 +1,28 @@
+import type { MessagingTelemetryHooks, MessagingTelemetryInput } from '../module/telemetry.loader.js';
+import { createConsumeTracing } from './consume-tracing.middleware.js';
+import { messagingSystemOf } from './messaging.destinations.js';
+import { MessagingMetrics } from './messaging.metrics.js';
+import { annotateProcessSpans } from './process-span.annotator.js';
+import { createPublishTracing } from './publish-tracing.middleware.js';
+import { resolveTelemetrySettings } from './telemetry.settings.js';
+
+/**
+ * Builds the module's OpenTelemetry hooks: the publish and consume middlewares (spans, trace-context
+ * propagation, in-flight counting) and the metrics fed by the messaging events. The module calls it at
+ * init when `@opentelemetry/api` resolves; it never registers a global provider or propagator.
+ */
+export function createMessagingTelemetry(input: MessagingTelemetryInput): MessagingTelemetryHooks {
+  const { options, transport, events } = input;
+  const settings = resolveTelemetrySettings(options, messagingSystemOf(transport.kind));
+  const { tracer, meter } = settings;
+  const metrics = meter ? new MessagingMetrics(meter, events, transport, settings.system) : undefined;
+  const stopAnnotating = tracer ? annotateProcessSpans(events) : undefined;
+  return {
+    publish: tracer ? createPublishTracing(tracer, settings) : undefined,
+    consume: tracer || metrics ? createConsumeTracing(tracer, settings, metrics?.inFlight) : undefined,
+    close: () => {
+      metrics?.close();
+      stopAnnotating?.();
+    },
+  };
+}
