@@ -1,12 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { assertConsumerLimit } from '../../common/index.js';
 import { inspect } from 'node:util';
-import {
-  ConsumerDefinitionError,
-  TopologyError,
-  TransportConnectionError,
-  TransportStateError,
-} from '../../errors/index.js';
+import { ConsumerDefinitionError, TransportConnectionError, TransportStateError } from '../../errors/index.js';
 import { validateTopology, type TopologyDefinition } from '../../topology/index.js';
 import type {
   ConsumeOptions,
@@ -16,23 +11,20 @@ import type {
   QueueReader,
   TransportCapabilities,
   TransportState,
-  TransportStats,
   TransportSubscription,
 } from '../transport.interface.js';
-import { createAmqpConnectionManager } from './amqp-connection.factory.js';
 import { AmqpConnectionMonitor } from './amqp-connection.monitor.js';
-import type {
-  AmqpChannelLike,
-  AmqpConnectionManagerLike,
-  AmqpConnectionManagerOptions,
-} from './amqp-connection.types.js';
+import type { AmqpChannelLike } from './amqp-connection.types.js';
 import { AmqpConsumer } from './amqp.consumer.js';
+import { registerConsumer } from './amqp-consumer.registration.js';
 import { AmqpQueueReader, type AmqpQueueAccessDeps } from './amqp-queue.reader.js';
-import { assertTopology } from './amqp-topology.asserter.js';
+import { startTopologyChannel } from './amqp-topology.channel.js';
+import { collectAmqpStats, type AmqpTransportStats } from './amqp-transport.stats.js';
+import { createAmqpManager } from './amqp-manager.options.js';
 import type { AmqpTransportOptions, ResolvedAmqpTransportOptions } from './amqp-transport.options.js';
 import { resolveAmqpTransportOptions } from './amqp-transport-options.resolver.js';
 import { exponentialBackoff, type BackoffPolicy } from './backoff.policy.js';
-import { ChannelSupervisor } from './channel.supervisor.js';
+import type { ChannelSupervisor } from './channel.supervisor.js';
 import { redactUrl } from './amqp-url.redactor.js';
 import { errorMessage } from './error-message.util.js';
 import { withTimeout } from './promise-timeout.util.js';
@@ -42,11 +34,7 @@ import { TopologyGate } from './topology.gate.js';
 /** Lifecycle of an {@link AmqpTransport}: it starts once and closes once. */
 export type AmqpTransportState = TransportState;
 
-/** A read-only snapshot for health checks, metrics and tests. */
-export interface AmqpTransportStats extends TransportStats {
-  /** Channels currently open and set up, by role. */
-  readonly channels: { readonly topology: number; readonly publishers: number; readonly consumers: number };
-}
+export type { AmqpTransportStats } from './amqp-transport.stats.js';
 
 /**
  * RabbitMQ transport. One connection (amqp-connection-manager: several URLs, heartbeats, reconnect)
@@ -141,22 +129,10 @@ export class AmqpTransport implements MessagingTransport {
       requeueDelayMs: this.#options.deadLetterRequeueDelayMs,
     });
     this.consumers.add(consumer);
-    monitor.register(consumer.supervisor);
-    if (!monitor.connected) return consumer;
     try {
-      await withTimeout(
-        consumer.supervisor.waitUntilUp((error) => error instanceof TopologyError),
-        this.#options.connectTimeoutMs,
-        () => new TransportConnectionError('consumer not registered in time'),
-      );
+      await registerConsumer(consumer, monitor, this.#options.connectTimeoutMs, this.logger, options.consumerName);
     } catch (error) {
-      if (!(error instanceof TopologyError)) {
-        this.logger.warn(`Consumer "${options.consumerName}" is not consuming yet; it keeps trying in the background`);
-        return consumer;
-      }
       this.consumers.delete(consumer);
-      monitor.unregister(consumer.supervisor);
-      await consumer.close();
       throw error;
     }
     return consumer;
@@ -199,27 +175,13 @@ export class AmqpTransport implements MessagingTransport {
 
   /** Counters for observability; cheap enough to call per request. */
   stats(): AmqpTransportStats {
-    const pool = this.publishers?.stats();
-    // A consumer channel outlives cancel() so in-flight deliveries can settle: open channels and
-    // registered consumers are different counts.
-    let consumers = 0;
-    let consumerChannels = 0;
-    for (const consumer of this.consumers) {
-      if (consumer.registered) consumers++;
-      if (consumer.supervisor.channel) consumerChannels++;
-    }
-    return {
+    return collectAmqpStats({
       state: this.state,
       connected: this.#monitor?.connected ?? false,
-      bufferedPublishes: pool?.buffered ?? 0,
-      unconfirmedPublishes: pool?.unconfirmed ?? 0,
-      consumers,
-      channels: {
-        topology: this.topologyChannel?.channel ? 1 : 0,
-        publishers: pool?.openChannels ?? 0,
-        consumers: consumerChannels,
-      },
-    };
+      publishers: this.publishers,
+      consumers: this.consumers,
+      topologyChannel: this.topologyChannel,
+    });
   }
 
   /** A description without secrets: the broker URLs with their passwords masked. */
@@ -250,27 +212,21 @@ export class AmqpTransport implements MessagingTransport {
     try {
       validateTopology(topology);
       this.topology = topology;
-      const monitor = new AmqpConnectionMonitor(this.createManager(), urls, this.backoff, this.logger);
+      const monitor = new AmqpConnectionMonitor(createAmqpManager(this.#options), urls, this.backoff, this.logger);
       this.#monitor = monitor;
       await monitor.connect(connectTimeoutMs);
 
-      const topologyChannel = new ChannelSupervisor<AmqpChannelLike>({
-        name: 'topology channel',
-        open: (connection) => connection.createChannel(),
-        setup: (channel) => assertTopology(channel, topology),
-        closeTimeoutMs: connectTimeoutMs,
-        backoff: this.backoff,
-        logger: this.logger,
-        onUp: () => this.topologyGate.open(),
-      });
-      this.topologyChannel = topologyChannel;
-      // The gate first: each new connection closes it before the topology channel can reopen it.
-      monitor.register(this.topologyGate);
-      monitor.register(topologyChannel);
-      await withTimeout(
-        topologyChannel.waitUntilUp((error) => error instanceof TopologyError),
-        connectTimeoutMs,
-        () => new TransportConnectionError(`The topology could not be asserted within ${connectTimeoutMs} ms`),
+      await startTopologyChannel(
+        monitor,
+        {
+          topology,
+          gate: this.topologyGate,
+          closeTimeoutMs: connectTimeoutMs,
+          timeoutMs: connectTimeoutMs,
+          backoff: this.backoff,
+          logger: this.logger,
+        },
+        (channel) => (this.topologyChannel = channel),
       );
 
       this.publishers = new PublisherPool({
@@ -289,19 +245,6 @@ export class AmqpTransport implements MessagingTransport {
       this.state = 'closed';
       throw error;
     }
-  }
-
-  private createManager(): AmqpConnectionManagerLike {
-    const { urls, heartbeatSeconds, reconnectDelayMs, connectionName } = this.#options;
-    const factory = this.#options.connectionFactory ?? createAmqpConnectionManager;
-    const options: AmqpConnectionManagerOptions = {
-      heartbeatIntervalInSeconds: heartbeatSeconds,
-      reconnectTimeInSeconds: reconnectDelayMs / 1000,
-    };
-    if (connectionName !== undefined) {
-      options.connectionOptions = { clientProperties: { connection_name: connectionName } };
-    }
-    return factory(urls, options);
   }
 
   private async closeOnce(): Promise<void> {

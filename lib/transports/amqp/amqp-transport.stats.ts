@@ -1,0 +1,45 @@
+import type { TransportState, TransportStats } from '../transport.interface.js';
+import type { AmqpConsumer } from './amqp.consumer.js';
+import type { ChannelSupervisor } from './channel.supervisor.js';
+import type { AmqpChannelLike } from './amqp-connection.types.js';
+import type { PublisherPool } from './publisher.pool.js';
+
+/** A read-only snapshot for health checks, metrics and tests. */
+export interface AmqpTransportStats extends TransportStats {
+  /** Channels currently open and set up, by role. */
+  readonly channels: { readonly topology: number; readonly publishers: number; readonly consumers: number };
+}
+
+/** What {@link collectAmqpStats} reads; all of it owned by the transport. */
+export interface AmqpStatsSources {
+  readonly state: TransportState;
+  readonly connected: boolean;
+  readonly publishers: PublisherPool | undefined;
+  readonly consumers: Iterable<AmqpConsumer>;
+  readonly topologyChannel: ChannelSupervisor<AmqpChannelLike> | undefined;
+}
+
+/** Builds {@link AmqpTransportStats}; kept apart so the transport class stays about lifecycle. */
+export function collectAmqpStats(sources: AmqpStatsSources): AmqpTransportStats {
+  const pool = sources.publishers?.stats();
+  // A consumer channel outlives cancel() so in-flight deliveries can settle: open channels and
+  // registered consumers are different counts.
+  let consumers = 0;
+  let consumerChannels = 0;
+  for (const consumer of sources.consumers) {
+    if (consumer.registered) consumers++;
+    if (consumer.supervisor.channel) consumerChannels++;
+  }
+  return {
+    state: sources.state,
+    connected: sources.connected,
+    bufferedPublishes: pool?.buffered ?? 0,
+    unconfirmedPublishes: pool?.unconfirmed ?? 0,
+    consumers,
+    channels: {
+      topology: sources.topologyChannel?.channel ? 1 : 0,
+      publishers: pool?.openChannels ?? 0,
+      consumers: consumerChannels,
+    },
+  };
+}
