@@ -1,1 +1,2 @@
 export * from './messaging.errors.js';
+export * from './connection.errors.js';

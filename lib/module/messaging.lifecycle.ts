@@ -16,6 +16,7 @@ import { classifyHandlerFailure } from '../consumer/failure-kind.classifier.js';
 import { ConsumerRunner } from '../consumer/consumer.runner.js';
 import { MessageDispatcher, type DispatchSettings } from '../consumer/message.dispatcher.js';
 import { IdempotentInvokerFactory } from '../idempotency/idempotent-invoker.factory.js';
+import { InvalidOptionsError } from '../errors/index.js';
 import { findQueue, validateTopology, type TopologyDefinition } from '../topology/index.js';
 import type { MessagingTransport } from '../transports/transport.interface.js';
 import { MESSAGING_DEFAULTS, type MessagingModuleOptions } from './messaging-module.options.js';
@@ -53,7 +54,13 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
   async onModuleInit(): Promise<void> {
     validateTopology(this.topology);
     const settings = this.dispatchSettings();
-    this.runners = this.bindings().map((binding) => new ConsumerRunner(binding, this.transport, new MessageDispatcher(binding, settings)));
+    const stuckAfterMs = this.options.consumerDefaults?.stuckAfterMs ?? MESSAGING_DEFAULTS.stuckAfterMs;
+    if (!Number.isSafeInteger(stuckAfterMs) || stuckAfterMs < 0) {
+      throw new InvalidOptionsError(`consumerDefaults.stuckAfterMs must be a non-negative integer, got ${String(stuckAfterMs)}`);
+    }
+    this.runners = this.bindings().map(
+      (binding) => new ConsumerRunner(binding, this.transport, new MessageDispatcher(binding, settings), stuckAfterMs),
+    );
     for (const { binding } of this.runners) {
       if (!findQueue(this.topology, binding.queue)?.deadLetterExchange) {
         this.logger.warn(`Queue "${binding.queue}" has no deadLetterExchange: messages that fail in ${binding.name} will be discarded`);

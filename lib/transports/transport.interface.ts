@@ -1,4 +1,5 @@
 import type { TopologyDefinition } from '../topology/index.js';
+import type { TransportEvents } from './transport.events.js';
 
 /** Header and property values a transport can carry (AMQP field-table compatible). */
 export type HeaderValue = string | number | boolean | null | undefined | Date | Buffer | HeaderValue[] | { [key: string]: HeaderValue };
@@ -151,6 +152,10 @@ export interface TransportStats {
   readonly unconfirmedPublishes: number;
   /** Consumers subscribed and currently receiving. */
   readonly consumers: number;
+  /** The broker blocked the connection (resource alarm): publishes wait or fail. Absent: never blocks. */
+  readonly blocked?: boolean;
+  /** Deliveries unsettled for longer than `stuckAfterMs` right now (see `delivery.stuck` events). */
+  readonly stuckDeliveries?: number;
 }
 
 /** What a transport does natively, so the core (and retry) can adapt without special cases. */
@@ -258,6 +263,11 @@ export interface MessagingTransport {
   close(): Promise<void>;
   /** Counters and state for health checks and metrics. */
   stats(): TransportStats;
+  /**
+   * Typed events (connection blocked, delivery stuck, queue unavailable). Optional for third-party
+   * transports; the built-in ones have it.
+   */
+  readonly events?: TransportEvents;
   /** Optional, see {@link QueueAccess}: reads a queue without consuming (dead-letter inspection and redrive). */
   openQueueReader?(queue: string): Promise<QueueReader>;
   /** Optional, see {@link QueueAccess}: removes a queue's ready messages. */

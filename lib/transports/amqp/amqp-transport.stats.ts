@@ -1,11 +1,15 @@
+import type { TransportEvents } from '../transport.events.js';
 import type { TransportState, TransportStats } from '../transport.interface.js';
 import type { AmqpConsumer } from './amqp.consumer.js';
-import type { ChannelSupervisor } from './channel.supervisor.js';
-import type { AmqpChannelLike } from './amqp-connection.types.js';
+import type { TopologyChannel } from './amqp-topology.channel.js';
 import type { PublisherPool } from './publisher.pool.js';
 
 /** A read-only snapshot for health checks, metrics and tests. */
 export interface AmqpTransportStats extends TransportStats {
+  readonly blocked: boolean;
+  readonly stuckDeliveries: number;
+  /** Queues of the topology that cannot be declared now (their node is down); retried with a backoff. */
+  readonly unavailableQueues: readonly string[];
   /** Channels currently open and set up, by role. */
   readonly channels: { readonly topology: number; readonly publishers: number; readonly consumers: number };
 }
@@ -14,9 +18,12 @@ export interface AmqpTransportStats extends TransportStats {
 export interface AmqpStatsSources {
   readonly state: TransportState;
   readonly connected: boolean;
+  readonly blocked: boolean;
+  readonly events: TransportEvents;
+  readonly unavailableQueues: readonly string[];
   readonly publishers: PublisherPool | undefined;
   readonly consumers: Iterable<AmqpConsumer>;
-  readonly topologyChannel: ChannelSupervisor<AmqpChannelLike> | undefined;
+  readonly topologyChannel: TopologyChannel | undefined;
 }
 
 /** Builds {@link AmqpTransportStats}; kept apart so the transport class stays about lifecycle. */
@@ -33,11 +40,14 @@ export function collectAmqpStats(sources: AmqpStatsSources): AmqpTransportStats 
   return {
     state: sources.state,
     connected: sources.connected,
+    blocked: sources.blocked,
+    stuckDeliveries: sources.events.stuckDeliveries,
+    unavailableQueues: sources.unavailableQueues,
     bufferedPublishes: pool?.buffered ?? 0,
     unconfirmedPublishes: pool?.unconfirmed ?? 0,
     consumers,
     channels: {
-      topology: sources.topologyChannel?.channel ? 1 : 0,
+      topology: sources.topologyChannel?.supervisor.channel ? 1 : 0,
       publishers: pool?.openChannels ?? 0,
       consumers: consumerChannels,
     },

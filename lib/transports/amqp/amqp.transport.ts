@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { assertConsumerLimit } from '../../common/index.js';
 import { inspect } from 'node:util';
-import { ConsumerDefinitionError, TransportConnectionError, TransportStateError } from '../../errors/index.js';
+import { ConsumerDefinitionError, TransportStateError } from '../../errors/index.js';
 import { validateTopology, type TopologyDefinition } from '../../topology/index.js';
 import type {
   ConsumeOptions,
@@ -14,21 +14,20 @@ import type {
   TransportSubscription,
 } from '../transport.interface.js';
 import { AmqpConnectionMonitor } from './amqp-connection.monitor.js';
-import type { AmqpChannelLike } from './amqp-connection.types.js';
 import { AmqpConsumer } from './amqp.consumer.js';
 import { registerConsumer } from './amqp-consumer.registration.js';
 import { AmqpQueueReader, type AmqpQueueAccessDeps } from './amqp-queue.reader.js';
-import { startTopologyChannel } from './amqp-topology.channel.js';
+import { startTopologyChannel, type TopologyChannel } from './amqp-topology.channel.js';
 import { collectAmqpStats, type AmqpTransportStats } from './amqp-transport.stats.js';
 import { createAmqpManager } from './amqp-manager.options.js';
 import type { AmqpTransportOptions, ResolvedAmqpTransportOptions } from './amqp-transport.options.js';
 import { resolveAmqpTransportOptions } from './amqp-transport-options.resolver.js';
 import { exponentialBackoff, type BackoffPolicy } from './backoff.policy.js';
-import type { ChannelSupervisor } from './channel.supervisor.js';
 import { redactUrl } from './amqp-url.redactor.js';
-import { errorMessage } from './error-message.util.js';
-import { withTimeout } from './promise-timeout.util.js';
 import { PublisherPool } from './publisher.pool.js';
+import { releaseAmqpResources } from './amqp-transport.release.js';
+import { TransportEvents } from '../transport.events.js';
+import { publishUnderBlockPolicy } from './amqp-blocked.policy.js';
 import { TopologyGate } from './topology.gate.js';
 
 /** Lifecycle of an {@link AmqpTransport}: it starts once and closes once. */
@@ -58,6 +57,11 @@ export class AmqpTransport implements MessagingTransport {
   };
   /** #private: it holds the broker URLs, passwords included, which must not be reachable from outside. */
   readonly #options: ResolvedAmqpTransportOptions;
+  /**
+   * Typed events: `connection.blocked`/`unblocked` (broker alarms), `queue.unavailable`/`recovered` (a
+   * queue's node is down), `delivery.stuck`/`unstuck` (reported by the module's consumers).
+   */
+  readonly events = new TransportEvents();
   private readonly logger = new Logger('AmqpTransport');
   private readonly backoff: BackoffPolicy;
   private readonly consumers = new Set<AmqpConsumer>();
@@ -67,7 +71,7 @@ export class AmqpTransport implements MessagingTransport {
   /** #private: the connection manager inside it holds the broker URLs. */
   #monitor: AmqpConnectionMonitor | undefined;
   private readonly topologyGate = new TopologyGate();
-  private topologyChannel: ChannelSupervisor<AmqpChannelLike> | undefined;
+  private topologyChannel: TopologyChannel | undefined;
   private publishers: PublisherPool | undefined;
   private starting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -104,7 +108,12 @@ export class AmqpTransport implements MessagingTransport {
     if (this.state !== 'running' || !this.publishers) {
       return Promise.reject(new TransportStateError(`AmqpTransport cannot publish: it is ${this.state}`));
     }
-    return this.publishers.publish(message);
+    const publishers = this.publishers;
+    return publishUnderBlockPolicy(
+      this.#options.publisher.whenBlocked,
+      () => this.#monitor?.blockedReason,
+      () => publishers.publish(message),
+    );
   }
 
   /**
@@ -178,6 +187,9 @@ export class AmqpTransport implements MessagingTransport {
     return collectAmqpStats({
       state: this.state,
       connected: this.#monitor?.connected ?? false,
+      blocked: this.#monitor?.blockedReason !== undefined,
+      events: this.events,
+      unavailableQueues: this.topologyChannel?.unavailableQueues ?? [],
       publishers: this.publishers,
       consumers: this.consumers,
       topologyChannel: this.topologyChannel,
@@ -212,7 +224,7 @@ export class AmqpTransport implements MessagingTransport {
     try {
       validateTopology(topology);
       this.topology = topology;
-      const monitor = new AmqpConnectionMonitor(createAmqpManager(this.#options), urls, this.backoff, this.logger);
+      const monitor = new AmqpConnectionMonitor(createAmqpManager(this.#options), urls, this.backoff, this.logger, this.events);
       this.#monitor = monitor;
       await monitor.connect(connectTimeoutMs);
 
@@ -225,6 +237,7 @@ export class AmqpTransport implements MessagingTransport {
           timeoutMs: connectTimeoutMs,
           backoff: this.backoff,
           logger: this.logger,
+          events: this.events,
         },
         (channel) => (this.topologyChannel = channel),
       );
@@ -261,22 +274,16 @@ export class AmqpTransport implements MessagingTransport {
     this.logger.log('Closed');
   }
 
-  /** Closes every channel, consumers first, then the connection. */
-  private async release(): Promise<void> {
-    this.topologyGate.close();
-    await Promise.all([...this.consumers].map((consumer) => consumer.close()));
-    await Promise.all([...this.readers].map((reader) => reader.close()));
-    await this.publishers?.close();
-    await this.topologyChannel?.close();
-    try {
-      // Bounded like a connect: a broker that vanished mid-close must not hang the application's shutdown.
-      await withTimeout(
-        this.#monitor?.close() ?? Promise.resolve(),
-        this.#options.connectTimeoutMs,
-        () => new TransportConnectionError('the connection did not close in time'),
-      );
-    } catch (error) {
-      this.logger.warn(`Closing the RabbitMQ connection: ${errorMessage(error)}`);
-    }
+  private release(): Promise<void> {
+    return releaseAmqpResources({
+      gate: this.topologyGate,
+      consumers: this.consumers,
+      readers: this.readers,
+      publishers: this.publishers,
+      topologyChannel: this.topologyChannel,
+      monitor: this.#monitor,
+      timeoutMs: this.#options.connectTimeoutMs,
+      logger: this.logger,
+    });
   }
 }

@@ -2,6 +2,7 @@ import { setImmediate as realSetImmediate } from 'node:timers';
 import { ConsumerDefinitionError, InvalidOptionsError, TopologyError, TransportStateError } from '../../errors/index.js';
 import { assertConsumerLimit } from '../../common/index.js';
 import type { TopologyDefinition } from '../../topology/index.js';
+import { TransportEvents } from '../transport.events.js';
 import type {
   ConsumeOptions,
   DeliveryHandler,
@@ -54,6 +55,8 @@ export class MemoryTransport implements MessagingTransport {
     orderedPublishing: true,
     reconnects: true,
   };
+  /** Typed events; here only `delivery.stuck`/`delivery.unstuck`, reported by the consumer runners. */
+  readonly events = new TransportEvents();
   private state: 'new' | 'started' | 'closed' = 'new';
   private readonly recorder: MemoryRecorder;
   private readonly broker: MemoryBroker;
@@ -161,6 +164,7 @@ export class MemoryTransport implements MessagingTransport {
       bufferedPublishes: 0,
       unconfirmedPublishes: this.pendingConfirms.size,
       consumers: this.subscriptions.size,
+      stuckDeliveries: this.events.stuckDeliveries,
     };
   }
 
