@@ -59,6 +59,8 @@ export interface PrivateNodeOptions {
   readonly extraConfig?: readonly string[];
   /** Allocate a second port for a TLS listener. */
   readonly tls?: boolean;
+  /** Plugins to enable (none by default: nothing binds the management port). */
+  readonly plugins?: readonly string[];
 }
 
 /**
@@ -86,6 +88,17 @@ export class PrivateRabbitNode {
     const node = new PrivateRabbitNode(options, await freePort(), await freePort(), options.tls ? await freePort() : undefined);
     await node.writeFiles();
     return node;
+  }
+
+  /** The TLS listener's port. */
+  get tlsListenerPort(): number {
+    if (this.tlsPort === undefined) throw new Error(`${this.name} has no TLS listener`);
+    return this.tlsPort;
+  }
+
+  /** Gives the node's files (certificates written later included) to the rabbitmq user. */
+  async chown(): Promise<void> {
+    await chownTree(this.dir);
   }
 
   /** `amqp://guest:guest@127.0.0.1:<port>` (guest works on loopback). */
@@ -182,10 +195,10 @@ export class PrivateRabbitNode {
     await mkdir(`${this.dir}/log`, { recursive: true });
     const config = [`listeners.tcp.local = 127.0.0.1:${this.port}`];
     if (this.tlsPort !== undefined) config.push(`listeners.ssl.local = 127.0.0.1:${this.tlsPort}`);
-    for (const line of this.options.extraConfig ?? []) config.push(line.replace('{tlsPort}', String(this.tlsPort)));
+    for (const line of this.options.extraConfig ?? []) config.push(line.replace('{tlsPort}', String(this.tlsPort)).replaceAll('{dir}', this.dir));
     await writeFile(`${this.dir}/rabbitmq.conf`, `${config.join('\n')}\n`);
     // No management plugin: nothing binds 15672, which the machine's own broker may use.
-    await writeFile(`${this.dir}/enabled_plugins`, '[].\n');
+    await writeFile(`${this.dir}/enabled_plugins`, `[${(this.options.plugins ?? []).join(',')}].\n`);
     await writeFile(`${this.dir}/rabbitmq-env.conf`, 'ERL_EPMD_ADDRESS=127.0.0.1\n');
     await chownTree(this.dir);
   }
