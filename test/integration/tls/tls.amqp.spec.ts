@@ -1,5 +1,15 @@
 import { afterAll, afterEach, beforeAll, expect, it, jest } from '@jest/globals';
-import { AmqpTransport, TlsVerificationError, TransportConnectionError, type AmqpTransportOptions } from '../../../lib/index.js';
+import { Logger } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
+import {
+  AmqpTransport,
+  TlsVerificationError,
+  TransportConnectionError,
+  type AmqpTransportOptions,
+  type TransportEventName,
+} from '../../../lib/index.js';
+import { startLoadApp } from '../../fixtures/load-scenario.fixture.js';
 import { muteNestLogger, type MutedLogger } from '../../fixtures/logger.fixture.js';
 import { waitFor } from '../../fixtures/wait-for.fixture.js';
 import { uniqueName } from '../../support/broker.js';
@@ -114,5 +124,88 @@ describeWithPrivateNodes('amqps:// against a private node with a TLS listener', 
     await roundTrip(transport);
     const connections = await node!.ctl(['list_connections', '--no-table-headers', 'auth_mechanism', 'user', 'ssl', 'peer_cert_subject']);
     expect(connections).toMatch(/EXTERNAL\tguest\ttrue\tCN=guest/);
+  });
+
+  it('credentials never appear in logs, errors, events, util.inspect or JSON: a failing and a succeeding run, scanned', async () => {
+    const user = `ntm-leak-${randomBytes(3).toString('hex')}`;
+    const password = `Pw-${randomBytes(12).toString('hex')}`;
+    const passphrase = `Pp-${randomBytes(12).toString('hex')}`;
+    // A line from the middle of the client's private key: any leak of the key shows it.
+    const keyLine = pki.clientKey.split('\n')[5]!;
+    await node!.ctl(['add_user', user, password]);
+    await node!.ctl(['set_permissions', user, '.*', '.*', '.*']);
+    const captured: string[] = [];
+    const keep = (value: unknown): void => {
+      captured.push(typeof value === 'string' ? value : inspect(value, { depth: 10, showHidden: true }));
+      if (value instanceof Error) captured.push(String(value.stack), JSON.stringify(value));
+    };
+    const spies = (['log', 'warn', 'error', 'debug', 'verbose', 'fatal'] as const).map((level) =>
+      jest.spyOn(Logger.prototype, level).mockImplementation((...args: unknown[]) => args.forEach(keep)),
+    );
+    const allEvents: TransportEventName[] = [
+      'connection.blocked',
+      'connection.unblocked',
+      'delivery.stuck',
+      'delivery.unstuck',
+      'queue.unavailable',
+      'queue.recovered',
+    ];
+    const watch = (transport: AmqpTransport): void => {
+      for (const name of allEvents) transport.events.on(name, keep);
+    };
+    const showTransport = (transport: AmqpTransport): void => {
+      keep(inspect(transport, { depth: 10 }));
+      keep(JSON.stringify(transport));
+      keep(String(transport));
+      keep(transport.stats());
+    };
+    try {
+      // Failing runs: wrong password, unverifiable certificate (with a client key and passphrase set),
+      // nothing listening.
+      const failing: Array<{ url: string; options: Partial<AmqpTransportOptions> }> = [
+        { url: `amqp://${user}:${password}-wrong@127.0.0.1:${node!.port}`, options: {} },
+        {
+          url: `amqps://${user}:${password}@localhost:${node!.tlsListenerPort}`,
+          options: { tls: { ca: pki.otherCa, cert: pki.clientCert, key: pki.clientKey, passphrase } },
+        },
+        { url: `amqp://${user}:${password}@127.0.0.1:1`, options: { connectTimeoutMs: 800 } },
+      ];
+      for (const { url, options } of failing) {
+        const transport = new AmqpTransport({ urls: url, reconnectDelayMs: 100, ...options });
+        watch(transport);
+        const error = await transport.start({}).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(TransportConnectionError);
+        keep(error);
+        showTransport(transport);
+      }
+
+      // A succeeding run through the Nest module, with a broker-side kill so reconnect logs happen too.
+      const app = await startLoadApp({
+        urls: [`amqps://${user}:${password}@localhost:${node!.tlsListenerPort}`],
+        transport: { tls: { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey, passphrase } },
+      });
+      try {
+        watch(app.transport);
+        const result = await app.run(300, {
+          during: async (progress) => {
+            while (progress() < 100) await new Promise((resolve) => setTimeout(resolve, 5));
+            const listing = await node!.ctl(['list_connections', '--no-table-headers', 'pid', 'user']);
+            for (const line of listing.split('\n').filter((l) => l.includes(user))) {
+              await node!.ctl(['close_connection', line.split('\t')[0]!, 'leak test']);
+            }
+          },
+        });
+        expect(result.lost).toBe(0);
+        showTransport(app.transport);
+      } finally {
+        await app.close();
+      }
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    const everything = captured.join('\n');
+    expect(everything).toContain(user);
+    expect(everything).toMatch(/Reconnected to RabbitMQ/);
+    for (const secret of [password, passphrase, keyLine]) expect(everything).not.toContain(secret);
   });
 });
