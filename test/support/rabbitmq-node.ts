@@ -2,17 +2,19 @@ import { describe, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, Socket } from 'node:net';
 import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
 
 /**
- * Every private node lives under this directory, one sub-directory per node. `.ci/run` kills whatever
- * node is still running from here when it exits, so a crashed test run never leaves a broker behind.
+ * Every private node of this run lives under this directory, one sub-directory per node.
+ * `.ci/run` points `NTM_PRIVATE_NODES_DIR` at a directory of its own and, when it exits, kills whatever
+ * node is still running from there, so a crashed run never leaves a broker behind (and never touches a
+ * parallel run's nodes).
  */
-export const PRIVATE_NODES_ROOT = '/tmp/nestjs-typed-messaging-nodes';
+export const PRIVATE_NODES_ROOT = process.env.NTM_PRIVATE_NODES_DIR || '/tmp/nestjs-typed-messaging-nodes';
 
 const RABBITMQ_HOME = '/var/lib/rabbitmq';
 const RABBITMQ_SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
@@ -191,6 +193,9 @@ export class PrivateRabbitNode {
   }
 
   private async writeFiles(): Promise<void> {
+    // The node runs as the rabbitmq user, which must be able to traverse the root.
+    await mkdir(PRIVATE_NODES_ROOT, { recursive: true, mode: 0o755 });
+    await chmod(PRIVATE_NODES_ROOT, 0o755);
     await mkdir(`${this.dir}/mnesia`, { recursive: true });
     await mkdir(`${this.dir}/log`, { recursive: true });
     const config = [`listeners.tcp.local = 127.0.0.1:${this.port}`];
