@@ -27,7 +27,7 @@ export interface DeliveryStuckEvent {
 }
 
 /** A delivery reported stuck was finally settled (or went stale). */
-export interface DeliveryUnstuckEvent extends DeliveryStuckEvent {}
+export type DeliveryUnstuckEvent = DeliveryStuckEvent;
 
 /** A queue of the topology cannot be declared now (its home node is down); the rest of the topology is up. */
 export interface QueueUnavailableEvent {

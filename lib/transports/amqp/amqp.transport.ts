@@ -13,18 +13,18 @@ import type {
   TransportState,
   TransportSubscription,
 } from '../transport.interface.js';
-import { AmqpConnectionMonitor } from './amqp-connection.monitor.js';
+import type { AmqpConnectionMonitor } from './amqp-connection.monitor.js';
+import type { TopologyChannel } from './amqp-topology.channel.js';
+import { startAmqpResources } from './amqp-transport.starter.js';
 import { AmqpConsumer } from './amqp.consumer.js';
 import { registerConsumer } from './amqp-consumer.registration.js';
 import { AmqpQueueReader, type AmqpQueueAccessDeps } from './amqp-queue.reader.js';
-import { startTopologyChannel, type TopologyChannel } from './amqp-topology.channel.js';
 import { collectAmqpStats, type AmqpTransportStats } from './amqp-transport.stats.js';
-import { createAmqpManager } from './amqp-manager.options.js';
 import type { AmqpTransportOptions, ResolvedAmqpTransportOptions } from './amqp-transport.options.js';
 import { resolveAmqpTransportOptions } from './amqp-transport-options.resolver.js';
 import { exponentialBackoff, type BackoffPolicy } from './backoff.policy.js';
 import { redactUrl } from './amqp-url.redactor.js';
-import { PublisherPool } from './publisher.pool.js';
+import type { PublisherPool } from './publisher.pool.js';
 import { releaseAmqpResources } from './amqp-transport.release.js';
 import { TransportEvents } from '../transport.events.js';
 import { publishUnderBlockPolicy } from './amqp-blocked.policy.js';
@@ -220,37 +220,15 @@ export class AmqpTransport implements MessagingTransport {
   }
 
   private async startOnce(topology: TopologyDefinition): Promise<void> {
-    const { urls, connectTimeoutMs } = this.#options;
     try {
       validateTopology(topology);
       this.topology = topology;
-      const monitor = new AmqpConnectionMonitor(createAmqpManager(this.#options), urls, this.backoff, this.logger, this.events);
-      this.#monitor = monitor;
-      await monitor.connect(connectTimeoutMs);
-
-      await startTopologyChannel(
-        monitor,
-        {
-          topology,
-          gate: this.topologyGate,
-          closeTimeoutMs: connectTimeoutMs,
-          timeoutMs: connectTimeoutMs,
-          backoff: this.backoff,
-          logger: this.logger,
-          events: this.events,
-        },
-        (channel) => (this.topologyChannel = channel),
-      );
-
-      this.publishers = new PublisherPool({
-        publisher: this.#options.publisher,
-        exchanges: topology.exchanges ?? [],
-        topologyGate: this.topologyGate,
-        brokerTimeoutMs: connectTimeoutMs,
-        backoff: this.backoff,
-        logger: this.logger,
+      const { topologyGate: gate, backoff, logger, events } = this;
+      await startAmqpResources({ options: this.#options, topology, gate, backoff, logger, events }, {
+        monitor: (monitor) => (this.#monitor = monitor),
+        topologyChannel: (channel) => (this.topologyChannel = channel),
+        publishers: (pool) => (this.publishers = pool),
       });
-      for (const attachable of this.publishers.attachables) monitor.register(attachable);
       this.state = 'running';
     } catch (error) {
       this.state = 'closing';
