@@ -88,7 +88,7 @@ export class ConsumerRunner {
 
   private async run(delivery: TransportDelivery): Promise<void> {
     this.active++;
-    // --- stuck-delivery watch (issue 10): everything between take and settle counts as unsettled ---
+    // Stuck-delivery watch: from take to settle, so a manual-ack handler that never settles is reported.
     const ticket = this.stuckWatch.track(delivery);
     try {
       await this.dispatcher.dispatch(delivery, this.shutdown.signal);
