@@ -57,12 +57,14 @@ describeWithPrivateNodes('a private RabbitMQ node: restart, crash and resource a
           downAt = Date.now();
           await node!.ctl(['stop_app']);
           await sleep(500);
+          // The listener opens before start_app returns, and the client is back by then: time the port.
+          const portOpened = node!.waitForPort().then(() => (upAt = Date.now()));
           await node!.ctl(['start_app']);
-          upAt = Date.now();
+          await portOpened;
         },
       });
       const resumedAt = Math.min(...[...app.firstSeenAt.values()].filter((at) => at > upAt));
-      report(formatReport(`${queueType} restart`, result, `down for ${upAt - downAt} ms, consuming again ${resumedAt - upAt} ms after start_app`));
+      report(formatReport(`${queueType} restart`, result, `down for ${upAt - downAt} ms, consuming again ${resumedAt - upAt} ms after the port opened`));
       expect(result.lost).toBe(0);
       expect(result.confirmed).toBeGreaterThan(4_000);
       await waitFor(() => app.transport.stats().consumers === 1, 'consumer back', 30_000);
