@@ -3,6 +3,7 @@ import { ShutdownTimeoutError } from '../errors/index.js';
 import type { MessagingTransport, TransportDelivery, TransportSubscription } from '../transports/transport.interface.js';
 import type { QueueBinding } from './consumer-binding.types.js';
 import type { MessageDispatcher } from './message.dispatcher.js';
+import { StuckDeliveryWatch } from './stuck-delivery.watch.js';
 
 /** What the runner hands deliveries to: the dispatcher, or something wrapping it (request/reply). */
 export type DeliveryDispatcher = Pick<MessageDispatcher, 'dispatch'>;
@@ -23,12 +24,17 @@ export class ConsumerRunner {
   private drained?: () => void;
   // Aborted when shutdown stops waiting, so handlers watching ctx.signal can give up.
   private shutdown = new AbortController();
+  private readonly stuckWatch: StuckDeliveryWatch;
 
+  /** `stuckAfterMs`: report a delivery unsettled for longer (0: never); see {@link StuckDeliveryWatch}. */
   constructor(
     readonly binding: QueueBinding,
     private readonly transport: MessagingTransport,
     private readonly dispatcher: DeliveryDispatcher,
-  ) {}
+    stuckAfterMs = 0,
+  ) {
+    this.stuckWatch = new StuckDeliveryWatch(binding.name, binding.queue, stuckAfterMs, transport.events);
+  }
 
   /** Subscribes to the queue. */
   async start(): Promise<void> {
@@ -98,12 +104,15 @@ export class ConsumerRunner {
 
   private async run(delivery: TransportDelivery): Promise<void> {
     this.active++;
+    // Stuck-delivery watch: from take to settle, so a manual-ack handler that never settles is reported.
+    const ticket = this.stuckWatch.track(delivery);
     try {
       await this.dispatcher.dispatch(delivery, this.shutdown.signal);
     } catch (error) {
       // dispatch() settles every path itself; reaching here means a settle call threw, which must not kill the loop.
       this.logger.error(`Consumer ${this.binding.name}: unexpected error settling a message: ${(error as Error).message}`);
     } finally {
+      ticket.done();
       this.active--;
       this.completedCount++;
       let next = this.waiting.shift();

@@ -1,2 +1,3 @@
 export * from './messaging.errors.js';
 export * from './request.errors.js';
+export * from './connection.errors.js';

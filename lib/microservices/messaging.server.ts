@@ -113,6 +113,7 @@ export class MessagingServer extends Server<Record<string, never>, MessagingServ
         classifyError: classifyHandlerFailure,
       },
       topology: { errorQueues: options.errorQueues ?? MESSAGING_DEFAULTS.errorQueues, delayLine: options.retryDelayLine },
+      stuckAfterMs: MESSAGING_DEFAULTS.stuckAfterMs,
       responder,
       logger: this.logger,
     });

@@ -7,7 +7,7 @@ import { RetryScheduler } from '../retry/retry.scheduler.js';
 import type { RpcResponder } from '../rpc/rpc.responder.js';
 import { findQueue, validateTopology, type TopologyDefinition } from '../topology/index.js';
 import { deadLetterTargetOf } from '../transports/dead-letter.copy.js';
-import type { MessagingTransport } from '../transports/transport.interface.js';
+import type { MessagingTransport, TransportDelivery } from '../transports/transport.interface.js';
 import { buildConsumerTopology, type ConsumerTopologyOptions } from './consumer-topology.builder.js';
 
 /** What {@link createConsumerRunners} needs: the module and the microservices server give the same. */
@@ -20,6 +20,8 @@ export interface ConsumerRunnersInput {
   /** Dispatch settings without the retry scheduler, which is made here when the topology needs one. */
   readonly settings: Omit<DispatchSettings, 'retryScheduler'>;
   readonly topology: ConsumerTopologyOptions;
+  /** Warn about deliveries unsettled this long (0: never). */
+  readonly stuckAfterMs: number;
   readonly responder: RpcResponder | undefined;
   readonly logger: Logger;
 }
@@ -38,7 +40,8 @@ export function createConsumerRunners(input: ConsumerRunnersInput): { runners: C
   const runners = bindings.map((binding) => {
     const dispatcher = new MessageDispatcher(binding, settings);
     // Requests get their error reply when dead-lettered; without request/reply the delivery goes as is.
-    return new ConsumerRunner(binding, transport, responder ? { dispatch: (d, s) => dispatcher.dispatch(responder.wrapDelivery(d), s) } : dispatcher);
+    const dispatch = responder ? { dispatch: (d: TransportDelivery, s?: AbortSignal) => dispatcher.dispatch(responder.wrapDelivery(d), s) } : dispatcher;
+    return new ConsumerRunner(binding, transport, dispatch, input.stuckAfterMs);
   });
   for (const { binding } of runners) {
     if (!deadLetterTargetOf(findQueue(topology, binding.queue))) {

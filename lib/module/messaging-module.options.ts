@@ -32,6 +32,12 @@ export interface MessagingModuleOptions {
     readonly unknownMessageType?: UnknownTypePolicy;
     /** Make every consumer idempotent unless it sets `idempotent: false`. Default `false`. */
     readonly idempotent?: boolean;
+    /**
+     * A delivery still unsettled this long after its handler took it is logged and reported as a
+     * `delivery.stuck` event on `transport.events` (and counted in `stats().stuckDeliveries`); typically a
+     * manual-ack handler that never settles. `0` turns it off. Default 60000 ms.
+     */
+    readonly stuckAfterMs?: number;
   };
   /** The inbox of idempotent consumers: its store, claim lease and retention. */
   readonly idempotency?: IdempotencyOptions;
@@ -101,6 +107,7 @@ export const MESSAGING_DEFAULTS = {
   ack: 'auto',
   unknownMessageType: 'dead-letter',
   idempotent: false,
+  stuckAfterMs: 60_000,
   shutdownTimeoutMs: 10_000,
   validateOnPublish: true,
   maxMessageBytes: 4 * 1024 * 1024,

@@ -11,7 +11,7 @@ import { MESSAGING_CORE_EVENTS, MESSAGING_CORE_TELEMETRY, MESSAGING_CORE_TRANSPO
 import { ConsumeEvents } from '../observability/consume-events.emitter.js';
 import type { MessagingEventBus } from '../observability/messaging-event.bus.js';
 import { MessagingEventExplorer } from '../observability/messaging-event.explorer.js';
-import { TransportEventsObserver } from '../observability/transport-events.observer.js';
+import { forwardTransportEvents } from '../observability/transport-events.forwarder.js';
 import { ConsumerExplorer } from '../consumer/consumer.explorer.js';
 import { ConsumerHandlerFactory } from '../consumer/consumer-handler.factory.js';
 import { classifyHandlerFailure } from '../consumer/failure-kind.classifier.js';
@@ -22,6 +22,7 @@ import { createConsumerRunners } from './consumer-runners.factory.js';
 import { isRpcContract } from '../rpc/rpc-contract.types.js';
 import { RpcResponder } from '../rpc/rpc.responder.js';
 import { supportsRequestReply, type MessagingTransport } from '../transports/transport.interface.js';
+import { InvalidOptionsError } from '../errors/index.js';
 import { MESSAGING_DEFAULTS, type MessagingModuleOptions } from './messaging-module.options.js';
 import type { MessagingTelemetryHooks } from './telemetry.loader.js';
 
@@ -41,6 +42,7 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
   private readonly declared: TopologyDefinition;
   private topology: TopologyDefinition = {};
   private runners: ConsumerRunner[] = [];
+  private stopForwarding: (() => void) | undefined;
   /** Answers RPC requests; absent when the transport cannot reply. */
   private readonly responder: RpcResponder | undefined;
 
@@ -104,12 +106,13 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
         middleware: this.telemetry?.consume ? [this.telemetry.consume, ...(options.consumeMiddleware ?? [])] : options.consumeMiddleware,
       },
       topology: { errorQueues: options.errorQueues ?? MESSAGING_DEFAULTS.errorQueues, delayLine: options.retryDelayLine },
+      stuckAfterMs: this.stuckAfterMs(),
       responder: this.responder,
       logger: this.logger,
     });
     this.runners = runners;
     this.topology = topology;
-    this.transport.observe?.(new TransportEventsObserver(this.events));
+    if (this.transport.events) this.stopForwarding = forwardTransportEvents(this.transport.events, this.events);
     await this.transport.start(topology);
     this.logger.log(`Transport "${this.transport.kind}" started; ${this.runners.length} queue consumer(s) discovered`);
   }
@@ -131,7 +134,16 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
   async beforeApplicationShutdown(): Promise<void> {
     await this.transport.close();
     this.telemetry?.close();
+    this.stopForwarding?.();
     this.logger.log(`Transport "${this.transport.kind}" closed`);
+  }
+
+  private stuckAfterMs(): number {
+    const stuckAfterMs = this.options.consumerDefaults?.stuckAfterMs ?? MESSAGING_DEFAULTS.stuckAfterMs;
+    if (!Number.isSafeInteger(stuckAfterMs) || stuckAfterMs < 0) {
+      throw new InvalidOptionsError(`consumerDefaults.stuckAfterMs must be a non-negative integer, got ${String(stuckAfterMs)}`);
+    }
+    return stuckAfterMs;
   }
 
   private async stopRunners(): Promise<void> {

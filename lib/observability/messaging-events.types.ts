@@ -1,6 +1,7 @@
 import type { QueueBacklog } from '../backlog/backlog.types.js';
 import type { FailureKind } from '../consumer/delivery-failure.types.js';
 import type { SettlementState } from '../consumer/delivery.settlement.js';
+import type { TransportEventMap } from '../transports/transport.events.js';
 import type { DeadLetterOutcome, HeaderValue } from '../transports/transport.interface.js';
 
 /** A published message, as publish events describe it. */
@@ -32,10 +33,11 @@ export interface ConsumedMessageInfo {
 }
 
 /**
- * Every event the module emits, by name, with its payload. Listeners run synchronously on the hot path:
+ * Every event the module emits, by name, with its payload: its own publish and consume events, and the
+ * transport's (connection, buffer, stuck deliveries, unavailable queues; see `TransportEventMap`). Listeners run synchronously on the hot path:
  * keep them cheap, and hand heavy work off. A listener that throws is logged and ignored.
  */
-export interface MessagingEventMap {
+export interface MessagingEventMap extends TransportEventMap {
   /** A message was handed to the transport. */
   'publish.sent': { readonly message: PublishedMessageInfo };
   /** The broker confirmed it; `durationMs` from send to confirm. */
@@ -58,19 +60,6 @@ export interface MessagingEventMap {
     readonly reason: string;
     readonly outcome: DeadLetterOutcome;
   };
-  /** Connected to the broker (first time or again). */
-  'connection.connected': { readonly url: string };
-  /** The connection was lost. */
-  'connection.lost': { readonly error: Error | undefined };
-  /** Connected again after a loss; `downtimeMs` since the loss. */
-  'connection.reconnected': { readonly url: string; readonly downtimeMs: number };
-  /** The broker blocked publishing (a memory or disk alarm). */
-  'connection.blocked': { readonly reason: string };
-  'connection.unblocked': Record<string, never>;
-  /** The publish buffer passed its high-water mark (half full). */
-  'buffer.high-water': { readonly buffered: number; readonly limit: number };
-  /** The publish buffer is full: sends wait or fail until it drains. */
-  'buffer.full': { readonly limit: number };
   /** A queue's backlog would take longer than the SLO to drain, or never drains (backlog monitor). */
   'backlog.slo-breached': { readonly backlog: QueueBacklog; readonly sloSeconds: number };
   /** A breached queue's backlog drains within the SLO again; `breachedForMs` since the breach. */

@@ -1,4 +1,5 @@
 import type { TopologyDefinition } from '../topology/index.js';
+import type { TransportEvents } from './transport.events.js';
 
 /** Header and property values a transport can carry (AMQP field-table compatible). */
 export type HeaderValue = string | number | boolean | null | undefined | Date | Buffer | HeaderValue[] | { [key: string]: HeaderValue };
@@ -151,26 +152,10 @@ export interface TransportStats {
   readonly unconfirmedPublishes: number;
   /** Consumers subscribed and currently receiving. */
   readonly consumers: number;
-}
-
-/**
- * Told about a transport's connection and publish buffer, so the module can turn them into events. Every
- * method is optional; a transport calls what applies to it, and never lets an observer's error escape.
- */
-export interface TransportObserver {
-  /** Connected to the broker (the URL without its password). */
-  connected?(url: string): void;
-  /** The connection was lost. */
-  lost?(error: Error | undefined): void;
-  /** Connected again after a loss. */
-  reconnected?(url: string, downtimeMs: number): void;
-  /** The broker blocked publishing (a resource alarm). */
-  blocked?(reason: string): void;
-  unblocked?(): void;
-  /** The publish buffer went past half its limit. */
-  bufferHighWater?(buffered: number, limit: number): void;
-  /** The publish buffer is full. */
-  bufferFull?(limit: number): void;
+  /** The broker blocked the connection (resource alarm): publishes wait or fail. Absent: never blocks. */
+  readonly blocked?: boolean;
+  /** Deliveries unsettled for longer than `stuckAfterMs` right now (see `delivery.stuck` events). */
+  readonly stuckDeliveries?: number;
 }
 
 /** What a transport does natively, so the core (and retry) can adapt without special cases. */
@@ -364,13 +349,13 @@ export interface MessagingTransport {
   publish(message: OutboundMessage): Promise<void>;
   consume(options: ConsumeOptions, handler: DeliveryHandler): Promise<TransportSubscription>;
   close(): Promise<void>;
-  /**
-   * Registers an observer of the connection and the publish buffer (optional: a transport without a
-   * connection to watch may leave it out). Called by the module before `start`.
-   */
-  observe?(observer: TransportObserver): void;
   /** Counters and state for health checks and metrics. */
   stats(): TransportStats;
+  /**
+   * Typed events (connection blocked, delivery stuck, queue unavailable). Optional for third-party
+   * transports; the built-in ones have it.
+   */
+  readonly events?: TransportEvents;
   /** Optional, see {@link QueueAccess}: reads a queue without consuming (dead-letter inspection and redrive). */
   openQueueReader?(queue: string): Promise<QueueReader>;
   /** Optional, see {@link QueueAccess}: removes a queue's ready messages. */

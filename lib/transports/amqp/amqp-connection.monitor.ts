@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
-import { TransportConnectionError } from '../../errors/index.js';
+import { TlsVerificationError, TransportConnectionError } from '../../errors/index.js';
+import type { TransportEvents } from '../transport.events.js';
 import type { AmqpConnectionLike, AmqpConnectionManagerLike } from './amqp-connection.types.js';
 import { errorMessage } from './error-message.util.js';
 import { redactUrl } from './amqp-url.redactor.js';
@@ -24,24 +25,30 @@ export class AmqpConnectionMonitor {
   private failFast: ((error: Error) => void) | undefined;
   /** Reconnect attempts since the last connection, for the jittered backoff. */
   private reconnectAttempt = 0;
+  private blockedState: { reason: string; since: number } | undefined;
+  private lostAt: number | undefined;
 
   constructor(
     private readonly manager: AmqpConnectionManagerLike,
     private readonly urls: readonly string[],
     private readonly backoff: BackoffPolicy,
     private readonly logger: Logger,
+    private readonly events?: TransportEvents,
   ) {
     manager.on('connect', ({ url }) => this.onConnect(url));
     manager.on('disconnect', ({ err }) => this.onDisconnect(err));
     manager.on('connectFailed', ({ err }) => this.onConnectFailed(err));
-    manager.on('blocked', ({ reason }) =>
-      this.logger.warn(`RabbitMQ blocked the connection (${reason}); publishing stalls until it is unblocked`),
-    );
-    manager.on('unblocked', () => this.logger.log('RabbitMQ unblocked the connection'));
+    manager.on('blocked', ({ reason }) => this.onBlocked(String(reason)));
+    manager.on('unblocked', () => this.onUnblocked());
   }
 
   get connected(): boolean {
     return this.connection !== undefined;
+  }
+
+  /** The broker's reason while it blocks the connection (a resource alarm), else `undefined`. */
+  get blockedReason(): string | undefined {
+    return this.blockedState?.reason;
   }
 
   /** Attaches now if connected, and on every later connection. */
@@ -69,6 +76,12 @@ export class AmqpConnectionMonitor {
     } catch (error) {
       const cause = this.lastConnectError ?? error;
       const where = this.urls.map(redactUrl).join(', ');
+      const tlsCode = tlsFailureCode(cause);
+      if (tlsCode !== undefined) {
+        throw new TlsVerificationError(`TLS with RabbitMQ at ${where} failed (${tlsCode}): ${errorMessage(cause)}`, tlsCode, {
+          cause,
+        });
+      }
       const message = isAuthFailure(cause)
         ? `RabbitMQ at ${where} refused the credentials: ${errorMessage(cause)}`
         : `Could not connect to RabbitMQ at ${where} within ${timeoutMs} ms: ${errorMessage(cause)}`;
@@ -94,8 +107,10 @@ export class AmqpConnectionMonitor {
     this.connection = connection;
     this.lastConnectError = undefined;
     this.reconnectAttempt = 0;
-    const where = typeof url === 'string' ? ` at ${redactUrl(url)}` : '';
-    this.logger.log(`${this.everConnected ? 'Reconnected' : 'Connected'} to RabbitMQ${where}`);
+    const redacted = typeof url === 'string' ? redactUrl(url) : 'RabbitMQ';
+    this.logger.log(`${this.everConnected ? 'Reconnected' : 'Connected'} to RabbitMQ at ${redacted}`);
+    if (this.everConnected) this.events?.emit('connection.reconnected', { url: redacted, downtimeMs: Date.now() - (this.lostAt ?? Date.now()) });
+    else this.events?.emit('connection.connected', { url: redacted });
     this.everConnected = true;
     for (const attachable of this.attachables) attachable.attach(connection);
   }
@@ -103,20 +118,40 @@ export class AmqpConnectionMonitor {
   private onDisconnect(error: Error | undefined): void {
     if (this.closed) return;
     this.connection = undefined;
+    // A block belongs to its connection; the next one starts unblocked until the broker says otherwise.
+    if (this.blockedState) this.onUnblocked();
     this.scheduleReconnectDelay();
     for (const attachable of this.attachables) attachable.detach();
     this.logger.warn(`Lost the RabbitMQ connection${error ? `: ${error.message}` : ''}; reconnecting`);
+    this.lostAt = Date.now();
+    this.events?.emit('connection.lost', { error });
   }
 
   private onConnectFailed(error: Error): void {
     if (this.closed) return;
     this.lastConnectError = error;
     this.scheduleReconnectDelay();
-    if (isAuthFailure(error) && this.failFast) {
+    if ((isAuthFailure(error) || tlsFailureCode(error) !== undefined) && this.failFast) {
       this.failFast(error);
       return;
     }
     this.logger.warn(`Could not connect to RabbitMQ: ${error.message}; retrying`);
+  }
+
+  private onBlocked(reason: string): void {
+    if (this.closed || this.blockedState) return;
+    this.blockedState = { reason, since: Date.now() };
+    this.logger.warn(`RabbitMQ blocked the connection (${reason}); publishing stalls until it is unblocked`);
+    this.events?.emit('connection.blocked', { reason, at: new Date() });
+  }
+
+  private onUnblocked(): void {
+    const state = this.blockedState;
+    if (!state) return;
+    this.blockedState = undefined;
+    const blockedForMs = Date.now() - state.since;
+    this.logger.log(`RabbitMQ unblocked the connection after ${blockedForMs} ms`);
+    this.events?.emit('connection.unblocked', { at: new Date(), blockedForMs });
   }
 
   /**
@@ -134,4 +169,32 @@ export class AmqpConnectionMonitor {
 /** amqplib reports refused credentials as "403 (ACCESS-REFUSED)"; some brokers/proxies say 401. */
 function isAuthFailure(error: unknown): boolean {
   return /ACCESS[-_]REFUSED|\b40[13]\b/.test(errorMessage(error));
+}
+
+/** Node's codes for a certificate that failed verification, either side. */
+const TLS_VERIFY_CODES = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * The TLS code when `error` says a certificate failed verification (ours refused by the broker shows up
+ * as an OpenSSL alert: `ERR_SSL_..._ALERT_...CERTIFICATE...`), else `undefined`. Retrying cannot fix those.
+ */
+function tlsFailureCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
+  const code = error.code;
+  if (typeof code !== 'string') return undefined;
+  if (TLS_VERIFY_CODES.has(code)) return code;
+  return /^ERR_SSL_.*ALERT_(BAD|UNKNOWN|UNSUPPORTED|CERTIFICATE)/.test(code) ? code : undefined;
 }

@@ -146,7 +146,22 @@ export interface AmqpConnectionLike {
 export interface AmqpConnectionManagerOptions {
   heartbeatIntervalInSeconds: number;
   reconnectTimeInSeconds: number;
-  connectionOptions?: { clientProperties?: Record<string, unknown>; noDelay?: boolean };
+  connectionOptions?: AmqpSocketOptions;
+}
+
+/** What amqplib's `connect` takes besides the URL: client properties, TLS options, SASL credentials. */
+export interface AmqpSocketOptions {
+  clientProperties?: Record<string, unknown>;
+  /** Disable Nagle's algorithm: request/reply round trips otherwise wait ~40 ms per hop. */
+  noDelay?: boolean;
+  ca?: string | Buffer | Array<string | Buffer>;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  passphrase?: string;
+  servername?: string;
+  rejectUnauthorized?: boolean;
+  /** amqplib's SASL credentials (e.g. `credentials.external()`); absent: PLAIN from the URL. */
+  credentials?: { mechanism: string; response(): Buffer; username?: string; password?: string };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { TopologyError } from '../../errors/index.js';
+import { QueueUnavailableError, TopologyError } from '../../errors/index.js';
 import type {
   BindingDefinition,
   ExchangeDefinition,
@@ -17,6 +17,7 @@ import { amqpReplyCode, errorMessage } from './error-message.util.js';
  * ends to exist). Declarations run one at a time because a refusal closes the channel: going one by one
  * is what lets the error name the object the broker refused.
  *
+ * @throws QueueUnavailableError when a queue's home node is down (a cluster state, retried by callers).
  * @throws TopologyError when the broker refuses a declaration (e.g. PRECONDITION_FAILED because the
  * object exists with other arguments). Client-side failures, such as the connection dropping midway,
  * are rethrown unchanged since they say nothing about the topology.
@@ -24,7 +25,7 @@ import { amqpReplyCode, errorMessage } from './error-message.util.js';
 export async function assertTopology(channel: AmqpChannelLike, topology: TopologyDefinition): Promise<void> {
   await assertExchanges(channel, topology.exchanges ?? []);
   for (const queue of topology.queues ?? []) {
-    await refusalAsTopologyError(`queue "${queue.name}"`, () => channel.assertQueue(queue.name, queueOptions(queue)));
+    await refusalAsTopologyError(`queue "${queue.name}"`, () => channel.assertQueue(queue.name, queueOptions(queue)), queue.name);
   }
   for (const binding of topology.bindings ?? []) {
     await assertBinding(channel, binding);
@@ -92,11 +93,15 @@ async function assertBinding(channel: AmqpChannelLike, binding: BindingDefinitio
   }
 }
 
-async function refusalAsTopologyError(what: string, declare: () => Promise<unknown>): Promise<void> {
+async function refusalAsTopologyError(what: string, declare: () => Promise<unknown>, queue?: string): Promise<void> {
   try {
     await declare();
   } catch (error) {
     if (amqpReplyCode(error) === undefined) throw error;
+    // A classic queue's home node being down is a state of the cluster, not a mistake in the topology.
+    if (queue !== undefined && amqpReplyCode(error) === 404 && /home node .* is down or inaccessible/.test(errorMessage(error))) {
+      throw new QueueUnavailableError(queue, `Queue "${queue}" is unavailable: ${errorMessage(error)}`, { cause: error });
+    }
     throw new TopologyError(`RabbitMQ refused to declare ${what}: ${errorMessage(error)}`, { cause: error });
   }
 }

@@ -1,6 +1,7 @@
 import { InvalidOptionsError } from '../../errors/index.js';
 import { defaultRequeueDelayMs } from '../dead-letter.copy.js';
 import { redactUrl } from './amqp-url.redactor.js';
+import { assertKnownOptionKeys, resolveTlsOptions } from './amqp-tls-options.resolver.js';
 import type { AmqpTransportOptions, ResolvedAmqpTransportOptions } from './amqp-transport.options.js';
 
 const DEFAULTS = {
@@ -19,6 +20,7 @@ const DEFAULTS = {
  * option instead of surfacing later as a hung publish or a reconnect storm.
  */
 export function resolveAmqpTransportOptions(options: AmqpTransportOptions): ResolvedAmqpTransportOptions {
+  assertKnownOptionKeys(options);
   const urls = typeof options.urls === 'string' ? [options.urls] : [...(options.urls ?? [])];
   if (urls.length === 0) throw new InvalidOptionsError('AmqpTransport: "urls" must name at least one broker');
   for (const url of urls) checkUrl(url);
@@ -36,6 +38,11 @@ export function resolveAmqpTransportOptions(options: AmqpTransportOptions): Reso
   if (options.connectionFactory !== undefined && typeof options.connectionFactory !== 'function') {
     throw new InvalidOptionsError('AmqpTransport: "connectionFactory" must be a function');
   }
+  const whenBlocked = publisher.whenBlocked ?? 'wait';
+  if (whenBlocked !== 'wait' && whenBlocked !== 'fail') {
+    throw new InvalidOptionsError(`AmqpTransport: "publisher.whenBlocked" must be "wait" or "fail", got "${String(whenBlocked)}"`);
+  }
+  const { tls, auth } = resolveTlsOptions(options);
   const requeueDelay = options.deadLetterRequeueDelayMs;
   if (requeueDelay !== undefined && typeof requeueDelay !== 'function') {
     throw new InvalidOptionsError('AmqpTransport: "deadLetterRequeueDelayMs" must be a function of the attempt');
@@ -47,12 +54,15 @@ export function resolveAmqpTransportOptions(options: AmqpTransportOptions): Reso
     reconnectDelayMs: integer('reconnectDelayMs', options.reconnectDelayMs ?? DEFAULTS.reconnectDelayMs, 1),
     connectTimeoutMs: integer('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs, 1),
     connectionName: options.connectionName,
+    tls,
+    auth,
     closeTimeoutMs: integer('closeTimeoutMs', options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs, 0),
     connectionFactory: options.connectionFactory,
     deadLetterRequeueDelayMs: requeueDelay === undefined ? defaultRequeueDelayMs : saneDelay(requeueDelay),
     publisher: {
       channels: integer('publisher.channels', publisher.channels ?? DEFAULTS.channels, 1),
       strategy,
+      whenBlocked,
       maxUnconfirmedPerChannel: integer(
         'publisher.maxUnconfirmedPerChannel',
         publisher.maxUnconfirmedPerChannel ?? DEFAULTS.maxUnconfirmedPerChannel,

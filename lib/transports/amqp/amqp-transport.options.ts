@@ -1,3 +1,4 @@
+import type { BlockedPublishPolicy } from '../../errors/index.js';
 import type { AmqpConnectionFactory } from './amqp-connection.types.js';
 
 /** How a publish picks one of the publisher channels. */
@@ -27,6 +28,35 @@ export interface AmqpPublisherOptions {
    * `PublishTimeoutError`. Default `30000`.
    */
   readonly publishTimeoutMs?: number;
+  /**
+   * While the broker blocks the connection (a memory or disk alarm, see the `connection.blocked` event):
+   * `wait` (default) lets publishes wait until their `publishTimeoutMs`, then fail with
+   * `ConnectionBlockedError`; `fail` rejects new publishes at once with `ConnectionBlockedError`.
+   */
+  readonly whenBlocked?: BlockedPublishPolicy;
+}
+
+/** PEM text or bytes, as Node's `tls.connect` takes them. */
+export type PemInput = string | Buffer;
+
+/**
+ * TLS for `amqps://` URLs, handed to Node's `tls.connect`. Without `ca` the system's trusted CAs apply
+ * (and `NODE_EXTRA_CA_CERTS`). A certificate that fails verification fails `start()` at once with
+ * `TlsVerificationError`.
+ */
+export interface AmqpTlsOptions {
+  /** CA certificate(s) trusted to sign the broker's certificate. */
+  readonly ca?: PemInput | readonly PemInput[];
+  /** Client certificate chain, for mutual TLS. */
+  readonly cert?: PemInput;
+  /** The client certificate's private key. Never logged. */
+  readonly key?: PemInput;
+  /** Passphrase of an encrypted `key`. Never logged. */
+  readonly passphrase?: string;
+  /** Host name checked against the broker's certificate (SNI). Default: the URL's host when it is a name. */
+  readonly servername?: string;
+  /** Default `true`. `false` accepts any certificate: for throwaway test setups only. */
+  readonly rejectUnauthorized?: boolean;
 }
 
 /** Configuration of {@link AmqpTransport}. Only `urls` is required. */
@@ -53,6 +83,14 @@ export interface AmqpTransportOptions {
   readonly connectTimeoutMs?: number;
   /** Name shown for the connection in the RabbitMQ management UI. */
   readonly connectionName?: string;
+  /** TLS options for `amqps://` URLs: CA, client certificate and key, servername, verification. */
+  readonly tls?: AmqpTlsOptions;
+  /**
+   * SASL mechanism: `plain` (default, user and password from the URL) or `external` (the broker takes
+   * the identity from the client certificate; needs `tls.cert`/`tls.key` and the broker's
+   * rabbitmq_auth_mechanism_ssl plugin).
+   */
+  readonly auth?: 'plain' | 'external';
   /** Publisher pool and offline buffer tuning. */
   readonly publisher?: AmqpPublisherOptions;
   /** How long `close()` waits for buffered and unconfirmed publishes to settle. Default `10000`. */
@@ -81,6 +119,8 @@ export interface ResolvedAmqpTransportOptions {
   readonly reconnectDelayMs: number;
   readonly connectTimeoutMs: number;
   readonly connectionName: string | undefined;
+  readonly tls: AmqpTlsOptions | undefined;
+  readonly auth: 'plain' | 'external';
   readonly publisher: Required<AmqpPublisherOptions>;
   readonly closeTimeoutMs: number;
   readonly connectionFactory: AmqpConnectionFactory | undefined;

@@ -1,59 +1,45 @@
 import { Logger } from '@nestjs/common';
 import { assertConsumerLimit } from '../../common/index.js';
 import { inspect } from 'node:util';
-import {
-  ConsumerDefinitionError,
-  TopologyError,
-  TransportConnectionError,
-  TransportStateError,
-} from '../../errors/index.js';
+import { ConsumerDefinitionError, TransportStateError } from '../../errors/index.js';
 import { validateTopology, type TopologyDefinition } from '../../topology/index.js';
 import type {
   ConsumeOptions,
   DeliveryHandler,
-  InboundMessage,
   MessagingTransport,
   OutboundMessage,
+  InboundMessage,
   QueueReader,
   QueueStatus,
   ReplyMessage,
   RequestOptions,
   TransportCapabilities,
   TransportState,
-  TransportStats,
   TransportSubscription,
 } from '../transport.interface.js';
-import { createAmqpConnectionManager } from './amqp-connection.factory.js';
-import { AmqpConnectionMonitor } from './amqp-connection.monitor.js';
-import type {
-  AmqpChannelLike,
-  AmqpConnectionManagerLike,
-  AmqpConnectionManagerOptions,
-} from './amqp-connection.types.js';
+import type { AmqpConnectionMonitor } from './amqp-connection.monitor.js';
+import type { TopologyChannel } from './amqp-topology.channel.js';
+import { startAmqpResources } from './amqp-transport.starter.js';
 import { AmqpConsumer } from './amqp.consumer.js';
+import { registerConsumer } from './amqp-consumer.registration.js';
 import { AmqpQueueReader, type AmqpQueueAccessDeps } from './amqp-queue.reader.js';
-import { AmqpQueueProbe } from './amqp-queue.probe.js';
-import { AmqpRequester } from './amqp-reply.requester.js';
-import { replyOutbound } from '../reply-message.factory.js';
-import { assertTopology } from './amqp-topology.asserter.js';
+import { collectAmqpStats, type AmqpTransportStats } from './amqp-transport.stats.js';
 import type { AmqpTransportOptions, ResolvedAmqpTransportOptions } from './amqp-transport.options.js';
 import { resolveAmqpTransportOptions } from './amqp-transport-options.resolver.js';
 import { exponentialBackoff, type BackoffPolicy } from './backoff.policy.js';
-import { ChannelSupervisor } from './channel.supervisor.js';
 import { redactUrl } from './amqp-url.redactor.js';
-import { errorMessage } from './error-message.util.js';
-import { withTimeout } from './promise-timeout.util.js';
-import { PublisherPool } from './publisher.pool.js';
+import type { PublisherPool } from './publisher.pool.js';
+import { releaseAmqpResources } from './amqp-transport.release.js';
+import { TransportEvents } from '../transport.events.js';
+import { publishUnderBlockPolicy } from './amqp-blocked.policy.js';
 import { TopologyGate } from './topology.gate.js';
+import { AmqpOnDemandChannels } from './amqp-on-demand.channels.js';
+import { replyOutbound } from '../reply-message.factory.js';
 
 /** Lifecycle of an {@link AmqpTransport}: it starts once and closes once. */
 export type AmqpTransportState = TransportState;
 
-/** A read-only snapshot for health checks, metrics and tests. */
-export interface AmqpTransportStats extends TransportStats {
-  /** Channels currently open and set up, by role. */
-  readonly channels: { readonly topology: number; readonly publishers: number; readonly consumers: number };
-}
+export type { AmqpTransportStats } from './amqp-transport.stats.js';
 
 /**
  * RabbitMQ transport. One connection (amqp-connection-manager: several URLs, heartbeats, reconnect)
@@ -77,6 +63,11 @@ export class AmqpTransport implements MessagingTransport {
   };
   /** #private: it holds the broker URLs, passwords included, which must not be reachable from outside. */
   readonly #options: ResolvedAmqpTransportOptions;
+  /**
+   * Typed events: `connection.blocked`/`unblocked` (broker alarms), `queue.unavailable`/`recovered` (a
+   * queue's node is down), `delivery.stuck`/`unstuck` (reported by the module's consumers).
+   */
+  readonly events = new TransportEvents();
   private readonly logger = new Logger('AmqpTransport');
   private readonly backoff: BackoffPolicy;
   private readonly consumers = new Set<AmqpConsumer>();
@@ -86,19 +77,17 @@ export class AmqpTransport implements MessagingTransport {
   /** #private: the connection manager inside it holds the broker URLs. */
   #monitor: AmqpConnectionMonitor | undefined;
   private readonly topologyGate = new TopologyGate();
-  private topologyChannel: ChannelSupervisor<AmqpChannelLike> | undefined;
+  private readonly onDemand: AmqpOnDemandChannels;
+  private topologyChannel: TopologyChannel | undefined;
   private publishers: PublisherPool | undefined;
   private starting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
-  /** Request/reply: created with the first request, so apps without RPC never open its channel. */
-  private requester: AmqpRequester | undefined;
-  /** Queue status: created with the first check, so apps without a backlog monitor never open its channel. */
-  private probe: AmqpQueueProbe | undefined;
 
   /** @throws TypeError or RangeError naming the first invalid option. */
   constructor(options: AmqpTransportOptions) {
     this.#options = resolveAmqpTransportOptions(options);
     this.backoff = exponentialBackoff(this.#options.reconnectDelayMs);
+    this.onDemand = new AmqpOnDemandChannels({ gate: this.topologyGate, timeoutMs: this.#options.connectTimeoutMs, backoff: this.backoff, logger: this.logger });
   }
 
   /**
@@ -127,7 +116,12 @@ export class AmqpTransport implements MessagingTransport {
     if (this.state !== 'running' || !this.publishers) {
       return Promise.reject(new TransportStateError(`AmqpTransport cannot publish: it is ${this.state}`));
     }
-    return this.publishers.publish(message);
+    const publishers = this.publishers;
+    return publishUnderBlockPolicy(
+      this.#options.publisher.whenBlocked,
+      () => this.#monitor?.blockedReason,
+      () => publishers.publish(message),
+    );
   }
 
   /**
@@ -152,22 +146,10 @@ export class AmqpTransport implements MessagingTransport {
       requeueDelayMs: this.#options.deadLetterRequeueDelayMs,
     });
     this.consumers.add(consumer);
-    monitor.register(consumer.supervisor);
-    if (!monitor.connected) return consumer;
     try {
-      await withTimeout(
-        consumer.supervisor.waitUntilUp((error) => error instanceof TopologyError),
-        this.#options.connectTimeoutMs,
-        () => new TransportConnectionError('consumer not registered in time'),
-      );
+      await registerConsumer(consumer, monitor, this.#options.connectTimeoutMs, this.logger, options.consumerName);
     } catch (error) {
-      if (!(error instanceof TopologyError)) {
-        this.logger.warn(`Consumer "${options.consumerName}" is not consuming yet; it keeps trying in the background`);
-        return consumer;
-      }
       this.consumers.delete(consumer);
-      monitor.unregister(consumer.supervisor);
-      await consumer.close();
       throw error;
     }
     return consumer;
@@ -208,37 +190,15 @@ export class AmqpTransport implements MessagingTransport {
 
   // --- end of queue access ---
 
-  // --- queue status (optional SPI), passive declares in amqp-queue.probe.ts ---
-
-  /**
-   * Ready messages and consumers of a queue, by a passive `queue.declare` on a channel of its own.
-   * @throws TopologyError when the queue does not exist; TransportStateError when not running.
-   */
-  async queueStatus(queue: string): Promise<QueueStatus> {
-    const deps = this.queueAccessDeps('check a queue');
-    this.probe ??= new AmqpQueueProbe(deps);
-    return this.probe.status(queue);
-  }
-
-  // --- end of queue status ---
-
-  // --- request/reply (optional SPI), direct reply-to in amqp-reply.requester.ts ---
+  // --- request/reply and queue status (optional SPI), on channels opened on first use ---
 
   /**
    * Sends a request on the dedicated request channel (direct reply-to) and resolves with its reply.
    * Rejects with `RequestTimeoutError`, `RequestInterruptedError` (the request channel or connection
    * closed while waiting), `UnroutableMessageError` or `TransportStateError`.
    */
-  request(message: OutboundMessage, options: RequestOptions): Promise<InboundMessage> {
-    const monitor = this.#monitor;
-    if (this.state !== 'running' || !monitor) {
-      return Promise.reject(new TransportStateError(`AmqpTransport cannot send a request: it is ${this.state}`));
-    }
-    if (!this.requester) {
-      this.requester = new AmqpRequester({ topologyGate: this.topologyGate, closeTimeoutMs: this.#options.connectTimeoutMs, backoff: this.backoff, logger: this.logger });
-      monitor.register(this.requester.supervisor);
-    }
-    return this.requester.request(message, options);
+  async request(message: OutboundMessage, options: RequestOptions): Promise<InboundMessage> {
+    return this.onDemand.request(this.queueAccessDeps('send a request').monitor, message, options);
   }
 
   /** Replies through the publisher pool (confirmed, never mandatory) to a delivered request's address. */
@@ -246,31 +206,28 @@ export class AmqpTransport implements MessagingTransport {
     await this.publish(replyOutbound(request, reply));
   }
 
-  // --- end of request/reply ---
+  /**
+   * Ready messages and consumers of a queue, by a passive `queue.declare` on a channel of its own.
+   * @throws TopologyError when the queue does not exist; TransportStateError when not running.
+   */
+  async queueStatus(queue: string): Promise<QueueStatus> {
+    return this.onDemand.queueStatus(this.queueAccessDeps('check a queue').monitor, queue);
+  }
+
+  // --- end of request/reply and queue status ---
 
   /** Counters for observability; cheap enough to call per request. */
   stats(): AmqpTransportStats {
-    const pool = this.publishers?.stats();
-    // A consumer channel outlives cancel() so in-flight deliveries can settle: open channels and
-    // registered consumers are different counts.
-    let consumers = 0;
-    let consumerChannels = 0;
-    for (const consumer of this.consumers) {
-      if (consumer.registered) consumers++;
-      if (consumer.supervisor.channel) consumerChannels++;
-    }
-    return {
+    return collectAmqpStats({
       state: this.state,
       connected: this.#monitor?.connected ?? false,
-      bufferedPublishes: pool?.buffered ?? 0,
-      unconfirmedPublishes: pool?.unconfirmed ?? 0,
-      consumers,
-      channels: {
-        topology: this.topologyChannel?.channel ? 1 : 0,
-        publishers: pool?.openChannels ?? 0,
-        consumers: consumerChannels,
-      },
-    };
+      blocked: this.#monitor?.blockedReason !== undefined,
+      events: this.events,
+      unavailableQueues: this.topologyChannel?.unavailableQueues ?? [],
+      publishers: this.publishers,
+      consumers: this.consumers,
+      topologyChannel: this.topologyChannel,
+    });
   }
 
   /** A description without secrets: the broker URLs with their passwords masked. */
@@ -297,42 +254,15 @@ export class AmqpTransport implements MessagingTransport {
   }
 
   private async startOnce(topology: TopologyDefinition): Promise<void> {
-    const { urls, connectTimeoutMs } = this.#options;
     try {
       validateTopology(topology);
       this.topology = topology;
-      const monitor = new AmqpConnectionMonitor(this.createManager(), urls, this.backoff, this.logger);
-      this.#monitor = monitor;
-      await monitor.connect(connectTimeoutMs);
-
-      const topologyChannel = new ChannelSupervisor<AmqpChannelLike>({
-        name: 'topology channel',
-        open: (connection) => connection.createChannel(),
-        setup: (channel) => assertTopology(channel, topology),
-        closeTimeoutMs: connectTimeoutMs,
-        backoff: this.backoff,
-        logger: this.logger,
-        onUp: () => this.topologyGate.open(),
+      const { topologyGate: gate, backoff, logger, events } = this;
+      await startAmqpResources({ options: this.#options, topology, gate, backoff, logger, events }, {
+        monitor: (monitor) => (this.#monitor = monitor),
+        topologyChannel: (channel) => (this.topologyChannel = channel),
+        publishers: (pool) => (this.publishers = pool),
       });
-      this.topologyChannel = topologyChannel;
-      // The gate first: each new connection closes it before the topology channel can reopen it.
-      monitor.register(this.topologyGate);
-      monitor.register(topologyChannel);
-      await withTimeout(
-        topologyChannel.waitUntilUp((error) => error instanceof TopologyError),
-        connectTimeoutMs,
-        () => new TransportConnectionError(`The topology could not be asserted within ${connectTimeoutMs} ms`),
-      );
-
-      this.publishers = new PublisherPool({
-        publisher: this.#options.publisher,
-        exchanges: topology.exchanges ?? [],
-        topologyGate: this.topologyGate,
-        brokerTimeoutMs: connectTimeoutMs,
-        backoff: this.backoff,
-        logger: this.logger,
-      });
-      for (const attachable of this.publishers.attachables) monitor.register(attachable);
       this.state = 'running';
     } catch (error) {
       this.state = 'closing';
@@ -340,22 +270,6 @@ export class AmqpTransport implements MessagingTransport {
       this.state = 'closed';
       throw error;
     }
-  }
-
-  private createManager(): AmqpConnectionManagerLike {
-    const { urls, heartbeatSeconds, reconnectDelayMs, connectionName } = this.#options;
-    const factory = this.#options.connectionFactory ?? createAmqpConnectionManager;
-    const options: AmqpConnectionManagerOptions = {
-      heartbeatIntervalInSeconds: heartbeatSeconds,
-      reconnectTimeInSeconds: reconnectDelayMs / 1000,
-      // TCP_NODELAY (amqplib leaves Nagle on): without it a lone small frame, like a request or its reply,
-      // waits for the peer's delayed ACK, about 40 ms per hop on Linux.
-      connectionOptions: { noDelay: true },
-    };
-    if (connectionName !== undefined) {
-      options.connectionOptions = { noDelay: true, clientProperties: { connection_name: connectionName } };
-    }
-    return factory(urls, options);
   }
 
   private async closeOnce(): Promise<void> {
@@ -372,24 +286,17 @@ export class AmqpTransport implements MessagingTransport {
     this.logger.log('Closed');
   }
 
-  /** Closes every channel, consumers first, then the connection. */
-  private async release(): Promise<void> {
-    this.topologyGate.close();
-    await Promise.all([...this.consumers].map((consumer) => consumer.close()));
-    await Promise.all([...this.readers].map((reader) => reader.close()));
-    await this.requester?.close();
-    await this.probe?.close();
-    await this.publishers?.close();
-    await this.topologyChannel?.close();
-    try {
-      // Bounded like a connect: a broker that vanished mid-close must not hang the application's shutdown.
-      await withTimeout(
-        this.#monitor?.close() ?? Promise.resolve(),
-        this.#options.connectTimeoutMs,
-        () => new TransportConnectionError('the connection did not close in time'),
-      );
-    } catch (error) {
-      this.logger.warn(`Closing the RabbitMQ connection: ${errorMessage(error)}`);
-    }
+  private release(): Promise<void> {
+    return releaseAmqpResources({
+      gate: this.topologyGate,
+      consumers: this.consumers,
+      readers: this.readers,
+      onDemand: this.onDemand,
+      publishers: this.publishers,
+      topologyChannel: this.topologyChannel,
+      monitor: this.#monitor,
+      timeoutMs: this.#options.connectTimeoutMs,
+      logger: this.logger,
+    });
   }
 }

@@ -1,4 +1,10 @@
 export { AmqpTransport, type AmqpTransportState, type AmqpTransportStats } from './amqp.transport.js';
-export type { AmqpPublisherOptions, AmqpTransportOptions, PublisherStrategy } from './amqp-transport.options.js';
+export type {
+  AmqpPublisherOptions,
+  AmqpTlsOptions,
+  AmqpTransportOptions,
+  PemInput,
+  PublisherStrategy,
+} from './amqp-transport.options.js';
 // The Amqp*Like connection types (and AmqpConnectionFactory, the type of the `connectionFactory` option)
 // are exported from the `nestjs-typed-messaging/testing` entry point (lib/testing), not from here.

@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import type { TransportEvents } from '../transport.events.js';
 import { randomUUID } from 'node:crypto';
 import {
   PublishBufferFullError,
@@ -40,6 +41,8 @@ export interface PublisherPoolOptions {
   readonly brokerTimeoutMs: number;
   readonly backoff: BackoffPolicy;
   readonly logger: Logger;
+  /** Where buffer pressure is reported (`buffer.high-water`, `buffer.full`). */
+  readonly events?: TransportEvents;
 }
 
 /** Counters for observability. */
@@ -167,11 +170,15 @@ export class PublisherPool {
       // Older messages waiting in the slot may share this key: joining the queue behind them keeps order.
       const sendNow =
         slot.queue.size === 0 && session?.canSend(this.settings.maxUnconfirmedPerChannel) && this.probe.isReady(message.exchange);
-      if (!sendNow && totalWaiting(this.slots) >= this.settings.bufferSize) {
+      const waiting = sendNow ? 0 : totalWaiting(this.slots);
+      if (!sendNow && waiting >= this.settings.bufferSize) {
         this.router.release(key);
+        this.options.events?.emit('buffer.full', { limit: this.settings.bufferSize });
         reject(new PublishBufferFullError(this.settings.bufferSize));
         return;
       }
+      // Once per crossing: the buffer reaching half its limit is the early warning of a full one.
+      if (waiting + 1 === Math.ceil(this.settings.bufferSize / 2)) this.options.events?.emit('buffer.high-water', { buffered: waiting + 1, limit: this.settings.bufferSize });
       const request = new PublishRequest(
         seq,
         message,

@@ -2,6 +2,7 @@ import { setImmediate as realSetImmediate } from 'node:timers';
 import { ConsumerDefinitionError, InvalidOptionsError, TopologyError, TransportStateError } from '../../errors/index.js';
 import { assertConsumerLimit } from '../../common/index.js';
 import type { TopologyDefinition } from '../../topology/index.js';
+import { TransportEvents } from '../transport.events.js';
 import type {
   ConsumeOptions,
   DeliveryHandler,
@@ -13,7 +14,6 @@ import type {
   ReplyMessage,
   RequestOptions,
   TransportCapabilities,
-  TransportObserver,
   TransportStats,
   TransportSubscription,
 } from '../transport.interface.js';
@@ -64,8 +64,9 @@ export class MemoryTransport implements MessagingTransport {
     orderedPublishing: true,
     reconnects: true,
   };
+  /** Typed events: simulated connection losses, and `delivery.stuck`/`unstuck` reported by the consumer runners. */
+  readonly events = new TransportEvents();
   private state: 'new' | 'started' | 'closed' = 'new';
-  private observer: TransportObserver | undefined;
   private readonly recorder: MemoryRecorder;
   private readonly broker: MemoryBroker;
   private readonly subscriptions = new Map<MemoryConsumer, MemoryQueue>();
@@ -92,12 +93,7 @@ export class MemoryTransport implements MessagingTransport {
     this.broker.atomically(() => this.broker.registry.declare(topology));
     this.state = 'started';
     for (const queue of this.broker.registry.allQueues()) queue.resume();
-    this.observer?.connected?.(MEMORY_URL);
-  }
-
-  /** Registers the observer of the "connection": the in-process broker reports simulated losses. */
-  observe(observer: TransportObserver): void {
-    this.observer = observer;
+    this.events.emit('connection.connected', { url: MEMORY_URL });
   }
 
   /**
@@ -208,6 +204,7 @@ export class MemoryTransport implements MessagingTransport {
       bufferedPublishes: 0,
       unconfirmedPublishes: this.pendingConfirms.size,
       consumers: this.subscriptions.size,
+      stuckDeliveries: this.events.stuckDeliveries,
     };
   }
 
@@ -219,14 +216,14 @@ export class MemoryTransport implements MessagingTransport {
    */
   simulateConnectionLoss(): void {
     this.assertStarted('simulateConnectionLoss');
-    this.observer?.lost?.(new Error('simulated connection loss'));
+    this.events.emit('connection.lost', { error: new Error('simulated connection loss') });
     this.replies.connectionLost('connection lost');
     for (const queue of this.broker.registry.queuesWithDeliveries()) {
       const recreated = queue.settings.exclusive || (queue.settings.autoDelete && queue.consumerCount > 0);
       if (recreated && !queue.deleted) queue.dropAll();
       else queue.returnUnacked();
     }
-    this.observer?.reconnected?.(MEMORY_URL, 0);
+    this.events.emit('connection.reconnected', { url: MEMORY_URL, downtimeMs: 0 });
   }
 
   /** Everything recorded so far (oldest first), as a snapshot that later activity does not change. */

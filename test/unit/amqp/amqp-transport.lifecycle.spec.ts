@@ -157,6 +157,9 @@ describe('AmqpTransport lifecycle', () => {
     expect(transport.stats()).toEqual({
       state: 'running',
       connected: true,
+      blocked: false,
+      stuckDeliveries: 0,
+      unavailableQueues: [],
       bufferedPublishes: 0,
       unconfirmedPublishes: 1,
       consumers: 1,

@@ -1,0 +1,49 @@
+import type { Logger } from '@nestjs/common';
+import type { InboundMessage, OutboundMessage, QueueStatus, RequestOptions } from '../transport.interface.js';
+import type { AmqpConnectionMonitor } from './amqp-connection.monitor.js';
+import { AmqpQueueProbe } from './amqp-queue.probe.js';
+import { AmqpRequester } from './amqp-reply.requester.js';
+import type { BackoffPolicy } from './backoff.policy.js';
+import type { TopologyGate } from './topology.gate.js';
+
+/** What the on-demand channels need from their transport. */
+export interface AmqpOnDemandDeps {
+  readonly gate: TopologyGate;
+  readonly timeoutMs: number;
+  readonly backoff: BackoffPolicy;
+  readonly logger: Logger;
+}
+
+/**
+ * The channels only some applications need, opened on first use so the others never pay for them: the
+ * request channel of request/reply (direct reply-to) and the queue probe of queue status checks.
+ */
+export class AmqpOnDemandChannels {
+  private requester: AmqpRequester | undefined;
+  private probe: AmqpQueueProbe | undefined;
+
+  constructor(private readonly deps: AmqpOnDemandDeps) {}
+
+  /** Sends a request on the request channel, opening it (and registering it on the connection) first. */
+  request(monitor: AmqpConnectionMonitor, message: OutboundMessage, options: RequestOptions): Promise<InboundMessage> {
+    if (!this.requester) {
+      const { gate, timeoutMs, backoff, logger } = this.deps;
+      this.requester = new AmqpRequester({ topologyGate: gate, closeTimeoutMs: timeoutMs, backoff, logger });
+      monitor.register(this.requester.supervisor);
+    }
+    return this.requester.request(message, options);
+  }
+
+  /** Ready messages and consumers of a queue, by a passive declare on the probe channel. */
+  queueStatus(monitor: AmqpConnectionMonitor, queue: string): Promise<QueueStatus> {
+    const { timeoutMs, backoff, logger } = this.deps;
+    this.probe ??= new AmqpQueueProbe({ monitor, timeoutMs, backoff, logger });
+    return this.probe.status(queue);
+  }
+
+  /** Closes whichever were opened. */
+  async close(): Promise<void> {
+    await this.requester?.close();
+    await this.probe?.close();
+  }
+}
