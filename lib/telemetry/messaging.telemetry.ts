@@ -14,7 +14,11 @@ import { resolveTelemetrySettings } from './telemetry.settings.js';
 export function createMessagingTelemetry(input: MessagingTelemetryInput): MessagingTelemetryHooks {
   const { options, transport, events } = input;
   const settings = resolveTelemetrySettings(options, messagingSystemOf(transport.kind));
-  const { tracer, meter } = settings;
+  const { meter } = settings;
+  // No SDK registered when the module starts: tracing stays off. Installing the middlewares anyway would
+  // cost every message a context and closures for spans that are never recorded (measured: about a fifth
+  // of end-to-end throughput on RabbitMQ). Register the SDK before the application boots, as for metrics.
+  const tracer = settings.tracer && settings.tracing() ? settings.tracer : undefined;
   const metrics = meter ? new MessagingMetrics(meter, events, transport, settings.system) : undefined;
   const stopAnnotating = tracer ? annotateProcessSpans(events) : undefined;
   return {

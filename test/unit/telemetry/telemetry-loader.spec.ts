@@ -70,16 +70,12 @@ describe('the telemetry loader', () => {
     expect(loaded()).toBe(0);
   });
 
-  it('loads the real entry point when the API resolves', async () => {
+  it('loads the real entry point when the API resolves; with no SDK registered it installs no hook at all', async () => {
     const hooks = await loadTelemetry(undefined, new MemoryTransport(), new MessagingEventBus(), logger);
-    expect(typeof hooks?.publish).toBe('function');
-    expect(typeof hooks?.consume).toBe('function');
-    // No SDK registered: the publish hook hands the very same message on, nothing injected, nothing copied.
-    const message = { exchange: 'x', routingKey: 'k', body: Buffer.alloc(0), mandatory: true, properties: {} };
-    const seen: unknown[] = [];
-    await hooks?.publish?.(message, async (sent) => void seen.push(sent));
-    expect(seen).toEqual([message]);
-    expect(seen[0]).toBe(message);
+    expect(hooks).toBeDefined();
+    // Nothing to record into: no per-message middleware, so the hot path is exactly the untraced one.
+    expect(hooks?.publish).toBeUndefined();
+    expect(hooks?.consume).toBeUndefined();
     hooks?.close();
   });
 });
