@@ -6,7 +6,6 @@ export const benchConfig = {
   bodyBytes: Number(process.env.BENCH_BODY_BYTES ?? 256),
   /** Publishes awaiting their confirm at once, the same window for both sides. */
   publishWindow: Number(process.env.BENCH_WINDOW ?? 500),
-  prefetch: Number(process.env.BENCH_PREFETCH ?? 200),
   rounds: Number(process.env.BENCH_ROUNDS ?? 3),
 };
 

@@ -1,39 +1,54 @@
-import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { benchConfig } from './bench.config.js';
+import { fmt, interleave, printTable, say, writeResults, type Variant } from './bench.stats.js';
+import { PEERS, peersInstalled, runPeer } from './peer.runner.js';
 import { runRawAmqplib } from './raw-amqplib.bench.js';
 import { runSdk } from './sdk.bench.js';
 
-/**
- * End-to-end throughput, publish with confirms -> consume with ack, for this SDK and for raw amqplib in
- * the same run against the same broker. Rounds alternate the two so drift on the machine hits both.
- */
-async function main(): Promise<void> {
-  const { messages, bodyBytes, publishWindow, prefetch, rounds } = benchConfig;
-  process.stdout.write(
-    `e2e bench: ${messages} persistent ${bodyBytes}-byte messages, confirm window ${publishWindow}, prefetch ${prefetch}, ${rounds} rounds\n`,
-  );
-  const raw: number[] = [];
-  const sdk: number[] = [];
-  for (let round = 1; round <= rounds; round++) {
-    raw.push(await runRawAmqplib(`bench.raw.${randomUUID().slice(0, 8)}`));
-    sdk.push(await runSdk(`bench.sdk.${randomUUID().slice(0, 8)}`));
-    process.stdout.write(`  round ${round}: raw amqplib ${raw.at(-1)!.toFixed(0)} msg/s, sdk ${sdk.at(-1)!.toFixed(0)} msg/s\n`);
-  }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-  const rawMedian = median(raw);
-  const sdkMedian = median(sdk);
-  process.stdout.write(
-    [
-      `raw amqplib : ${rawMedian.toFixed(0)} msg/s (median)`,
-      `sdk         : ${sdkMedian.toFixed(0)} msg/s (median)`,
-      `ratio       : ${(sdkMedian / rawMedian).toFixed(2)} (sdk / raw)`,
-      '',
-    ].join('\n'),
-  );
-}
+const RAW = 'raw amqplib, ack each, prefetch 100';
+const RAW_TUNED = 'raw amqplib, multi-ack/100, prefetch 1000';
+const SDK_DEFAULTS = 'sdk, defaults';
+const SDK_TUNED = 'sdk, best knobs';
+const GOLEVELUP = 'golevelup nestjs-rabbitmq 9';
 
-main().catch((error: unknown) => {
-  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exitCode = 1;
-});
+/**
+ * `e2e` mode: publish with confirms → consume with ack, persistent 256-byte JSON messages, first publish
+ * to last ack, on one broker in one run. The SDK with its defaults and with its best knobs, raw amqplib
+ * acking each message (prefetch 100) and with multi-ack (prefetch 1000, the client-side ceiling), and
+ * the peers when `bench/peers` is installed. Rounds rotate the order so drift hits every variant alike.
+ */
+export async function e2eMode(): Promise<void> {
+  const { messages, bodyBytes, publishWindow, rounds } = benchConfig;
+  const tunedPrefetch = Number(process.env.BENCH_SDK_TUNED_PREFETCH ?? 1000);
+  const peerPrefetch = Number(process.env.BENCH_PEER_PREFETCH ?? 100);
+  const name = (kind: string) => `bench.${kind}.${randomUUID().slice(0, 8)}`;
+  const variants: Variant[] = [
+    { name: RAW, run: () => runRawAmqplib(name('raw'), { prefetch: 100, ackEvery: 1 }) },
+    { name: RAW_TUNED, run: () => runRawAmqplib(name('raw'), { prefetch: 1000, ackEvery: 100 }) },
+    { name: SDK_DEFAULTS, run: () => runSdk(name('sdk')) },
+    { name: SDK_TUNED, run: () => runSdk(name('sdk'), tunedPrefetch) },
+  ];
+  const withPeers = peersInstalled() && !process.argv.includes('--no-peers') && process.env.BENCH_PEERS !== '0';
+  if (withPeers) {
+    for (const peer of PEERS) variants.push({ name: peer.name, run: () => runPeer(peer.file, name('peer'), peerPrefetch) });
+  }
+  say(
+    `e2e bench: ${fmt(messages)} persistent ${bodyBytes}-byte messages, confirm window ${publishWindow}, ${rounds} rounds; ` +
+      `sdk best knobs = prefetch ${tunedPrefetch}; peers ${withPeers ? `at prefetch ${peerPrefetch}` : 'not installed (npm --prefix bench/peers ci) or --no-peers'}`,
+  );
+  const results = await interleave(variants, rounds, (round, figures) =>
+    say(`  round ${round}: ${[...figures].map(([variant, v]) => `${variant} ${fmt(v)}`).join(' | ')}`),
+  );
+  printTable('End to end, msgs/s (first publish → last ack)', 'msgs/s', results, RAW);
+  const median = (variant: string) => results.get(variant)?.median ?? Number.NaN;
+  const ratios = {
+    defaultsVsRaw: median(SDK_DEFAULTS) / median(RAW),
+    defaultsVsGolevelup: median(SDK_DEFAULTS) / median(GOLEVELUP),
+    tunedVsRawTuned: median(SDK_TUNED) / median(RAW_TUNED),
+  };
+  say(`  sdk defaults / raw (ack each, prefetch 100)      ${ratios.defaultsVsRaw.toFixed(2)}  (goal ≥ 1.0)`);
+  say(`  sdk defaults / golevelup                        ${withPeers ? ratios.defaultsVsGolevelup.toFixed(2) : 'n/a '}  (goal ≥ 1.5)`);
+  say(`  sdk best knobs / raw (multi-ack, prefetch 1000) ${ratios.tunedVsRawTuned.toFixed(2)}  (goal ≥ 1.0)`);
+  const path = await writeResults('e2e', { ...benchConfig, url: undefined, tunedPrefetch, peerPrefetch, peers: withPeers }, { series: results, ratios });
+  say(`  results: ${path}`);
+}

@@ -1,27 +1,36 @@
 import amqplib from 'amqplib';
 import { benchConfig, deferred, payloadOfSize, publishWindowed } from './bench.config.js';
 
+/** How the raw client consumes: its prefetch and how many deliveries one ack covers. */
+export interface RawConsumeSettings {
+  readonly prefetch: number;
+  /** 1 acks each message; n > 1 acks every n-th with `allUpTo` (and the last one), the client-side ceiling. */
+  readonly ackEvery: number;
+}
+
 /**
  * Baseline: amqplib alone, as a careful hand-written client would do it: one confirm channel publishing
- * persistent messages with a window of outstanding confirms, one consumer channel with the same prefetch
- * acking each message. Returns messages per second, first publish to last ack.
+ * persistent messages with a window of outstanding confirms, one consumer channel acking each message
+ * (or every n-th with `multiple`). Returns messages per second, first publish to last ack.
  */
-export async function runRawAmqplib(queue: string): Promise<number> {
-  const { url, messages, bodyBytes, publishWindow, prefetch } = benchConfig;
+export async function runRawAmqplib(queue: string, consume: RawConsumeSettings): Promise<number> {
+  const { url, messages, bodyBytes, publishWindow } = benchConfig;
   const connection = await amqplib.connect(url);
   try {
     const admin = await connection.createChannel();
     await admin.assertQueue(queue, { durable: true });
     await admin.purgeQueue(queue);
     const consumerChannel = await connection.createChannel();
-    await consumerChannel.prefetch(prefetch);
+    await consumerChannel.prefetch(consume.prefetch);
     const done = deferred();
     let received = 0;
     await consumerChannel.consume(queue, (message) => {
       if (!message) return;
       JSON.parse(message.content.toString('utf8'));
-      consumerChannel.ack(message);
-      if (++received === messages) done.resolve();
+      received++;
+      if (consume.ackEvery <= 1) consumerChannel.ack(message);
+      else if (received % consume.ackEvery === 0 || received === messages) consumerChannel.ack(message, true);
+      if (received === messages) done.resolve();
     });
     const publisher = await connection.createConfirmChannel();
     const started = process.hrtime.bigint();

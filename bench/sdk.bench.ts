@@ -14,16 +14,17 @@ const BenchMessage = defineContract({
 /**
  * The same workload through the SDK: a Nest application with `MessagingModule`, a typed producer whose
  * every send awaits its confirm (validated, serialized, pooled channels) and a `@Consumer` with auto ack
- * (decode, validate, dispatch). Returns messages per second, first publish to last ack.
+ * (decode, validate, dispatch). `prefetch` undefined keeps the module's default, as a user who sets nothing
+ * gets. Returns messages per second, first publish to last ack.
  */
-export async function runSdk(queue: string): Promise<number> {
-  const { url, messages, bodyBytes, publishWindow, prefetch } = benchConfig;
+export async function runSdk(queue: string, prefetch?: number): Promise<number> {
+  const { url, messages, bodyBytes, publishWindow } = benchConfig;
   const done = deferred();
   let received = 0;
 
   @Injectable()
   class BenchConsumer {
-    @Consumer(BenchMessage, { queue, prefetch })
+    @Consumer(BenchMessage, { queue, ...(prefetch === undefined ? {} : { prefetch }) })
     handle(): void {
       if (++received === messages) done.resolve();
     }
@@ -52,15 +53,17 @@ export async function runSdk(queue: string): Promise<number> {
   await done.promise;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   await app.close();
-  await deleteQueue(url, queue);
+  // The module declares `<queue>.error` as the queue's error queue by default: remove both.
+  await deleteQueues(url, [queue, `${queue}.error`]);
   return messages / seconds;
 }
 
-async function deleteQueue(url: string, queue: string): Promise<void> {
+/** Deletes the bench's own queues, one connection of its own; the broker is shared, nothing else is touched. */
+export async function deleteQueues(url: string, queues: readonly string[]): Promise<void> {
   const connection = await amqplib.connect(url);
   try {
     const channel = await connection.createChannel();
-    await channel.deleteQueue(queue);
+    for (const queue of queues) await channel.deleteQueue(queue);
   } finally {
     await connection.close();
   }

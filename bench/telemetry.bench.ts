@@ -101,7 +101,7 @@ async function boot(variant: Variant, transport: () => MessagingTransport, topol
   let done = deferred();
   @Injectable()
   class TickConsumer {
-    @Consumer(Tick, { queue, prefetch: benchConfig.prefetch })
+    @Consumer(Tick, { queue, prefetch: Number(process.env.BENCH_PREFETCH ?? 200) })
     handle(): void {
       if (++handled === target) done.resolve();
     }
