@@ -36,7 +36,8 @@ export function buildConsumerTopology(declared: TopologyDefinition, bindings: re
     if (errorQueue === undefined) return queue;
     if (!names.has(errorQueue)) {
       names.add(errorQueue);
-      errorQueues.push({ name: errorQueue, durable: queue.durable ?? true });
+      // Same type as the queue it serves: a quorum queue's failures must survive a node loss too.
+      errorQueues.push(queue.type === 'quorum' ? { name: errorQueue, type: 'quorum' } : { name: errorQueue, durable: queue.durable ?? true });
     }
     return { ...queue, errorQueue };
   });

@@ -171,6 +171,8 @@ describeWithPrivateNodes('a 3-node RabbitMQ cluster on loopback', () => {
     await home.start(120_000);
     await waitFor(() => again.recovered.some((event) => event.queue === classicQueue), 'queue.recovered', 90_000);
     await waitFor(() => again.transport.stats().consumers === 2, 'the classic consumer resumed', 90_000);
+    // The classic queue's error queue (classic too, on the same node) recovers on its own retry schedule.
+    await waitFor(() => again.transport.stats().unavailableQueues.length === 0, 'every queue available again', 90_000);
     expect(again.transport.stats().unavailableQueues).toEqual([]);
     await Promise.all(Array.from({ length: 100 }, (_, seq) => again.producers.classic.send({ seq: 5_000 + seq })));
     await waitFor(() => [...Array(100).keys()].every((seq) => seen.classic.has(5_000 + seq)), 'classic consumed after recovery', 30_000);
