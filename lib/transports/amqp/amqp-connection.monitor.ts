@@ -42,6 +42,11 @@ export class AmqpConnectionMonitor {
     manager.on('unblocked', () => this.onUnblocked());
   }
 
+  /** The live connection, if any (for socket settings such as disabling Nagle on request/reply paths). */
+  get current(): AmqpConnectionLike | undefined {
+    return this.connection;
+  }
+
   get connected(): boolean {
     return this.connection !== undefined;
   }

@@ -10,9 +10,8 @@ export function amqpManagerOptions(options: ResolvedAmqpTransportOptions): AmqpC
     heartbeatIntervalInSeconds: heartbeatSeconds,
     reconnectTimeInSeconds: reconnectDelayMs / 1000,
   };
-  // TCP_NODELAY (amqplib leaves Nagle on): without it a lone small frame, like a request or its reply,
-  // waits for the peer's delayed ACK, about 40 ms per hop on Linux.
-  const socket: AmqpSocketOptions = { noDelay: true };
+  // Nagle stays on for throughput; the request channel turns it off when request/reply is used.
+  const socket: AmqpSocketOptions = {};
   if (connectionName !== undefined) socket.clientProperties = { connection_name: connectionName };
   const tls = options.tls;
   if (tls !== undefined) {

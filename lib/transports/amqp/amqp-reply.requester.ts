@@ -1,3 +1,4 @@
+import { disableNagle } from './socket-no-delay.js';
 import type { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { PublishNackedError, RequestInterruptedError, RequestTimeoutError, TransportStateError, UnroutableMessageError } from '../../errors/index.js';
@@ -38,7 +39,11 @@ export class AmqpRequester {
   constructor(private readonly options: AmqpRequesterOptions) {
     this.supervisor = new ChannelSupervisor<AmqpConfirmChannelLike>({
       name: 'request channel',
-      open: (connection) => connection.createConfirmChannel(),
+      open: (connection) => {
+        // Request/reply lives on round-trip latency: Nagle would hold each lone frame about 40 ms.
+        disableNagle(connection);
+        return connection.createConfirmChannel();
+      },
       setup: async (channel) => {
         channel.on('return', (returned) => this.onReturn(returned));
         // Direct reply-to refuses acknowledged consumers (406 "reply consumer cannot acknowledge").

@@ -35,6 +35,7 @@ import { publishUnderBlockPolicy } from './amqp-blocked.policy.js';
 import { TopologyGate } from './topology.gate.js';
 import { AmqpOnDemandChannels } from './amqp-on-demand.channels.js';
 import { replyOutbound } from '../reply-message.factory.js';
+import { disableNagle } from './socket-no-delay.js';
 
 /** Lifecycle of an {@link AmqpTransport}: it starts once and closes once. */
 export type AmqpTransportState = TransportState;
@@ -203,6 +204,8 @@ export class AmqpTransport implements MessagingTransport {
 
   /** Replies through the publisher pool (confirmed, never mandatory) to a delivered request's address. */
   async reply(request: InboundMessage, reply: ReplyMessage): Promise<void> {
+    // A responder lives on round trips too (Node remembers the setting, so this is cheap per reply).
+    disableNagle(this.#monitor?.current);
     await this.publish(replyOutbound(request, reply));
   }
 

@@ -53,8 +53,7 @@ describe('AmqpTransport options: TLS, auth and unknown keys', () => {
     expect(socket).toMatchObject({ ca: ['CA'], cert: 'CERT', key: 'KEY', passphrase: 'pp', servername: 'broker.test', rejectUnauthorized: true });
     expect(socket.credentials?.mechanism).toBe('EXTERNAL');
     expect(socket.clientProperties).toEqual({ connection_name: 'svc' });
-    // Only TCP_NODELAY when nothing else is asked (no TLS material, no credentials, no client properties).
-    expect(amqpManagerOptions(resolveAmqpTransportOptions({ urls })).connectionOptions).toEqual({ noDelay: true });
+    expect(amqpManagerOptions(resolveAmqpTransportOptions({ urls })).connectionOptions).toBeUndefined();
   });
 
   it('never shows TLS material in inspect or JSON', async () => {

@@ -52,7 +52,7 @@ describe('AmqpTransport options', () => {
     expect(fake.managerOptions).toEqual({
       heartbeatIntervalInSeconds: 7,
       reconnectTimeInSeconds: 0.25,
-      connectionOptions: { noDelay: true, clientProperties: { connection_name: 'orders-service' } },
+      connectionOptions: { clientProperties: { connection_name: 'orders-service' } },
     });
   });
 });
