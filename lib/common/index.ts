@@ -1,3 +1,4 @@
 export * from './messaging.tokens.js';
 export * from './consumer-limits.rule.js';
 export * from './provider-methods.scanner.js';
+export * from './typed-event.emitter.js';

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { TypedEventEmitter } from '../common/typed-event.emitter.js';
 
 /** The broker stopped reading from the connection (a memory or disk alarm): publishes cannot get through. */
 export interface ConnectionBlockedEvent {
@@ -78,36 +79,18 @@ export type TransportEventListener<K extends TransportEventName> = (event: Trans
  *
  * Deliberately minimal: a later observability layer can subscribe here rather than replace it.
  */
-export class TransportEvents {
-  private readonly logger = new Logger('TransportEvents');
-  private readonly listeners = new Map<TransportEventName, Set<(event: never) => void>>();
+export class TransportEvents extends TypedEventEmitter<TransportEventMap> {
   private stuck = 0;
 
-  /** Subscribes; returns the function that unsubscribes. */
-  on<K extends TransportEventName>(event: K, listener: TransportEventListener<K>): () => void {
-    let set = this.listeners.get(event);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(event, set);
-    }
-    const stored = listener as (event: never) => void;
-    set.add(stored);
-    return () => {
-      set.delete(stored);
-    };
+  constructor() {
+    super(new Logger('TransportEvents'));
   }
 
   /** Delivers an event to its listeners (used by the transport and the consumer runner). */
-  emit<K extends TransportEventName>(event: K, payload: TransportEventMap[K]): void {
+  override emit<K extends TransportEventName>(event: K, payload: TransportEventMap[K]): void {
     if (event === 'delivery.stuck') this.stuck++;
     if (event === 'delivery.unstuck') this.stuck = Math.max(0, this.stuck - 1);
-    for (const listener of this.listeners.get(event) ?? []) {
-      try {
-        (listener as TransportEventListener<K>)(payload);
-      } catch (error) {
-        this.logger.error(`A "${event}" listener threw: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
+    super.emit(event, payload);
   }
 
   /** Deliveries reported stuck and not yet settled. */
