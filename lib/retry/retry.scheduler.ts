@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { defaultRequeueDelayMs } from '../transports/dead-letter.copy.js';
-import type { MessagingTransport, TransportDelivery } from '../transports/transport.interface.js';
+import { defaultRequeueDelayMs, moveByCopy } from '../transports/dead-letter.copy.js';
+import type { MessagingTransport, OutboundMessage, TransportDelivery } from '../transports/transport.interface.js';
 import type { DelayTopology } from './delay-topology.builder.js';
 import { retryCopyHeaders } from './retry.headers.js';
 
@@ -37,24 +36,20 @@ export class RetryScheduler {
     if (delivery.signal.aborted) return 'stale';
     const delay = Math.min(Math.max(0, Math.round(delayMs)), this.delays.maxDelayMs);
     const { expiration: _notCarried, ...properties } = message.properties;
-    try {
-      await this.transport.publish({
-        exchange: this.delays.entryExchange,
-        routingKey: this.delays.routingKey(delay),
-        body: message.body,
-        properties: { ...properties, headers: retryCopyHeaders(message, failedAttempt, error, delay, this.now()) },
-        mandatory: true,
-      });
-    } catch (publishError) {
-      const waitMs = defaultRequeueDelayMs(failedAttempt);
+    const copy: OutboundMessage = {
+      exchange: this.delays.entryExchange,
+      routingKey: this.delays.routingKey(delay),
+      body: message.body,
+      properties: { ...properties, headers: retryCopyHeaders(message, failedAttempt, error, delay, this.now()) },
+      mandatory: true,
+    };
+    const moved = await moveByCopy(delivery, copy, (m) => this.transport.publish(m), () => defaultRequeueDelayMs(failedAttempt), (publishError, waitMs) =>
       this.logger.error(
         `${consumer}: attempt ${failedAttempt} of message ${message.properties.messageId ?? '(no id)'} failed (${error.message}), ` +
-          `and its retry could not be scheduled (${(publishError as Error).message}); requeueing it in ${waitMs} ms`,
-      );
-      await sleep(waitMs, undefined, { signal: delivery.signal }).catch(() => undefined);
-      return delivery.nack(true) ? 'requeued' : 'stale';
-    }
-    if (!delivery.ack()) return 'stale';
+          `and its retry could not be scheduled (${publishError.message}); requeueing it in ${waitMs} ms`,
+      ),
+    );
+    if (moved !== 'moved') return moved === 'requeued' ? 'requeued' : 'stale';
     this.logger.warn(`${consumer}: attempt ${failedAttempt} of message ${message.properties.messageId ?? '(no id)'} failed (${error.message}); retrying in ${delay} ms`);
     return 'scheduled';
   }

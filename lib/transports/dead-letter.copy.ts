@@ -51,6 +51,37 @@ export function defaultRequeueDelayMs(attempt: number): number {
 }
 
 /**
+ * How a move by copy ended: `moved` (copy confirmed, original acked), `copied-but-stale` (copy confirmed,
+ * but the original's channel closed first: it comes back, a duplicate), `requeued` (the copy failed, the
+ * original went back), `stale` (the copy failed and the original's channel closed too).
+ */
+export type CopyMoveOutcome = 'moved' | 'copied-but-stale' | 'requeued' | 'stale';
+
+/**
+ * Moves a delivery by copy: publishes `copy` (confirmed), then acks the original, so a crash in between
+ * duplicates and never loses. When the copy cannot be published, `onPublishFailed` is told and the original
+ * is requeued after `requeueDelayMs` (a wait the delivery going stale cuts short). Shared by dead-lettering
+ * and delayed retries, which differ only in where the copy goes and what they log.
+ */
+export async function moveByCopy(
+  delivery: CopyableDelivery,
+  copy: OutboundMessage,
+  publish: (message: OutboundMessage) => Promise<void>,
+  requeueDelayMs: () => number,
+  onPublishFailed: (error: Error, delayMs: number) => void,
+): Promise<CopyMoveOutcome> {
+  try {
+    await publish(copy);
+  } catch (error) {
+    const delayMs = requeueDelayMs();
+    onPublishFailed(error instanceof Error ? error : new Error(String(error)), delayMs);
+    await sleep(delayMs, undefined, { signal: delivery.signal }).catch(() => undefined);
+    return delivery.nack(true) ? 'requeued' : 'stale';
+  }
+  return delivery.ack() ? 'moved' : 'copied-but-stale';
+}
+
+/**
  * Dead-letters a delivery by publishing a copy, with the failure headers merged in, to the queue's
  * dead-letter exchange (confirmed and mandatory), and acknowledging the original only after the broker
  * took the copy. A broker's own dead-lettering (`nack` without requeue) would record only "rejected".
@@ -70,24 +101,22 @@ export async function deadLetterByCopy(options: DeadLetterCopyOptions): Promise<
     return 'discarded';
   }
   const { expiration: _expiresNoMore, ...properties } = message.properties;
-  try {
-    await options.publish({
-      exchange: target.exchange,
-      routingKey: target.routingKey ?? message.routingKey,
-      body: message.body,
-      properties: { ...properties, headers: { ...properties.headers, ...request.headers } },
-      mandatory: true,
-    });
-  } catch (error) {
-    const delayMs = (options.requeueDelayMs ?? defaultRequeueDelayMs)(delivery.attempt);
+  const copy: OutboundMessage = {
+    exchange: target.exchange,
+    routingKey: target.routingKey ?? message.routingKey,
+    body: message.body,
+    properties: { ...properties, headers: { ...properties.headers, ...request.headers } },
+    mandatory: true,
+  };
+  const requeueDelayMs = (): number => (options.requeueDelayMs ?? defaultRequeueDelayMs)(delivery.attempt);
+  const outcome = await moveByCopy(delivery, copy, options.publish, requeueDelayMs, (error, delayMs) =>
     logger.error(
-      `${request.summary}. Its dead-letter copy to exchange "${target.exchange}" failed (${(error as Error).message}); ` +
+      `${request.summary}. Its dead-letter copy to exchange "${target.exchange}" failed (${error.message}); ` +
         `the message stays in queue "${message.queue}" and is requeued in ${delayMs} ms.`,
-    );
-    await sleep(delayMs, undefined, { signal: delivery.signal }).catch(() => undefined);
-    return delivery.nack(true) ? 'requeued' : 'stale';
-  }
-  if (!delivery.ack()) {
+    ),
+  );
+  if (outcome === 'requeued' || outcome === 'stale') return outcome;
+  if (outcome === 'copied-but-stale') {
     logger.warn(`${request.summary}. Dead-lettered to "${target.exchange}", but the original's channel closed first: it will be delivered again.`);
     return 'stale';
   }
