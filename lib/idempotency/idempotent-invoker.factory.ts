@@ -33,7 +33,7 @@ export class IdempotentInvokerFactory {
   private store: InboxStore | undefined;
 
   constructor(
-    private readonly options: IdempotencyOptions = {},
+    options: IdempotencyOptions = {},
     private readonly enabledByDefault = false,
   ) {
     this.leaseMs = positiveMs('leaseMs', options.leaseMs ?? IDEMPOTENCY_DEFAULTS.leaseMs);
