@@ -28,6 +28,14 @@ export async function e2eMode(): Promise<void> {
     { name: SDK_DEFAULTS, run: () => runSdk(name('sdk')) },
     { name: SDK_TUNED, run: () => runSdk(name('sdk'), tunedPrefetch) },
   ];
+  // Exploration: BENCH_SDK_PREFETCHES=50,200 adds the SDK with those prefetches (other defaults kept);
+  // BENCH_SDK_LEGACY=1 adds the SDK as it was before issue #9 (one shared connection, ack each, prefetch 10).
+  for (const prefetch of (process.env.BENCH_SDK_PREFETCHES ?? '').split(',').filter(Boolean).map(Number)) {
+    variants.push({ name: `sdk, prefetch ${prefetch}`, run: () => runSdk(name('sdk'), prefetch) });
+  }
+  if (process.env.BENCH_SDK_LEGACY === '1') {
+    variants.push({ name: 'sdk, shared conn, ack each, prefetch 10', run: () => runSdk(name('sdk'), 10, { connection: 'shared', coalesceAcks: false }) });
+  }
   const withPeers = peersInstalled() && !process.argv.includes('--no-peers') && process.env.BENCH_PEERS !== '0';
   if (withPeers) {
     for (const peer of PEERS) variants.push({ name: peer.name, run: () => runPeer(peer.file, name('peer'), peerPrefetch) });

@@ -2,7 +2,15 @@ import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import amqplib from 'amqplib';
 import { z } from 'zod';
-import { AmqpTransport, Consumer, defineContract, MessagingModule, Producer, type TypedProducer } from '../lib/index.js';
+import {
+  AmqpTransport,
+  Consumer,
+  defineContract,
+  MessagingModule,
+  Producer,
+  type AmqpConsumerTransportOptions,
+  type TypedProducer,
+} from '../lib/index.js';
 import { benchConfig, deferred, payloadOfSize, publishWindowed } from './bench.config.js';
 
 const BenchMessage = defineContract({
@@ -15,9 +23,10 @@ const BenchMessage = defineContract({
  * The same workload through the SDK: a Nest application with `MessagingModule`, a typed producer whose
  * every send awaits its confirm (validated, serialized, pooled channels) and a `@Consumer` with auto ack
  * (decode, validate, dispatch). `prefetch` undefined keeps the module's default, as a user who sets nothing
- * gets. Returns messages per second, first publish to last ack.
+ * gets; `consumer` undefined keeps the transport's consumer defaults. Returns messages per second, first
+ * publish to last ack.
  */
-export async function runSdk(queue: string, prefetch?: number): Promise<number> {
+export async function runSdk(queue: string, prefetch?: number, consumer?: AmqpConsumerTransportOptions): Promise<number> {
   const { url, messages, bodyBytes, publishWindow } = benchConfig;
   const done = deferred();
   let received = 0;
@@ -36,7 +45,7 @@ export async function runSdk(queue: string, prefetch?: number): Promise<number> 
   @Module({
     imports: [
       MessagingModule.forRoot({
-        transport: new AmqpTransport({ urls: url, connectionName: 'bench-sdk' }),
+        transport: new AmqpTransport({ urls: url, connectionName: 'bench-sdk', ...(consumer === undefined ? {} : { consumer }) }),
         topology: { queues: [{ name: queue, durable: true }] },
       }),
       MessagingModule.forFeature([BenchMessage]),

@@ -63,19 +63,28 @@ export async function rabbitmqctl(args: readonly string[]): Promise<string> {
   return stdout;
 }
 
+/** Which of a transport's connections {@link closeConnectionsFromBroker} closes. */
+export type TransportConnections = 'all' | 'main' | 'consume';
+
 /**
- * Closes, from the broker side, the client connections whose `connection_name` is `connectionName`, as an
- * operator or a failover would. Only those: the broker is shared with other clients and test runs.
- * Resolves with how many were closed.
+ * Closes, from the broker side, the client connections of a transport named `connectionName`, as an
+ * operator or a failover would: by default both its main connection (`connectionName`) and its
+ * consumers' own (`connectionName:consume`); `which` picks one. Only those: the broker is shared with
+ * other clients and test runs. Resolves with how many were closed.
  */
-export async function closeConnectionsFromBroker(connectionName: string, reason = 'test: forced close'): Promise<number> {
+export async function closeConnectionsFromBroker(
+  connectionName: string,
+  reason = 'test: forced close',
+  which: TransportConnections = 'all',
+): Promise<number> {
   // Plain output, one connection per line: `<pid>\t[{"connection_name","..."},...]`. The JSON formatter
   // prints pids in a form close_connection does not accept.
   const listing = await rabbitmqctl(['list_connections', 'pid', 'client_properties', '--no-table-headers']);
-  const marker = `{"connection_name",${JSON.stringify(connectionName)}}`;
+  const names = { all: [connectionName, `${connectionName}:consume`], main: [connectionName], consume: [`${connectionName}:consume`] }[which];
+  const markers = names.map((name) => `{"connection_name",${JSON.stringify(name)}}`);
   const pids = listing
     .split('\n')
-    .filter((line) => line.includes(marker))
+    .filter((line) => markers.some((marker) => line.includes(marker)))
     .map((line) => line.split('\t')[0]);
   await Promise.all(pids.map((pid) => rabbitmqctl(['close_connection', pid, reason])));
   return pids.length;

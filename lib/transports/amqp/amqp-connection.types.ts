@@ -111,7 +111,8 @@ export interface AmqpChannelLike {
     options?: AmqpConsumeOptions,
   ): Promise<{ consumerTag: string }>;
   cancel(consumerTag: string): Promise<unknown>;
-  ack(message: AmqpDeliveredMessage): void;
+  /** `allUpTo`: also every unsettled delivery of the channel with a smaller tag (`basic.ack` multiple). */
+  ack(message: AmqpDeliveredMessage, allUpTo?: boolean): void;
   nack(message: AmqpDeliveredMessage, allUpTo?: boolean, requeue?: boolean): void;
   close(): Promise<void>;
   on(event: 'close', listener: () => void): this;

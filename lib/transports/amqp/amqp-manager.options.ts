@@ -3,9 +3,19 @@ import { credentials } from 'amqplib';
 import type { AmqpConnectionManagerLike, AmqpConnectionManagerOptions, AmqpSocketOptions } from './amqp-connection.types.js';
 import type { ResolvedAmqpTransportOptions } from './amqp-transport.options.js';
 
+/** Which of the transport's connections a manager is for: the main one, or the consumers' own. */
+export type AmqpConnectionRole = 'main' | 'consume';
+
+/** The name the broker shows for a connection: the user's `connectionName`, plus `:consume` for consumers'. */
+export function connectionNameFor(connectionName: string | undefined, role: AmqpConnectionRole): string | undefined {
+  if (connectionName === undefined) return undefined;
+  return role === 'consume' ? `${connectionName}:consume` : connectionName;
+}
+
 /** Translates the transport's resolved options into what the connection manager is created with. */
-export function amqpManagerOptions(options: ResolvedAmqpTransportOptions): AmqpConnectionManagerOptions {
-  const { heartbeatSeconds, reconnectDelayMs, connectionName } = options;
+export function amqpManagerOptions(options: ResolvedAmqpTransportOptions, role: AmqpConnectionRole = 'main'): AmqpConnectionManagerOptions {
+  const { heartbeatSeconds, reconnectDelayMs } = options;
+  const connectionName = connectionNameFor(options.connectionName, role);
   const managerOptions: AmqpConnectionManagerOptions = {
     heartbeatIntervalInSeconds: heartbeatSeconds,
     reconnectTimeInSeconds: reconnectDelayMs / 1000,
@@ -29,7 +39,7 @@ export function amqpManagerOptions(options: ResolvedAmqpTransportOptions): AmqpC
 }
 
 /** Creates the connection manager with the configured factory (amqp-connection-manager by default). */
-export function createAmqpManager(options: ResolvedAmqpTransportOptions): AmqpConnectionManagerLike {
+export function createAmqpManager(options: ResolvedAmqpTransportOptions, role: AmqpConnectionRole = 'main'): AmqpConnectionManagerLike {
   const factory = options.connectionFactory ?? createAmqpConnectionManager;
-  return factory(options.urls, amqpManagerOptions(options));
+  return factory(options.urls, amqpManagerOptions(options, role));
 }

@@ -10,6 +10,7 @@ const TRANSPORT_KEYS: ReadonlySet<string> = new Set<keyof AmqpTransportOptions>(
   'tls',
   'auth',
   'publisher',
+  'consumer',
   'closeTimeoutMs',
   'deadLetterRequeueDelayMs',
   'connectionFactory',
@@ -22,6 +23,7 @@ const PUBLISHER_KEYS: ReadonlySet<string> = new Set([
   'publishTimeoutMs',
   'whenBlocked',
 ]);
+const CONSUMER_KEYS: ReadonlySet<string> = new Set(['connection', 'coalesceAcks']);
 const TLS_KEYS: ReadonlySet<string> = new Set<keyof AmqpTlsOptions>([
   'ca',
   'cert',
@@ -42,6 +44,7 @@ export function assertKnownOptionKeys(options: AmqpTransportOptions): void {
   });
   if (options.publisher !== undefined) unknownKeys('AmqpTransport "publisher"', options.publisher, PUBLISHER_KEYS);
   if (options.tls !== undefined) unknownKeys('AmqpTransport "tls"', options.tls, TLS_KEYS);
+  if (options.consumer !== undefined) unknownKeys('AmqpTransport "consumer"', options.consumer, CONSUMER_KEYS);
 }
 
 /** Checks the TLS and auth options' types; the values themselves are Node's to judge at connect. */

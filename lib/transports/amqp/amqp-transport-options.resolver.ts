@@ -42,6 +42,15 @@ export function resolveAmqpTransportOptions(options: AmqpTransportOptions): Reso
   if (whenBlocked !== 'wait' && whenBlocked !== 'fail') {
     throw new InvalidOptionsError(`AmqpTransport: "publisher.whenBlocked" must be "wait" or "fail", got "${String(whenBlocked)}"`);
   }
+  const consumer = options.consumer ?? {};
+  const consumerConnection = consumer.connection ?? 'separate';
+  if (consumerConnection !== 'separate' && consumerConnection !== 'shared') {
+    throw new InvalidOptionsError(`AmqpTransport: "consumer.connection" must be "separate" or "shared", got "${String(consumerConnection)}"`);
+  }
+  const coalesceAcks = consumer.coalesceAcks ?? true;
+  if (typeof coalesceAcks !== 'boolean') {
+    throw new InvalidOptionsError(`AmqpTransport: "consumer.coalesceAcks" must be a boolean, got ${String(coalesceAcks)}`);
+  }
   const { tls, auth } = resolveTlsOptions(options);
   const requeueDelay = options.deadLetterRequeueDelayMs;
   if (requeueDelay !== undefined && typeof requeueDelay !== 'function') {
@@ -59,6 +68,7 @@ export function resolveAmqpTransportOptions(options: AmqpTransportOptions): Reso
     closeTimeoutMs: integer('closeTimeoutMs', options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs, 0),
     connectionFactory: options.connectionFactory,
     deadLetterRequeueDelayMs: requeueDelay === undefined ? defaultRequeueDelayMs : saneDelay(requeueDelay),
+    consumer: { connection: consumerConnection, coalesceAcks },
     publisher: {
       channels: integer('publisher.channels', publisher.channels ?? DEFAULTS.channels, 1),
       strategy,

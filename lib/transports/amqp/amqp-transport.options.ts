@@ -36,6 +36,26 @@ export interface AmqpPublisherOptions {
   readonly whenBlocked?: BlockedPublishPolicy;
 }
 
+/** Which connection consumer channels live on. */
+export type AmqpConsumerConnection = 'separate' | 'shared';
+
+/** How consumers talk to the broker. */
+export interface AmqpConsumerTransportOptions {
+  /**
+   * `separate` (default): consumer channels get a connection of their own, named `<connectionName>:consume`
+   * and opened with the first consumer, so the broker's flow control on a busy publishing connection
+   * (and a resource alarm blocking it) never holds up deliveries and acks. `shared`: one connection
+   * for everything, as a publish-light service may prefer to halve its connections.
+   */
+  readonly connection?: AmqpConsumerConnection;
+  /**
+   * Acknowledge runs of consecutive deliveries with one `basic.ack(multiple)` at the end of each I/O turn
+   * instead of one frame per message. A nack is always sent alone, after the acks waiting before it;
+   * a multi-ack never covers a delivery still being handled. Default `true`.
+   */
+  readonly coalesceAcks?: boolean;
+}
+
 /** PEM text or bytes, as Node's `tls.connect` takes them. */
 export type PemInput = string | Buffer;
 
@@ -93,6 +113,8 @@ export interface AmqpTransportOptions {
   readonly auth?: 'plain' | 'external';
   /** Publisher pool and offline buffer tuning. */
   readonly publisher?: AmqpPublisherOptions;
+  /** Consumer connection and acknowledgement tuning. */
+  readonly consumer?: AmqpConsumerTransportOptions;
   /** How long `close()` waits for buffered and unconfirmed publishes to settle. Default `10000`. */
   readonly closeTimeoutMs?: number;
   /**
@@ -122,6 +144,7 @@ export interface ResolvedAmqpTransportOptions {
   readonly tls: AmqpTlsOptions | undefined;
   readonly auth: 'plain' | 'external';
   readonly publisher: Required<AmqpPublisherOptions>;
+  readonly consumer: Required<AmqpConsumerTransportOptions>;
   readonly closeTimeoutMs: number;
   readonly connectionFactory: AmqpConnectionFactory | undefined;
   readonly deadLetterRequeueDelayMs: (attempt: number) => number;

@@ -13,6 +13,8 @@ import type { TopologyGate } from './topology.gate.js';
 export interface AmqpTransportResources {
   readonly gate: TopologyGate;
   readonly consumers: Iterable<AmqpConsumer>;
+  /** The consumers' own connection, closed once their channels are. */
+  readonly consumerConnection: { close(): Promise<void> };
   readonly readers: Iterable<AmqpQueueReader>;
   /** The request channel and queue probe, when they were opened. */
   readonly onDemand: { close(): Promise<void> };
@@ -35,7 +37,7 @@ export async function releaseAmqpResources(resources: AmqpTransportResources): P
   try {
     // Bounded like a connect: a broker that vanished mid-close must not hang the application's shutdown.
     await withTimeout(
-      resources.monitor?.close() ?? Promise.resolve(),
+      Promise.all([resources.consumerConnection.close(), resources.monitor?.close()]),
       resources.timeoutMs,
       () => new TransportConnectionError('the connection did not close in time'),
     );

@@ -8,6 +8,12 @@ import type { PublisherPool } from './publisher.pool.js';
 export interface AmqpTransportStats extends TransportStats {
   readonly blocked: boolean;
   readonly stuckDeliveries: number;
+  /**
+   * Each connection: `main` (topology, publishers, request/reply) and, once the first consumer opened it,
+   * `consume` (consumer channels, with `consumer.connection: 'separate'`). `connected` is true only when
+   * every one of them is up.
+   */
+  readonly connections: { readonly main: boolean; readonly consume?: boolean };
   /** Queues of the topology that cannot be declared now (their node is down); retried with a backoff. */
   readonly unavailableQueues: readonly string[];
   /** Channels currently open and set up, by role. */
@@ -18,6 +24,8 @@ export interface AmqpTransportStats extends TransportStats {
 export interface AmqpStatsSources {
   readonly state: TransportState;
   readonly connected: boolean;
+  /** The consumers' own connection; `undefined` when there is none. */
+  readonly consumerConnected: boolean | undefined;
   readonly blocked: boolean;
   readonly events: TransportEvents;
   readonly unavailableQueues: readonly string[];
@@ -39,7 +47,11 @@ export function collectAmqpStats(sources: AmqpStatsSources): AmqpTransportStats 
   }
   return {
     state: sources.state,
-    connected: sources.connected,
+    connected: sources.connected && sources.consumerConnected !== false,
+    connections:
+      sources.consumerConnected === undefined
+        ? { main: sources.connected }
+        : { main: sources.connected, consume: sources.consumerConnected },
     blocked: sources.blocked,
     stuckDeliveries: sources.events.stuckDeliveries,
     unavailableQueues: sources.unavailableQueues,

@@ -6,6 +6,7 @@ import { deadLetterByCopy, deadLetterTargetOf, type DeadLetterTarget } from '../
 import type { ConsumeOptions, DeadLetterOutcome, DeadLetterRequest, DeliveryHandler, OutboundMessage, TransportSubscription } from '../transport.interface.js';
 import type { AmqpChannelLike, AmqpDeliveredMessage } from './amqp-connection.types.js';
 import { AmqpDelivery, ChannelLiveness } from './amqp.delivery.js';
+import { AckCoalescer } from './amqp-ack.coalescer.js';
 import { assertTopology } from './amqp-topology.asserter.js';
 import type { BackoffPolicy } from './backoff.policy.js';
 import { ChannelSupervisor } from './channel.supervisor.js';
@@ -26,6 +27,16 @@ export interface AmqpConsumerOptions {
   readonly publish: (message: OutboundMessage) => Promise<void>;
   /** Wait before requeueing a message whose dead-letter copy failed, by attempt. */
   readonly requeueDelayMs: (attempt: number) => number;
+  /** Ack runs of deliveries with one multi-ack (see {@link AckCoalescer}); false acks each at once. */
+  readonly coalesceAcks: boolean;
+}
+
+/**
+ * A run of acks this long goes out at once instead of at the end of the I/O turn: a quarter of the
+ * prefetch window, so the broker can refill the window while the rest of the turn is still handled.
+ */
+export function maxAckRun(prefetch: number): number {
+  return Math.max(1, Math.ceil(prefetch / 4));
 }
 
 /**
@@ -45,6 +56,8 @@ export class AmqpConsumer implements TransportSubscription {
   private retryTimer: NodeJS.Timeout | undefined;
   private retryAttempt = 0;
   private readonly deadLetterTarget: DeadLetterTarget | undefined;
+  /** The coalescer of the current channel, flushed on cancel and close. */
+  private acks: AckCoalescer | undefined;
 
   constructor(private readonly options: AmqpConsumerOptions) {
     const { queue, consumerName } = options.consume;
@@ -61,6 +74,7 @@ export class AmqpConsumer implements TransportSubscription {
       logger: options.logger,
       onDown: () => {
         this.consumerTag = undefined;
+        this.acks = undefined;
         this.clearRetry();
       },
     });
@@ -92,6 +106,7 @@ export class AmqpConsumer implements TransportSubscription {
     } catch (error) {
       this.options.logger.warn(`${this.label}: basic.cancel failed: ${errorMessage(error)}`);
     }
+    this.acks?.flush();
   }
 
   /**
@@ -107,25 +122,34 @@ export class AmqpConsumer implements TransportSubscription {
   async close(): Promise<void> {
     this.cancelled = true;
     this.clearRetry();
+    // Acks written before the channel.close frame reach the broker before the close does.
+    this.acks?.flush();
     await this.supervisor.close();
   }
 
   private async setup(channel: AmqpChannelLike): Promise<void> {
+    const { prefetch } = this.options.consume;
     const liveness = new ChannelLiveness(this.options.consume.queue);
-    channel.on('close', () => liveness.close());
+    const acks = this.options.coalesceAcks ? new AckCoalescer(channel, maxAckRun(prefetch)) : undefined;
+    channel.on('close', () => {
+      // Tags of a dead channel are meaningless elsewhere: what was waiting is redelivered, never acked.
+      acks?.drop();
+      liveness.close();
+    });
+    this.acks = acks;
     await assertTopology(channel, this.queueTopology);
-    await channel.prefetch(this.options.consume.prefetch);
-    await this.startConsuming(channel, liveness);
+    await channel.prefetch(prefetch);
+    await this.startConsuming(channel, liveness, acks);
     this.retryAttempt = 0;
   }
 
-  private startConsuming(channel: AmqpChannelLike, liveness: ChannelLiveness): Promise<void> {
+  private startConsuming(channel: AmqpChannelLike, liveness: ChannelLiveness, acks: AckCoalescer | undefined): Promise<void> {
     const run = async (): Promise<void> => {
       if (this.cancelled) return;
       const { queue, consumerName } = this.options.consume;
       let reply: { consumerTag: string };
       try {
-        reply = await channel.consume(queue, (message) => this.onMessage(channel, liveness, message), {
+        reply = await channel.consume(queue, (message) => this.onMessage(channel, liveness, acks, message), {
           noAck: false,
           // Unique per consume so a re-consume never collides; bounded because AMQP tags are short strings.
           consumerTag: `${consumerName.slice(0, 200)}.${randomUUID().slice(0, 8)}`,
@@ -143,12 +167,17 @@ export class AmqpConsumer implements TransportSubscription {
     return consuming;
   }
 
-  private onMessage(channel: AmqpChannelLike, liveness: ChannelLiveness, message: AmqpDeliveredMessage | null): void {
+  private onMessage(
+    channel: AmqpChannelLike,
+    liveness: ChannelLiveness,
+    acks: AckCoalescer | undefined,
+    message: AmqpDeliveredMessage | null,
+  ): void {
     if (message === null) {
-      this.onCancelledByBroker(channel, liveness);
+      this.onCancelledByBroker(channel, liveness, acks);
       return;
     }
-    const delivery = new AmqpDelivery(channel, liveness, message, this.options.consume.queue, this.deadLetter);
+    const delivery = new AmqpDelivery(channel, liveness, message, this.options.consume.queue, this.deadLetter, acks);
     try {
       this.options.handler(delivery);
     } catch (error) {
@@ -167,7 +196,7 @@ export class AmqpConsumer implements TransportSubscription {
       requeueDelayMs: this.options.requeueDelayMs,
     });
 
-  private onCancelledByBroker(channel: AmqpChannelLike, liveness: ChannelLiveness): void {
+  private onCancelledByBroker(channel: AmqpChannelLike, liveness: ChannelLiveness, acks: AckCoalescer | undefined): void {
     this.consumerTag = undefined;
     if (this.cancelled) return;
     const delayMs = this.options.backoff(this.retryAttempt++);
@@ -177,21 +206,21 @@ export class AmqpConsumer implements TransportSubscription {
     this.clearRetry();
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      void this.consumeAgain(channel, liveness);
+      void this.consumeAgain(channel, liveness, acks);
     }, delayMs);
   }
 
-  private async consumeAgain(channel: AmqpChannelLike, liveness: ChannelLiveness): Promise<void> {
+  private async consumeAgain(channel: AmqpChannelLike, liveness: ChannelLiveness, acks: AckCoalescer | undefined): Promise<void> {
     // A channel that died meanwhile is replaced by the supervisor, whose setup consumes anyway.
     if (this.cancelled || !liveness.open || this.supervisor.channel !== channel) return;
     try {
       await assertTopology(channel, this.queueTopology);
-      await this.startConsuming(channel, liveness);
+      await this.startConsuming(channel, liveness, acks);
       this.retryAttempt = 0;
       this.options.logger.log(`${this.label}: consuming again`);
     } catch (error) {
       // A broker refusal closed the channel, and the supervisor reopens it; anything else, try again here.
-      if (liveness.open) this.onCancelledByBroker(channel, liveness);
+      if (liveness.open) this.onCancelledByBroker(channel, liveness, acks);
       else this.options.logger.warn(`${this.label}: consuming again failed: ${errorMessage(error)}`);
     }
   }

@@ -4,6 +4,7 @@ import { deliveryAttempt } from '../delivery-attempt.js';
 import type { DeadLetterOutcome, DeadLetterRequest, InboundMessage, TransportDelivery } from '../transport.interface.js';
 import type { AmqpChannelLike, AmqpDeliveredMessage } from './amqp-connection.types.js';
 import { toMessageProperties } from './amqp-message.mapper.js';
+import type { AckCoalescer, CoalescedAck } from './amqp-ack.coalescer.js';
 
 /**
  * Whether a consumer channel is still open, as seen by its own `close` event, and the signal its
@@ -47,14 +48,18 @@ export class AmqpDelivery implements TransportDelivery {
   /** Which delivery of the message this is, from 1. */
   readonly attempt: number;
   private settled = false;
+  private readonly coalesced: CoalescedAck | undefined;
 
+  /** `acks`: the channel's coalescer when acks are coalesced; without it each settle is sent at once. */
   constructor(
     private readonly channel: AmqpChannelLike,
     private readonly liveness: ChannelLiveness,
     private readonly raw: AmqpDeliveredMessage,
     queue: string,
     private readonly deadLetterer: AmqpDeadLetterer,
+    private readonly acks?: AckCoalescer,
   ) {
+    this.coalesced = acks?.track(raw);
     this.message = {
       body: raw.content,
       properties: toMessageProperties(raw.properties),
@@ -72,14 +77,20 @@ export class AmqpDelivery implements TransportDelivery {
     return this.liveness.signal;
   }
 
-  /** Acknowledges once; later calls (and calls after the channel died) return false and send nothing. */
+  /**
+   * Acknowledges once; later calls (and calls after the channel died) return false and send nothing.
+   * With coalescing the ack may leave with others at the end of the I/O turn; should the channel die
+   * first, the broker requeues the message as it would for any unsettled delivery.
+   */
   ack(): boolean {
-    return this.settle(() => this.channel.ack(this.raw));
+    const { acks, coalesced } = this;
+    return this.settle(acks && coalesced ? () => acks.ack(coalesced) : () => this.channel.ack(this.raw));
   }
 
-  /** Like {@link ack}: a second settlement would be an unknown delivery tag to the broker. */
+  /** Like {@link ack}, but always sent at once, after any acks waiting before it: never folded into a multi-ack. */
   nack(requeue: boolean): boolean {
-    return this.settle(() => this.channel.nack(this.raw, false, requeue));
+    const { acks, coalesced } = this;
+    return this.settle(acks && coalesced ? () => acks.nack(coalesced, requeue) : () => this.channel.nack(this.raw, false, requeue));
   }
 
   /** Publishes a confirmed copy with the failure recorded to the queue's dead-letter exchange, then acks. */

@@ -21,6 +21,7 @@ import type { AmqpConnectionMonitor } from './amqp-connection.monitor.js';
 import type { TopologyChannel } from './amqp-topology.channel.js';
 import { startAmqpResources } from './amqp-transport.starter.js';
 import { AmqpConsumer } from './amqp.consumer.js';
+import { AmqpConsumerConnection } from './amqp-consumer.connection.js';
 import { registerConsumer } from './amqp-consumer.registration.js';
 import { AmqpQueueReader, type AmqpQueueAccessDeps } from './amqp-queue.reader.js';
 import { collectAmqpStats, type AmqpTransportStats } from './amqp-transport.stats.js';
@@ -79,6 +80,7 @@ export class AmqpTransport implements MessagingTransport {
   #monitor: AmqpConnectionMonitor | undefined;
   private readonly topologyGate = new TopologyGate();
   private readonly onDemand: AmqpOnDemandChannels;
+  private readonly consumerConnection: AmqpConsumerConnection;
   private topologyChannel: TopologyChannel | undefined;
   private publishers: PublisherPool | undefined;
   private starting: Promise<void> | undefined;
@@ -89,6 +91,7 @@ export class AmqpTransport implements MessagingTransport {
     this.#options = resolveAmqpTransportOptions(options);
     this.backoff = exponentialBackoff(this.#options.reconnectDelayMs);
     this.onDemand = new AmqpOnDemandChannels({ gate: this.topologyGate, timeoutMs: this.#options.connectTimeoutMs, backoff: this.backoff, logger: this.logger });
+    this.consumerConnection = new AmqpConsumerConnection({ options: this.#options, backoff: this.backoff, events: this.events });
   }
 
   /**
@@ -126,16 +129,19 @@ export class AmqpTransport implements MessagingTransport {
   }
 
   /**
-   * Starts a consumer that survives reconnects. When connected, waits (up to `connectTimeoutMs`) for the
+   * Starts a consumer that survives reconnects, on the consumers' connection (opened with the first one
+   * unless `consumer.connection` is `shared`). When connected, waits (up to `connectTimeoutMs`) for the
    * consumer to be registered, so a queue the broker refuses fails here with a `TopologyError`.
    */
   async consume(options: ConsumeOptions, handler: DeliveryHandler): Promise<TransportSubscription> {
-    const monitor = this.#monitor;
-    if (this.state !== 'running' || !monitor) {
+    const main = this.#monitor;
+    if (this.state !== 'running' || !main) {
       throw new TransportStateError(`AmqpTransport cannot consume: it is ${this.state}`);
     }
     if (!options.queue) throw new ConsumerDefinitionError(`Consumer "${options.consumerName}" names no queue`);
     assertConsumerLimit(options.prefetch, `Consumer "${options.consumerName}": prefetch`);
+    const monitor = await this.consumerConnection.monitorFor(main);
+    if (this.state !== 'running') throw new TransportStateError(`AmqpTransport cannot consume: it is ${this.state}`);
     const consumer = new AmqpConsumer({
       consume: options,
       handler,
@@ -145,6 +151,7 @@ export class AmqpTransport implements MessagingTransport {
       logger: this.logger,
       publish: (message) => this.publish(message),
       requeueDelayMs: this.#options.deadLetterRequeueDelayMs,
+      coalesceAcks: this.#options.consumer.coalesceAcks,
     });
     this.consumers.add(consumer);
     try {
@@ -224,6 +231,7 @@ export class AmqpTransport implements MessagingTransport {
     return collectAmqpStats({
       state: this.state,
       connected: this.#monitor?.connected ?? false,
+      consumerConnected: this.consumerConnection.connected,
       blocked: this.#monitor?.blockedReason !== undefined,
       events: this.events,
       unavailableQueues: this.topologyChannel?.unavailableQueues ?? [],
@@ -293,6 +301,7 @@ export class AmqpTransport implements MessagingTransport {
     return releaseAmqpResources({
       gate: this.topologyGate,
       consumers: this.consumers,
+      consumerConnection: this.consumerConnection,
       readers: this.readers,
       onDemand: this.onDemand,
       publishers: this.publishers,

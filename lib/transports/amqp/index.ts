@@ -1,5 +1,7 @@
 export { AmqpTransport, type AmqpTransportState, type AmqpTransportStats } from './amqp.transport.js';
 export type {
+  AmqpConsumerConnection,
+  AmqpConsumerTransportOptions,
   AmqpPublisherOptions,
   AmqpTlsOptions,
   AmqpTransportOptions,

@@ -23,10 +23,17 @@ describeWithBroker('MessagingHealthIndicator on RabbitMQ', () => {
     const status = (): string | undefined => indicator.isHealthy().messaging.status;
     try {
       expect(status()).toBe('up');
-      expect(await closeConnectionsFromBroker(CONNECTION_NAME)).toBe(1);
+      // The main connection and the consumers' own one.
+      expect(await closeConnectionsFromBroker(CONNECTION_NAME)).toBe(2);
       await until(() => status() === 'down', 'the indicator to report down', 5000);
       expect(indicator.isHealthy().messaging).toMatchObject({ connected: false, issues: ['no broker connection'] });
       await until(() => status() === 'up', 'the indicator to report up again', 20_000);
+      expect(indicator.isHealthy().messaging).toMatchObject({ connected: true, consumers: { running: 1, subscribed: 1 } });
+
+      // Losing only the consumers' connection counts as down too: nothing is being consumed.
+      expect(await closeConnectionsFromBroker(CONNECTION_NAME, 'test: consumers only', 'consume')).toBe(1);
+      await until(() => status() === 'down', 'the indicator to report down (consumers)', 5000);
+      await until(() => status() === 'up', 'the indicator to report up again (consumers)', 20_000);
       expect(indicator.isHealthy().messaging).toMatchObject({ connected: true, consumers: { running: 1, subscribed: 1 } });
     } finally {
       await app.close();

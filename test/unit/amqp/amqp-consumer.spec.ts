@@ -5,7 +5,7 @@ import type { TransportDelivery } from '../../../lib/transports/transport.interf
 import { fakeTransport, ORDERS_TOPOLOGY } from '../../fixtures/amqp-transport.fixture.js';
 import type { FakeAmqpBroker, FakeBrokerOptions, FakeCall, FakeChannel } from '../../fixtures/fake-amqp.fixture.js';
 import { installAmqpTestHooks } from '../../fixtures/amqp-test-hooks.fixture.js';
-import { waitFor } from '../../fixtures/wait-for.fixture.js';
+import { nextTurn, waitFor } from '../../fixtures/wait-for.fixture.js';
 
 const hooks = installAmqpTestHooks();
 
@@ -147,6 +147,7 @@ describe('AmqpTransport consumers', () => {
     expect(newChannel.open).toBe(true);
     expect(broker.protocolViolations).toEqual([]);
     expect(deliveries[1]?.ack()).toBe(true);
+    await nextTurn();
     expect(newChannel.acks).toHaveLength(1);
   });
 
@@ -163,6 +164,7 @@ describe('AmqpTransport consumers', () => {
     expect(channel.consumers.size).toBe(0);
     expect(channel.open).toBe(true);
     expect(deliveries[0]?.ack()).toBe(true);
+    await nextTurn();
     expect(channel.acks).toHaveLength(1);
 
     broker.killConnection();

@@ -5,7 +5,7 @@ import type { DeadLetterRequest, TransportDelivery } from '../../../lib/transpor
 import { fakeTransport, ORDERS_TOPOLOGY } from '../../fixtures/amqp-transport.fixture.js';
 import { installAmqpTestHooks } from '../../fixtures/amqp-test-hooks.fixture.js';
 import type { FakeAmqpBroker, FakeBrokerOptions } from '../../fixtures/fake-amqp.fixture.js';
-import { waitFor } from '../../fixtures/wait-for.fixture.js';
+import { nextTurn, waitFor } from '../../fixtures/wait-for.fixture.js';
 
 const hooks = installAmqpTestHooks();
 
@@ -78,6 +78,7 @@ describe('AMQP dead-lettering by copy', () => {
       options: { mandatory: true, messageId: 'm1', headers: { tenant: 'acme', 'x-failure-kind': 'handler', 'x-failure-reason': 'boom' } },
     });
     expect(copy?.options.expiration).toBeUndefined();
+    await nextTurn();
     expect(channel.acks).toHaveLength(1);
   });
 

@@ -157,6 +157,7 @@ describe('AmqpTransport lifecycle', () => {
     expect(transport.stats()).toEqual({
       state: 'running',
       connected: true,
+      connections: { main: true },
       blocked: false,
       stuckDeliveries: 0,
       unavailableQueues: [],
