@@ -81,11 +81,15 @@ export async function closeConnectionsFromBroker(
   // prints pids in a form close_connection does not accept.
   const listing = await rabbitmqctl(['list_connections', 'pid', 'client_properties', '--no-table-headers']);
   const names = { all: [connectionName, `${connectionName}:consume`], main: [connectionName], consume: [`${connectionName}:consume`] }[which];
-  const markers = names.map((name) => `{"connection_name",${JSON.stringify(name)}}`);
-  const pids = listing
-    .split('\n')
-    .filter((line) => markers.some((marker) => line.includes(marker)))
-    .map((line) => line.split('\t')[0]);
-  await Promise.all(pids.map((pid) => rabbitmqctl(['close_connection', pid, reason])));
-  return pids.length;
+  const lines = listing.split('\n');
+  let closed = 0;
+  // The consumers' connection first: cut while the main one still publishes, deliveries are in flight
+  // (closing the main one first would stop the stream and leave the consumers idle by their turn).
+  for (const name of names.reverse()) {
+    const marker = `{"connection_name",${JSON.stringify(name)}}`;
+    const pids = lines.filter((line) => line.includes(marker)).map((line) => line.split('\t')[0]);
+    await Promise.all(pids.map((pid) => rabbitmqctl(['close_connection', pid, reason])));
+    closed += pids.length;
+  }
+  return closed;
 }

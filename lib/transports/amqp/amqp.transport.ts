@@ -20,9 +20,9 @@ import type {
 import type { AmqpConnectionMonitor } from './amqp-connection.monitor.js';
 import type { TopologyChannel } from './amqp-topology.channel.js';
 import { startAmqpResources } from './amqp-transport.starter.js';
-import { AmqpConsumer } from './amqp.consumer.js';
+import type { AmqpConsumer } from './amqp.consumer.js';
 import { AmqpConsumerConnection } from './amqp-consumer.connection.js';
-import { registerConsumer } from './amqp-consumer.registration.js';
+import { startAmqpConsumer } from './amqp-consumer.registration.js';
 import { AmqpQueueReader, type AmqpQueueAccessDeps } from './amqp-queue.reader.js';
 import { collectAmqpStats, type AmqpTransportStats } from './amqp-transport.stats.js';
 import type { AmqpTransportOptions, ResolvedAmqpTransportOptions } from './amqp-transport.options.js';
@@ -142,25 +142,19 @@ export class AmqpTransport implements MessagingTransport {
     assertConsumerLimit(options.prefetch, `Consumer "${options.consumerName}": prefetch`);
     const monitor = await this.consumerConnection.monitorFor(main);
     if (this.state !== 'running') throw new TransportStateError(`AmqpTransport cannot consume: it is ${this.state}`);
-    const consumer = new AmqpConsumer({
-      consume: options,
+    return startAmqpConsumer(
+      {
+        options: this.#options,
+        topology: this.topology,
+        backoff: this.backoff,
+        logger: this.logger,
+        publish: (message) => this.publish(message),
+        monitor,
+        consumers: this.consumers,
+      },
+      options,
       handler,
-      topology: this.topology,
-      brokerTimeoutMs: this.#options.connectTimeoutMs,
-      backoff: this.backoff,
-      logger: this.logger,
-      publish: (message) => this.publish(message),
-      requeueDelayMs: this.#options.deadLetterRequeueDelayMs,
-      coalesceAcks: this.#options.consumer.coalesceAcks,
-    });
-    this.consumers.add(consumer);
-    try {
-      await registerConsumer(consumer, monitor, this.#options.connectTimeoutMs, this.logger, options.consumerName);
-    } catch (error) {
-      this.consumers.delete(consumer);
-      throw error;
-    }
-    return consumer;
+    );
   }
 
   /**

@@ -46,7 +46,7 @@ describeWithBroker('AMQP ack coalescing against RabbitMQ', () => {
     for (let start = 0; start < count; start += 500) {
       await Promise.all(
         Array.from({ length: Math.min(500, count - start) }, (_, i) =>
-          amqp.publish({ exchange, routingKey: 'order.created', body: Buffer.from('{}'), properties: { messageId: String(start + i), persistent: true } }),
+          amqp.publish({ exchange, routingKey: 'order.created', mandatory: true, body: Buffer.from('{}'), properties: { messageId: String(start + i), persistent: true } }),
         ),
       );
     }

@@ -269,6 +269,8 @@ describeWithBroker('AmqpTransport against RabbitMQ', () => {
     expect(failures).toEqual([]);
     expect(confirmed.size).toBe(total);
     await waitFor(() => [...confirmed].every((id) => consumed.has(id)), 'every confirmed message consumed', 30_000);
+    // The consumers' connection is cut first, then the main one: the latter may still be reconnecting.
+    await waitFor(() => amqp.stats().connected, 'both connections back', 30_000);
     const stats = amqp.stats();
     expect(stats).toMatchObject({ connected: true, bufferedPublishes: 0, unconfirmedPublishes: 0 });
     expect(stats.channels.consumers).toBe(1);
