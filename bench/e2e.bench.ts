@@ -28,13 +28,15 @@ export async function e2eMode(): Promise<void> {
     { name: SDK_DEFAULTS, run: () => runSdk(name('sdk')) },
     { name: SDK_TUNED, run: () => runSdk(name('sdk'), tunedPrefetch) },
   ];
-  // Exploration: BENCH_SDK_PREFETCHES=50,200 adds the SDK with those prefetches (other defaults kept);
-  // BENCH_SDK_LEGACY=1 adds the SDK as it was before issue #9 (one shared connection, ack each, prefetch 10).
-  for (const prefetch of (process.env.BENCH_SDK_PREFETCHES ?? '').split(',').filter(Boolean).map(Number)) {
-    variants.push({ name: `sdk, prefetch ${prefetch}`, run: () => runSdk(name('sdk'), prefetch) });
-  }
-  if (process.env.BENCH_SDK_LEGACY === '1') {
-    variants.push({ name: 'sdk, shared conn, ack each, prefetch 10', run: () => runSdk(name('sdk'), 10, { connection: 'shared', coalesceAcks: false }) });
+  // Exploration: BENCH_SDK_VARIANTS=p200,p200c20,p200s,p200n adds the SDK at prefetch 200, with concurrency 20,
+  // with one shared connection (s), without ack coalescing (n); other settings stay the defaults.
+  for (const spec of (process.env.BENCH_SDK_VARIANTS ?? '').split(',').filter(Boolean)) {
+    const match = /^p(\d+)(?:c(\d+))?(s?)(n?)$/.exec(spec);
+    if (!match) throw new Error(`BENCH_SDK_VARIANTS: cannot read "${spec}"`);
+    const [, prefetch, concurrency, shared, noCoalescing] = match;
+    const consumer = { connection: shared ? ('shared' as const) : ('separate' as const), coalesceAcks: !noCoalescing };
+    const label = `sdk, prefetch ${prefetch}${concurrency ? ` concurrency ${concurrency}` : ''}${shared ? ', shared conn' : ''}${noCoalescing ? ', ack each' : ''}`;
+    variants.push({ name: label, run: () => runSdk(name('sdk'), Number(prefetch), consumer, concurrency ? Number(concurrency) : undefined) });
   }
   const withPeers = peersInstalled() && !process.argv.includes('--no-peers') && process.env.BENCH_PEERS !== '0';
   if (withPeers) {

@@ -26,14 +26,19 @@ const BenchMessage = defineContract({
  * gets; `consumer` undefined keeps the transport's consumer defaults. Returns messages per second, first
  * publish to last ack.
  */
-export async function runSdk(queue: string, prefetch?: number, consumer?: AmqpConsumerTransportOptions): Promise<number> {
+export async function runSdk(
+  queue: string,
+  prefetch?: number,
+  consumer?: AmqpConsumerTransportOptions,
+  concurrency?: number,
+): Promise<number> {
   const { url, messages, bodyBytes, publishWindow } = benchConfig;
   const done = deferred();
   let received = 0;
 
   @Injectable()
   class BenchConsumer {
-    @Consumer(BenchMessage, { queue, ...(prefetch === undefined ? {} : { prefetch }) })
+    @Consumer(BenchMessage, { queue, ...(prefetch === undefined ? {} : { prefetch }), ...(concurrency === undefined ? {} : { concurrency }) })
     handle(): void {
       if (++received === messages) done.resolve();
     }
@@ -59,8 +64,14 @@ export async function runSdk(queue: string, prefetch?: number, consumer?: AmqpCo
   const payloads = Array.from({ length: messages }, (_, i) => payloadOfSize(i, bodyBytes));
   const started = process.hrtime.bigint();
   await publishWindowed(messages, publishWindow, (i) => producer.send(payloads[i]!, { routingKey: queue }));
+  const published = Number(process.hrtime.bigint() - started) / 1e9;
+  const receivedByThen = received;
   await done.promise;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  // BENCH_SPLIT=1: where the time goes, publishing or consuming (the slower side sets the pace).
+  if (process.env.BENCH_SPLIT === '1') {
+    process.stdout.write(`    [sdk prefetch ${prefetch ?? 'default'}] published in ${published.toFixed(2)} s (${receivedByThen} consumed by then), all consumed in ${seconds.toFixed(2)} s\n`);
+  }
   await app.close();
   // The module declares `<queue>.error` as the queue's error queue by default: remove both.
   await deleteQueues(url, [queue, `${queue}.error`]);

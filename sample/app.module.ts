@@ -15,6 +15,8 @@ import { BacklogPrinter } from './observability/backlog.printer.js';
 /** RabbitMQ when `AMQP_URL` is set, the embedded in-memory broker otherwise. */
 function createTransport(): MessagingTransport {
   const url = process.env.AMQP_URL;
+  // Two connections show up in the management UI: this name (publishing, topology) and
+  // `nestjs-typed-messaging-sample:consume` (the consumers'); `consumer: { connection: 'shared' }` keeps one.
   return url ? new AmqpTransport({ urls: url, connectionName: 'nestjs-typed-messaging-sample' }) : new MemoryTransport();
 }
 

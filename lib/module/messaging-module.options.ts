@@ -21,7 +21,12 @@ export interface MessagingModuleOptions {
   readonly topology?: TopologyDefinition;
   /** Defaults applied to every `@Consumer` that does not set its own. */
   readonly consumerDefaults?: {
-    /** Default 10. */
+    /**
+     * Unacked messages the broker hands each queue's consumer at once (and, unless the consumer sets
+     * `concurrency`, how many of its handlers run at once). Default 200: enough to cover the ack round
+     * trip on a busy broker, so the consumer is not starved between acks (measured: 10 gave about half the
+     * throughput of 200 end to end). Lower it for slow handlers, large messages or many competing consumers.
+     */
     readonly prefetch?: number;
     /** Default `auto`. */
     readonly ack?: AckMode;
@@ -103,7 +108,7 @@ export interface MessagingModuleOptions {
 
 /** The defaults, in one place so the README and the code cannot disagree. */
 export const MESSAGING_DEFAULTS = {
-  prefetch: 10,
+  prefetch: 200,
   ack: 'auto',
   unknownMessageType: 'dead-letter',
   idempotent: false,

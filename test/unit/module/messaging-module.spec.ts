@@ -114,7 +114,9 @@ describe('consumer discovery', () => {
     const { MessagingLifecycle } = await import('../../../lib/module/messaging.lifecycle.js');
     const runners = app.get(MessagingLifecycle).consumers;
     expect(runners.map((r) => r.binding.name)).toEqual(['Noop.handle']);
-    expect(runners[0]?.binding).toMatchObject({ queue: Q.work, prefetch: 10, concurrency: 10 });
+    const { MESSAGING_DEFAULTS } = await import('../../../lib/module/messaging-module.options.js');
+    const { prefetch } = MESSAGING_DEFAULTS;
+    expect(runners[0]?.binding).toMatchObject({ queue: Q.work, prefetch, concurrency: prefetch });
     expect(runners[0]?.binding.handlers.get(OrderPlaced.name)).toMatchObject({ name: 'Noop.handle', ack: 'auto', contract: OrderPlaced });
     await app.close();
   });
