@@ -91,6 +91,8 @@ export class AmqpConsumer implements TransportSubscription {
     this.clearRetry();
     // A basic.consume in flight would otherwise register a consumer right after we cancelled.
     await this.consuming?.catch(() => undefined);
+    // What handlers already settled need not wait for the end of the turn (nor for the broker's cancel-ok).
+    this.acks?.flush();
     const channel = this.supervisor.channel;
     const tag = this.consumerTag;
     this.consumerTag = undefined;
