@@ -37,7 +37,7 @@ export interface AmqpPublisherOptions {
 }
 
 /** Which connection consumer channels live on. */
-export type AmqpConsumerConnection = 'separate' | 'shared';
+export type AmqpConsumerConnectionMode = 'separate' | 'shared';
 
 /** How consumers talk to the broker. */
 export interface AmqpConsumerTransportOptions {
@@ -47,7 +47,7 @@ export interface AmqpConsumerTransportOptions {
    * (and a resource alarm blocking it) never holds up deliveries and acks. `shared`: one connection
    * for everything, as a publish-light service may prefer to halve its connections.
    */
-  readonly connection?: AmqpConsumerConnection;
+  readonly connection?: AmqpConsumerConnectionMode;
   /**
    * Acknowledge runs of consecutive deliveries with one `basic.ack(multiple)` at the end of each I/O turn
    * instead of one frame per message. A nack is always sent alone, after the acks waiting before it;

@@ -1,6 +1,6 @@
 export { AmqpTransport, type AmqpTransportState, type AmqpTransportStats } from './amqp.transport.js';
 export type {
-  AmqpConsumerConnection,
+  AmqpConsumerConnectionMode,
   AmqpConsumerTransportOptions,
   AmqpPublisherOptions,
   AmqpTlsOptions,
