@@ -19,7 +19,7 @@ export interface RpcSide {
 const MultiplyRequest = z.object({ a: z.number(), b: z.number() });
 const MultiplyResponse = z.object({ product: z.number() });
 /** Prefetch of the responder's queue, both sides. Nest's default `noAck: true` makes the broker ignore it. */
-export const RPC_BENCH_PREFETCH = 200;
+export const RPC_BENCH_PREFETCH = Number(process.env.BENCH_RPC_PREFETCH ?? 200);
 
 /**
  * This SDK: a typed RPC contract, RpcProducer.request → @Consumer, direct reply-to. Two Nest application

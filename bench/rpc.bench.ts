@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { benchConfig, publishWindowed } from './bench.config.js';
 import { pathToFileURL } from 'node:url';
@@ -15,6 +16,37 @@ interface RoundResult {
   readonly perSecond: number;
   /** CPU time of this process (requester and responder together) per request, µs: less noisy than time on a shared machine. */
   readonly cpuPerRequest: number;
+  /** CPU time of a local RabbitMQ (beam.smp) per request, µs, when one runs on this machine (NaN otherwise); shared, so noisier. */
+  readonly brokerPerRequest: number;
+}
+
+/** The pid of a RabbitMQ running on this machine, found once through /proc (Linux only). */
+const brokerPid: string | undefined = (() => {
+  try {
+    const isBroker = (pid: string): boolean => {
+      try {
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        return argv[0]!.endsWith('beam.smp') && argv.some((arg) => arg === 'rabbit');
+      } catch {
+        return false;
+      }
+    };
+    return readdirSync('/proc').find((pid) => /^\d+$/.test(pid) && isBroker(pid));
+  } catch {
+    return undefined;
+  }
+})();
+
+/** CPU time of the broker process so far, µs; NaN when it cannot be read. */
+function brokerCpuMicros(): number {
+  if (!brokerPid) return Number.NaN;
+  try {
+    const fields = readFileSync(`/proc/${brokerPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime, fields 14 and 15 of stat (11 and 12 after the command), in clock ticks of 10 ms.
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -28,6 +60,7 @@ async function round(create: (queue: string) => Promise<RpcSide>, prefix: string
     await publishWindowed(200, concurrency, (i) => side.request(i));
     const latencies: number[] = [];
     const cpu = process.cpuUsage();
+    const broker = brokerCpuMicros();
     const started = performance.now();
     await publishWindowed(requests, concurrency, async (i) => {
       const t0 = performance.now();
@@ -37,8 +70,9 @@ async function round(create: (queue: string) => Promise<RpcSide>, prefix: string
     });
     const elapsed = (performance.now() - started) / 1000;
     const used = process.cpuUsage(cpu);
+    const brokerUsed = brokerCpuMicros() - broker;
     latencies.sort((a, b) => a - b);
-    return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), perSecond: requests / elapsed, cpuPerRequest: (used.user + used.system) / requests };
+    return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), perSecond: requests / elapsed, cpuPerRequest: (used.user + used.system) / requests, brokerPerRequest: brokerUsed / requests };
   } finally {
     await side.close();
   }
@@ -50,7 +84,7 @@ function summary(name: string, results: readonly RoundResult[]): string {
     const median = values[Math.floor(values.length / 2)]!;
     return `${median.toFixed(digits)} [${values[0]!.toFixed(digits)}..${values.at(-1)!.toFixed(digits)}]`;
   };
-  return `${name}: p50 ${stat((r) => r.p50, 2)} ms, p99 ${stat((r) => r.p99, 2)} ms, ${stat((r) => r.perSecond, 0)} req/s, cpu ${stat((r) => r.cpuPerRequest, 0)} µs/req   (median [min..max])`;
+  return `${name}: p50 ${stat((r) => r.p50, 2)} ms, p99 ${stat((r) => r.p99, 2)} ms, ${stat((r) => r.perSecond, 0)} req/s, cpu ${stat((r) => r.cpuPerRequest, 0)} µs/req, broker ${stat((r) => r.brokerPerRequest, 0)} µs/req   (median [min..max])`;
 }
 
 interface NamedSide {
@@ -93,7 +127,7 @@ async function main(): Promise<void> {
     for (const side of order) results.get(side.name)!.push(await round(side.create, side.name.replace(/\W/g, '')));
     const line = list.map((side) => {
       const last = results.get(side.name)!.at(-1)!;
-      return `${side.name} p50 ${last.p50.toFixed(2)} p99 ${last.p99.toFixed(2)} ms ${last.perSecond.toFixed(0)} req/s ${last.cpuPerRequest.toFixed(0)} µs`;
+      return `${side.name} p50 ${last.p50.toFixed(2)} p99 ${last.p99.toFixed(2)} ms ${last.perSecond.toFixed(0)} req/s cpu ${last.cpuPerRequest.toFixed(0)} µs broker ${last.brokerPerRequest.toFixed(0)} µs`;
     });
     process.stdout.write(`  round ${r}: ${line.join(' | ')}\n`);
   }
