@@ -5,6 +5,7 @@ import { lastValueFrom } from 'rxjs';
 import { z } from 'zod';
 import * as current from '../lib/index.js';
 import type { ContractOutput, RpcProducer } from '../lib/index.js';
+import { MessagingClient, MessagingServer } from '../lib/microservices/index.js';
 
 /** The library under test: this build, or another build of it (an older commit, for before/after runs). */
 export type MessagingLib = typeof current;
@@ -116,6 +117,49 @@ export async function nestRmqSide(url: string, queue: string): Promise<RpcSide> 
   class ClientModule {}
 
   const server: INestMicroservice = await NestFactory.createMicroservice(ServerModule, { transport: Transport.RMQ, options: { ...options, noAck: true }, logger: ['error'] });
+  await server.listen();
+  const app: INestApplicationContext = await NestFactory.createApplicationContext(ClientModule, { logger: ['error'] });
+  const { client } = app.get(Requester);
+  await client.connect();
+  return {
+    request: async (i) => MultiplyResponse.parse(await lastValueFrom(client.send('bench.multiply', { a: i, b: 2 }))).product,
+    close: async () => {
+      await app.close();
+      await server.close();
+    },
+  };
+}
+
+/**
+ * This SDK under Nest's microservices API: ClientProxy `send` (MessagingClient, via ClientsModule) →
+ * `@MessagePattern` on a MessagingServer, both on this SDK's AMQP transport. Validation as on Nest's side
+ * (a zod pipe on the handler, a parse of the response); the server acks each request after replying.
+ */
+export async function sdkMicroservicesSide(url: string, queue: string): Promise<RpcSide> {
+  const topology = { queues: [{ name: queue, durable: false, autoDelete: true }] };
+
+  @Controller()
+  class MultiplyController {
+    @MessagePattern('bench.multiply', { queue, prefetch: RPC_BENCH_PREFETCH })
+    multiply(@Payload(new ZodPipe(MultiplyRequest)) request: z.infer<typeof MultiplyRequest>) {
+      return { product: request.a * request.b };
+    }
+  }
+
+  @Module({ controllers: [MultiplyController] })
+  class ServerModule {}
+
+  @Injectable()
+  class Requester {
+    constructor(@Inject(NEST_CLIENT) readonly client: ClientProxy) {}
+  }
+
+  const transport = () => new current.AmqpTransport({ urls: url, connectionName: `bench-rpc-sdkms-client-${queue}` });
+  @Module({ imports: [ClientsModule.register([{ name: NEST_CLIENT, customClass: MessagingClient, options: { transport, topology, queue } }])], providers: [Requester] })
+  class ClientModule {}
+
+  const strategy = new MessagingServer({ transport: () => new current.AmqpTransport({ urls: url, connectionName: `bench-rpc-sdkms-server-${queue}` }), topology });
+  const server: INestMicroservice = await NestFactory.createMicroservice(ServerModule, { strategy, logger: ['error'] });
   await server.listen();
   const app: INestApplicationContext = await NestFactory.createApplicationContext(ClientModule, { logger: ['error'] });
   const { client } = app.get(Requester);

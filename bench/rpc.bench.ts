@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { benchConfig, publishWindowed } from './bench.config.js';
 import { pathToFileURL } from 'node:url';
-import { nestRmqSide, sdkSide, type MessagingLib, type RpcSide } from './rpc-sides.bench.js';
+import { nestRmqSide, sdkMicroservicesSide, sdkSide, type MessagingLib, type RpcSide } from './rpc-sides.bench.js';
 
 const requests = Number(process.env.BENCH_RPC_REQUESTS ?? 5_000);
 const concurrency = Number(process.env.BENCH_RPC_CONCURRENCY ?? 20);
@@ -93,13 +93,15 @@ interface NamedSide {
 }
 
 /**
- * The sides to compare: this SDK and Nest's RMQ transport; with `BENCH_RPC_BASELINE=<path to another
+ * The sides to compare: this SDK (typed contract), Nest's RMQ transport, and Nest's microservices API on
+ * this SDK's transport (MessagingClient/MessagingServer); with `BENCH_RPC_BASELINE=<path to another
  * build's dist/lib/index.js>` also that build of the SDK, for before/after figures in the same run.
  */
 async function sides(url: string): Promise<NamedSide[]> {
   const list: NamedSide[] = [
     { name: 'sdk', create: (queue) => sdkSide(url, queue) },
     { name: 'nest rmq', create: (queue) => nestRmqSide(url, queue) },
+    { name: 'sdk microservices', create: (queue) => sdkMicroservicesSide(url, queue) },
   ];
   const baseline = process.env.BENCH_RPC_BASELINE;
   if (baseline) {
