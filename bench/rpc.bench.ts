@@ -1,8 +1,10 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { benchConfig, publishWindowed } from './bench.config.js';
-import { nestRmqSide, sdkSide, type RpcSide } from './rpc-sides.bench.js';
+import { pathToFileURL } from 'node:url';
+import { nestRmqSide, sdkMicroservicesSide, sdkSide, type MessagingLib, type RpcSide } from './rpc-sides.bench.js';
 
 const requests = Number(process.env.BENCH_RPC_REQUESTS ?? 5_000);
 const concurrency = Number(process.env.BENCH_RPC_CONCURRENCY ?? 20);
@@ -12,6 +14,39 @@ interface RoundResult {
   readonly p50: number;
   readonly p99: number;
   readonly perSecond: number;
+  /** CPU time of this process (requester and responder together) per request, µs: less noisy than time on a shared machine. */
+  readonly cpuPerRequest: number;
+  /** CPU time of a local RabbitMQ (beam.smp) per request, µs, when one runs on this machine (NaN otherwise); shared, so noisier. */
+  readonly brokerPerRequest: number;
+}
+
+/** The pid of a RabbitMQ running on this machine, found once through /proc (Linux only). */
+const brokerPid: string | undefined = (() => {
+  try {
+    const isBroker = (pid: string): boolean => {
+      try {
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        return argv[0]!.endsWith('beam.smp') && argv.some((arg) => arg === 'rabbit');
+      } catch {
+        return false;
+      }
+    };
+    return readdirSync('/proc').find((pid) => /^\d+$/.test(pid) && isBroker(pid));
+  } catch {
+    return undefined;
+  }
+})();
+
+/** CPU time of the broker process so far, µs; NaN when it cannot be read. */
+function brokerCpuMicros(): number {
+  if (!brokerPid) return Number.NaN;
+  try {
+    const fields = readFileSync(`/proc/${brokerPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime, fields 14 and 15 of stat (11 and 12 after the command), in clock ticks of 10 ms.
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -24,6 +59,8 @@ async function round(create: (queue: string) => Promise<RpcSide>, prefix: string
   try {
     await publishWindowed(200, concurrency, (i) => side.request(i));
     const latencies: number[] = [];
+    const cpu = process.cpuUsage();
+    const broker = brokerCpuMicros();
     const started = performance.now();
     await publishWindowed(requests, concurrency, async (i) => {
       const t0 = performance.now();
@@ -32,8 +69,10 @@ async function round(create: (queue: string) => Promise<RpcSide>, prefix: string
       if (product !== i * 2) throw new Error(`${prefix}: wrong reply ${product} for ${i}`);
     });
     const elapsed = (performance.now() - started) / 1000;
+    const used = process.cpuUsage(cpu);
+    const brokerUsed = brokerCpuMicros() - broker;
     latencies.sort((a, b) => a - b);
-    return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), perSecond: requests / elapsed };
+    return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), perSecond: requests / elapsed, cpuPerRequest: (used.user + used.system) / requests, brokerPerRequest: brokerUsed / requests };
   } finally {
     await side.close();
   }
@@ -45,33 +84,57 @@ function summary(name: string, results: readonly RoundResult[]): string {
     const median = values[Math.floor(values.length / 2)]!;
     return `${median.toFixed(digits)} [${values[0]!.toFixed(digits)}..${values.at(-1)!.toFixed(digits)}]`;
   };
-  return `${name}: p50 ${stat((r) => r.p50, 2)} ms, p99 ${stat((r) => r.p99, 2)} ms, ${stat((r) => r.perSecond, 0)} req/s   (median [min..max])`;
+  return `${name}: p50 ${stat((r) => r.p50, 2)} ms, p99 ${stat((r) => r.p99, 2)} ms, ${stat((r) => r.perSecond, 0)} req/s, cpu ${stat((r) => r.cpuPerRequest, 0)} µs/req, broker ${stat((r) => r.brokerPerRequest, 0)} µs/req   (median [min..max])`;
+}
+
+interface NamedSide {
+  readonly name: string;
+  readonly create: (queue: string) => Promise<RpcSide>;
+}
+
+/**
+ * The sides to compare: this SDK (typed contract), Nest's RMQ transport, and Nest's microservices API on
+ * this SDK's transport (MessagingClient/MessagingServer); with `BENCH_RPC_BASELINE=<path to another
+ * build's dist/lib/index.js>` also that build of the SDK, for before/after figures in the same run.
+ */
+async function sides(url: string): Promise<NamedSide[]> {
+  const list: NamedSide[] = [
+    { name: 'sdk', create: (queue) => sdkSide(url, queue) },
+    { name: 'nest rmq', create: (queue) => nestRmqSide(url, queue) },
+    { name: 'sdk microservices', create: (queue) => sdkMicroservicesSide(url, queue) },
+  ];
+  const baseline = process.env.BENCH_RPC_BASELINE;
+  if (baseline) {
+    const lib = (await import(pathToFileURL(baseline).href)) as MessagingLib;
+    list.push({ name: 'sdk base', create: (queue) => sdkSide(url, queue, lib) });
+  }
+  // BENCH_RPC_SIDES=sdk picks sides by name (e.g. to profile one alone with --cpu-prof).
+  const only = process.env.BENCH_RPC_SIDES?.split(',').map((name) => name.trim());
+  return only ? list.filter((side) => only.includes(side.name)) : list;
 }
 
 /**
  * RPC round trips on RabbitMQ for this SDK (typed contract, direct reply-to) and for Nest's own RMQ
- * client and server doing the same multiplication, in one run with the rounds interleaved so drift on
- * the machine hits both alike.
+ * client and server doing the same multiplication, in one run with the rounds interleaved (the order
+ * rotating each round) so drift on the machine hits every side alike.
  */
 async function main(): Promise<void> {
   const { url } = benchConfig;
+  const list = await sides(url);
   process.stdout.write(`rpc bench: ${requests} requests per round, ${concurrency} in flight, ${rounds} rounds, interleaved\n`);
-  const sdk: RoundResult[] = [];
-  const nest: RoundResult[] = [];
+  const results = new Map<string, RoundResult[]>(list.map((side) => [side.name, []]));
   for (let r = 1; r <= rounds; r++) {
-    // Alternate which goes first, so neither always runs on a warmer broker.
-    const order = r % 2 === 1 ? (['sdk', 'nest'] as const) : (['nest', 'sdk'] as const);
-    for (const which of order) {
-      if (which === 'sdk') sdk.push(await round((queue) => sdkSide(url, queue), 'sdk'));
-      else nest.push(await round((queue) => nestRmqSide(url, queue), 'nest'));
-    }
-    const s = sdk.at(-1)!;
-    const n = nest.at(-1)!;
-    process.stdout.write(
-      `  round ${r}: sdk p50 ${s.p50.toFixed(2)} p99 ${s.p99.toFixed(2)} ms ${s.perSecond.toFixed(0)} req/s | nest rmq p50 ${n.p50.toFixed(2)} p99 ${n.p99.toFixed(2)} ms ${n.perSecond.toFixed(0)} req/s\n`,
-    );
+    // Rotate which goes first, so none always runs on a warmer (or busier) broker.
+    const order = list.map((_, k) => list[(k + r) % list.length]!);
+    for (const side of order) results.get(side.name)!.push(await round(side.create, side.name.replace(/\W/g, '')));
+    const line = list.map((side) => {
+      const last = results.get(side.name)!.at(-1)!;
+      return `${side.name} p50 ${last.p50.toFixed(2)} p99 ${last.p99.toFixed(2)} ms ${last.perSecond.toFixed(0)} req/s cpu ${last.cpuPerRequest.toFixed(0)} µs broker ${last.brokerPerRequest.toFixed(0)} µs`;
+    });
+    process.stdout.write(`  round ${r}: ${line.join(' | ')}\n`);
   }
-  process.stdout.write(`${summary('sdk     ', sdk)}\n${summary('nest rmq', nest)}\n`);
+  const width = Math.max(...list.map((side) => side.name.length));
+  for (const side of list) process.stdout.write(`${summary(side.name.padEnd(width), results.get(side.name)!)}\n`);
   // Nest's RMQ client keeps timers of its own for a while after close.
   process.exit(0);
 }

@@ -156,8 +156,14 @@ export class MessagingServer extends Server<Record<string, never>, MessagingServ
       return (payload, context) => this.handleEvent(pattern, { pattern, data: payload }, new MessagingRpcContext(context, pattern));
     }
     const request: HandlerInvoker = (payload, context) => this.runRequest(handler, payload, new MessagingRpcContext(context, pattern));
-    // Resolved lazily: the responder exists once the transport is known, after the bindings are built.
-    return (payload, context) => (this.responder ? this.responder.wrapInvoker(request, undefined)(payload, context) : request(payload, context));
+    // Resolved lazily (the responder exists once the transport is known), then wrapped once per responder, not per message.
+    let wrapped: { readonly responder: RpcResponder; readonly invoke: HandlerInvoker } | undefined;
+    return (payload, context) => {
+      const responder = this.responder;
+      if (!responder) return request(payload, context);
+      if (wrapped?.responder !== responder) wrapped = { responder, invoke: responder.wrapInvoker(request, undefined) };
+      return wrapped.invoke(payload, context);
+    };
   }
 
   /** Runs a request handler through Nest's request hooks and resolves with its last response value. */

@@ -47,10 +47,12 @@ export class RpcResponder {
    * is a request. `response` validates (and transforms) the result; without it the result is sent as is.
    */
   wrapInvoker(invoker: HandlerInvoker, response: { readonly name: string; readonly schema: StandardSchemaV1 } | undefined): HandlerInvoker {
+    // Built once per handler rather than per reply.
+    const responseContract = response ? { name: response.name, schema: response.schema, exchange: '', routingKey: '' } : undefined;
     return async (payload, context) => {
       const result = await invoker(payload, context);
       if (!isRequest(context.message)) return result;
-      const value = response ? await validateMessage({ name: response.name, schema: response.schema, exchange: '', routingKey: '' }, result) : result;
+      const value = responseContract ? await validateMessage(responseContract, result) : result;
       await this.transport.reply(context.message, successReply(value));
       this.replied.add(context.message);
       return result;

@@ -3,6 +3,7 @@ import type { InboundMessage, OutboundMessage, QueueStatus, RequestOptions } fro
 import type { AmqpConnectionMonitor } from './amqp-connection.monitor.js';
 import { AmqpQueueProbe } from './amqp-queue.probe.js';
 import { AmqpRequester } from './amqp-reply.requester.js';
+import { AmqpReplySender } from './amqp-reply.sender.js';
 import type { BackoffPolicy } from './backoff.policy.js';
 import type { TopologyGate } from './topology.gate.js';
 
@@ -20,6 +21,7 @@ export interface AmqpOnDemandDeps {
  */
 export class AmqpOnDemandChannels {
   private requester: AmqpRequester | undefined;
+  private replies: AmqpReplySender | undefined;
   private probe: AmqpQueueProbe | undefined;
 
   constructor(private readonly deps: AmqpOnDemandDeps) {}
@@ -34,6 +36,16 @@ export class AmqpOnDemandChannels {
     return this.requester.request(message, options);
   }
 
+  /** Sends a reply on the reply channel (no confirms), opening it (and registering it on the connection) first. */
+  reply(monitor: AmqpConnectionMonitor, message: OutboundMessage): Promise<void> {
+    if (!this.replies) {
+      const { timeoutMs, backoff, logger } = this.deps;
+      this.replies = new AmqpReplySender({ timeoutMs, backoff, logger });
+      monitor.register(this.replies.supervisor);
+    }
+    return this.replies.send(message);
+  }
+
   /** Ready messages and consumers of a queue, by a passive declare on the probe channel. */
   queueStatus(monitor: AmqpConnectionMonitor, queue: string): Promise<QueueStatus> {
     const { timeoutMs, backoff, logger } = this.deps;
@@ -44,6 +56,7 @@ export class AmqpOnDemandChannels {
   /** Closes whichever were opened. */
   async close(): Promise<void> {
     await this.requester?.close();
+    await this.replies?.close();
     await this.probe?.close();
   }
 }

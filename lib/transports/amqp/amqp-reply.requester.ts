@@ -69,11 +69,10 @@ export class AmqpRequester {
     if (this.closed) throw new TransportStateError('AmqpTransport cannot send a request: it is closing');
     const destination = describeDestination(message);
     const deadline = Date.now() + options.timeoutMs;
-    const channel = await withTimeout(
-      this.readyChannel(),
-      options.timeoutMs,
-      () => new RequestTimeoutError(destination, options.timeoutMs),
-    );
+    // The usual case needs no wait, and so no timer and no race: the channel is up on an asserted topology.
+    const up = this.options.topologyGate.isOpen ? this.supervisor.channel : undefined;
+    const channel =
+      up ?? (await withTimeout(this.readyChannel(), options.timeoutMs, () => new RequestTimeoutError(destination, options.timeoutMs)));
     const correlationId = randomUUID();
     const reply = this.table.add(correlationId, destination, Math.max(1, deadline - Date.now()));
     const request: OutboundMessage = { ...message, mandatory: true, properties: { ...message.properties, replyTo: DIRECT_REPLY_TO, correlationId } };

@@ -36,7 +36,6 @@ import { publishUnderBlockPolicy } from './amqp-blocked.policy.js';
 import { TopologyGate } from './topology.gate.js';
 import { AmqpOnDemandChannels } from './amqp-on-demand.channels.js';
 import { replyOutbound } from '../reply-message.factory.js';
-import { disableNagle } from './socket-no-delay.js';
 
 /** Lifecycle of an {@link AmqpTransport}: it starts once and closes once. */
 export type AmqpTransportState = TransportState;
@@ -203,11 +202,10 @@ export class AmqpTransport implements MessagingTransport {
     return this.onDemand.request(this.queueAccessDeps('send a request').monitor, message, options);
   }
 
-  /** Replies through the publisher pool (confirmed, never mandatory) to a delivered request's address. */
+  /** Replies to a delivered request's address on the reply channel (unconfirmed: see AmqpReplySender). */
   async reply(request: InboundMessage, reply: ReplyMessage): Promise<void> {
-    // A responder lives on round trips too (Node remembers the setting, so this is cheap per reply).
-    disableNagle(this.#monitor?.current);
-    await this.publish(replyOutbound(request, reply));
+    const message = replyOutbound(request, reply);
+    await this.onDemand.reply(this.queueAccessDeps('send a reply').monitor, message);
   }
 
   /**

@@ -34,6 +34,11 @@ export class TopologyGate implements ConnectionAttachable {
     for (const waiter of waiters) waiter.resolve();
   }
 
+  /** Whether the topology is asserted on the current connection right now (lets hot paths skip {@link whenReady}). */
+  get isOpen(): boolean {
+    return this.ready && !this.closed;
+  }
+
   /**
    * Resolves once the topology is asserted on the current connection. A waiter from a connection that
    * is gone is released by the next connection's assertion; its channel is dead by then, and the
