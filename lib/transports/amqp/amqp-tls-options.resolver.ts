@@ -21,6 +21,7 @@ const PUBLISHER_KEYS: ReadonlySet<string> = new Set([
   'bufferSize',
   'publishTimeoutMs',
   'whenBlocked',
+  'whenBufferFull',
 ]);
 const TLS_KEYS: ReadonlySet<string> = new Set<keyof AmqpTlsOptions>([
   'ca',

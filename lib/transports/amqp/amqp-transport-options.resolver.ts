@@ -42,6 +42,10 @@ export function resolveAmqpTransportOptions(options: AmqpTransportOptions): Reso
   if (whenBlocked !== 'wait' && whenBlocked !== 'fail') {
     throw new InvalidOptionsError(`AmqpTransport: "publisher.whenBlocked" must be "wait" or "fail", got "${String(whenBlocked)}"`);
   }
+  const whenBufferFull = publisher.whenBufferFull ?? 'wait';
+  if (whenBufferFull !== 'wait' && whenBufferFull !== 'fail') {
+    throw new InvalidOptionsError(`AmqpTransport: "publisher.whenBufferFull" must be "wait" or "fail", got "${String(whenBufferFull)}"`);
+  }
   const { tls, auth } = resolveTlsOptions(options);
   const requeueDelay = options.deadLetterRequeueDelayMs;
   if (requeueDelay !== undefined && typeof requeueDelay !== 'function') {
@@ -63,6 +67,7 @@ export function resolveAmqpTransportOptions(options: AmqpTransportOptions): Reso
       channels: integer('publisher.channels', publisher.channels ?? DEFAULTS.channels, 1),
       strategy,
       whenBlocked,
+      whenBufferFull,
       maxUnconfirmedPerChannel: integer(
         'publisher.maxUnconfirmedPerChannel',
         publisher.maxUnconfirmedPerChannel ?? DEFAULTS.maxUnconfirmedPerChannel,

@@ -8,6 +8,11 @@ import type { PublisherPool } from './publisher.pool.js';
 export interface AmqpTransportStats extends TransportStats {
   readonly blocked: boolean;
   readonly stuckDeliveries: number;
+  /**
+   * Sends waiting for room because the publish buffer is full (`publisher.whenBufferFull: 'wait'`), not
+   * yet counted in `bufferedPublishes`.
+   */
+  readonly waitingPublishes: number;
   /** Queues of the topology that cannot be declared now (their node is down); retried with a backoff. */
   readonly unavailableQueues: readonly string[];
   /** Channels currently open and set up, by role. */
@@ -43,6 +48,7 @@ export function collectAmqpStats(sources: AmqpStatsSources): AmqpTransportStats 
     blocked: sources.blocked,
     stuckDeliveries: sources.events.stuckDeliveries,
     unavailableQueues: sources.unavailableQueues,
+    waitingPublishes: pool?.waiting ?? 0,
     bufferedPublishes: pool?.buffered ?? 0,
     unconfirmedPublishes: pool?.unconfirmed ?? 0,
     consumers,

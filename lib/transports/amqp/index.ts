@@ -3,6 +3,7 @@ export type {
   AmqpPublisherOptions,
   AmqpTlsOptions,
   AmqpTransportOptions,
+  BufferFullPolicy,
   PemInput,
   PublisherStrategy,
 } from './amqp-transport.options.js';

@@ -1,3 +1,4 @@
+import { PublishNackedError, UnroutableMessageError } from '../../errors/index.js';
 import type { OutboundMessage } from '../transport.interface.js';
 import type { AmqpPublishOptions } from './amqp-connection.types.js';
 import type { BufferLinks } from './publish.buffer.js';
@@ -14,8 +15,11 @@ export interface PublishFlight {
   forget(request: PublishRequest): void;
 }
 
-/** Where a publish is: waiting for a channel, sent and waiting for its confirm, or done. */
-export type PublishPhase = 'buffered' | 'unconfirmed' | 'settled';
+/**
+ * Where a publish is: waiting for room in a full buffer (no slot yet), waiting for a channel, sent and
+ * waiting for its confirm, or done.
+ */
+export type PublishPhase = 'waiting' | 'buffered' | 'unconfirmed' | 'settled';
 
 /**
  * One `publish()` call from acceptance to settlement. It may be sent more than once: a message whose
@@ -30,6 +34,11 @@ export class PublishRequest implements BufferLinks<PublishRequest> {
    * session (an earlier, dead one) is stale and ignored.
    */
   flight: PublishFlight | undefined;
+  /**
+   * The publisher slot the key is pinned to while this request is outstanding; -1 until the request is
+   * admitted (a send waiting for room in a full buffer has no slot yet).
+   */
+  slot = -1;
   private settled = false;
   private timer: NodeJS.Timeout | undefined;
 
@@ -40,8 +49,6 @@ export class PublishRequest implements BufferLinks<PublishRequest> {
     readonly options: AmqpPublishOptions & { messageId: string },
     /** Messages with the same key go out on one publisher slot, in `seq` order. */
     readonly orderingKey: string,
-    /** The publisher slot the key is pinned to while this request is outstanding. */
-    readonly slot: number,
     private readonly resolve: () => void,
     private readonly reject: (error: Error) => void,
   ) {}
@@ -57,12 +64,21 @@ export class PublishRequest implements BufferLinks<PublishRequest> {
 
   get phase(): PublishPhase {
     if (this.settled) return 'settled';
-    return this.flight === undefined ? 'buffered' : 'unconfirmed';
+    if (this.flight !== undefined) return 'unconfirmed';
+    return this.slot < 0 ? 'waiting' : 'buffered';
   }
 
   /** Arms the publish deadline; `onExpired` decides what the timeout means for the current phase. */
   startDeadline(timeoutMs: number, onExpired: (request: PublishRequest) => void): void {
     this.timer = setTimeout(() => onExpired(this), timeoutMs);
+  }
+
+  /** Settles on the broker's answer: a nack, a return (the reply text) followed by its ack, or a plain ack. */
+  settleConfirmed(nacked: boolean, returnedWith: string | undefined): void {
+    const { exchange, routingKey } = this.message;
+    if (nacked) this.fail(new PublishNackedError(exchange, routingKey));
+    else if (returnedWith !== undefined) this.fail(new UnroutableMessageError(exchange, routingKey, returnedWith));
+    else this.succeed();
   }
 
   succeed(): void {

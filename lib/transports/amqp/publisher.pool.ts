@@ -1,12 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { TransportEvents } from '../transport.events.js';
 import { randomUUID } from 'node:crypto';
-import {
-  PublishBufferFullError,
-  PublishNackedError,
-  PublishTimeoutError,
-  UnroutableMessageError,
-} from '../../errors/index.js';
+import { PublishTimeoutError, TransportStateError } from '../../errors/index.js';
 import type { ExchangeDefinition } from '../../topology/index.js';
 import type { OutboundMessage } from '../transport.interface.js';
 import type { ConnectionAttachable } from './amqp-connection.monitor.js';
@@ -14,9 +9,10 @@ import { toPublishOptions } from './amqp-message.mapper.js';
 import type { AmqpPublisherOptions } from './amqp-transport.options.js';
 import type { BackoffPolicy } from './backoff.policy.js';
 import { ConfirmChannelSession, type ConfirmSessionEvents } from './confirm-channel.session.js';
-import { missingExchangeName } from './error-message.util.js';
 import { ExchangeProbe } from './exchange.probe.js';
 import { OrderingKeyRouter, orderingKeyOf } from './ordering-key.router.js';
+import { takeBackLostPublishes } from './publisher-channel.loss.js';
+import { PublishAdmissionQueue } from './publish-admission.queue.js';
 import { PUBLISH_ID_HEADER, PublishRequest } from './publish.request.js';
 import {
   createPublisherSlot,
@@ -47,6 +43,8 @@ export interface PublisherPoolOptions {
 
 /** Counters for observability. */
 export interface PublisherPoolStats {
+  /** Sends waiting for room in the full buffer (`whenBufferFull: 'wait'`); not counted in `buffered`. */
+  readonly waiting: number;
   readonly buffered: number;
   readonly unconfirmed: number;
   readonly openChannels: number;
@@ -77,29 +75,19 @@ export class PublisherPool {
   private readonly probe: ExchangeProbe;
   /** Prefix of this pool's publish ids, so they do not repeat across transports or restarts. */
   private readonly poolId = randomUUID().slice(0, 8);
+  private readonly admission: PublishAdmissionQueue;
   private nextSeq = 0;
   private outstanding = 0;
   private pumping = false;
 
   private readonly sessionEvents: ConfirmSessionEvents = {
     confirmed: (request, nacked, returnedWith) => {
-      const { exchange, routingKey } = request.message;
-      if (nacked) request.fail(new PublishNackedError(exchange, routingKey));
-      else if (returnedWith !== undefined) request.fail(new UnroutableMessageError(exchange, routingKey, returnedWith));
-      else request.succeed();
+      request.settleConfirmed(nacked, returnedWith);
       this.pump();
     },
     died: (session, lost, closeError) => {
       for (const slot of this.slots) if (slot.session === session) slot.session = undefined;
-      const unconfirmed = this.failPublishesToMissingExchange(lost, closeError);
-      if (unconfirmed.length > 0) {
-        this.logger.warn(
-          `A publisher channel closed with ${unconfirmed.length} unconfirmed message(s); they will be sent again ` +
-            '(at-least-once: consumers may see them twice)',
-        );
-        // A session only ever carries its own slot's keys, so they all go back to that slot's queue.
-        for (const request of unconfirmed) this.slots[request.slot]?.queue.restore([request]);
-      }
+      takeBackLostPublishes(lost, closeError, { slots: this.slots, probe: this.probe, logger: this.options.logger });
       // Deferred: when the connection drops, amqplib closes its channels one after another in the same
       // tick; there is nothing to gain from pumping before the last of them is known to be dead.
       queueMicrotask(() => this.pump());
@@ -110,6 +98,7 @@ export class PublisherPool {
   constructor(private readonly options: PublisherPoolOptions) {
     this.settings = options.publisher;
     this.pick = slotPicker(this.settings.strategy);
+    this.admission = new PublishAdmissionQueue({ policy: this.settings.whenBufferFull, bufferSize: this.settings.bufferSize, events: options.events });
     this.probe = new ExchangeProbe({
       declared: options.exchanges.map((exchange) => exchange.name),
       timeoutMs: options.brokerTimeoutMs,
@@ -129,10 +118,6 @@ export class PublisherPool {
     );
   }
 
-  private get logger(): Logger {
-    return this.options.logger;
-  }
-
   /** What the connection monitor attaches on every connection: the exchange probe and the channel supervisors. */
   get attachables(): readonly ConnectionAttachable[] {
     return [this.probe, ...this.slots.map((slot) => slot.supervisor)];
@@ -148,15 +133,15 @@ export class PublisherPool {
         unconfirmed += session.load;
       }
     }
-    return { buffered: totalWaiting(this.slots), unconfirmed, openChannels };
+    return { waiting: this.admission.size, buffered: totalWaiting(this.slots), unconfirmed, openChannels };
   }
 
   /**
-   * Sends the message, or buffers it, and resolves on the broker's ack. Rejects with
-   * `PublishNackedError` on a nack, `UnroutableMessageError` when the broker returned a mandatory
-   * message, `PublishBufferFullError` at once when it would have to wait and the buffer is full,
-   * `PublishTimeoutError` when `publishTimeoutMs` passes first, and `TopologyError` when its exchange
-   * does not exist.
+   * Sends the message, or buffers it, and resolves on the broker's ack. When the buffer is full the send
+   * waits for room (`whenBufferFull: 'wait'`, in call order) or rejects at once with
+   * `PublishBufferFullError` (`'fail'`). Rejects with `PublishNackedError` on a nack,
+   * `UnroutableMessageError` when the broker returned a mandatory message, `PublishTimeoutError` when
+   * `publishTimeoutMs` passes first, and `TopologyError` when its exchange does not exist.
    */
   publish(message: OutboundMessage): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -164,35 +149,22 @@ export class PublisherPool {
       const options = toPublishOptions(message, message.properties.messageId ?? randomUUID());
       const seq = this.nextSeq++;
       options.headers = { ...options.headers, [PUBLISH_ID_HEADER]: `${this.poolId}.${seq}` };
-      const key = orderingKeyOf(message);
-      const slot = this.router.acquire(key, () => this.pickSlot());
-      const session = slot.session;
-      // Older messages waiting in the slot may share this key: joining the queue behind them keeps order.
-      const sendNow =
-        slot.queue.size === 0 && session?.canSend(this.settings.maxUnconfirmedPerChannel) && this.probe.isReady(message.exchange);
-      const waiting = sendNow ? 0 : totalWaiting(this.slots);
-      if (!sendNow && waiting >= this.settings.bufferSize) {
-        this.router.release(key);
-        this.options.events?.emit('buffer.full', { limit: this.settings.bufferSize });
-        reject(new PublishBufferFullError(this.settings.bufferSize));
-        return;
-      }
-      // Once per crossing: the buffer reaching half its limit is the early warning of a full one.
-      if (waiting + 1 === Math.ceil(this.settings.bufferSize / 2)) this.options.events?.emit('buffer.high-water', { buffered: waiting + 1, limit: this.settings.bufferSize });
-      const request = new PublishRequest(
+      const request: PublishRequest = new PublishRequest(
         seq,
         message,
         options,
-        key,
-        slot.index,
-        () => this.settled(key, resolve),
-        (error) => this.settled(key, () => reject(error)),
+        orderingKeyOf(message),
+        () => this.settled(request, resolve),
+        (error) => this.settled(request, () => reject(error)),
       );
       this.outstanding++;
       request.startDeadline(this.settings.publishTimeoutMs, (expired) => this.expire(expired));
-      if (sendNow && session && this.dispatch(session, request)) return;
-      slot.queue.push(request);
-      this.pump();
+      // Behind earlier sends still waiting for room: admission stays in call order.
+      if (this.admission.size > 0) this.admission.push(request);
+      else if (!this.admit(request)) {
+        const refusal = this.admission.refuse(request);
+        if (refusal) request.fail(refusal);
+      }
     });
   }
 
@@ -210,29 +182,70 @@ export class PublisherPool {
       clearTimeout(timer);
       this.idleWaiters.clear();
     }
-    failEverything(this.slots, timeoutMs);
+    failEverything(this.slots, this.admission.drain(), (phase) => new PublishTimeoutError(timeoutMs, phase));
   }
 
-  /** Closes the publisher channels for good. */
+  /**
+   * Closes the publisher channels for good. Anything still outstanding (only when closing skipped
+   * {@link settle}) fails with `TransportStateError`, so no caller waits for a deadline that cannot help.
+   */
   async close(): Promise<void> {
     this.probe.close();
     await Promise.all(this.slots.map((slot) => slot.supervisor.close()));
+    const closed = new TransportStateError('AmqpTransport closed before the message was confirmed');
+    failEverything(this.slots, this.admission.drain(), () => closed);
   }
 
   private pickSlot(): PublisherSlot {
     return this.slots[this.pick(slotCandidates(this.slots))] ?? (this.slots[0] as PublisherSlot);
   }
 
-  /** Sends waiting messages, oldest first per slot, while their channels can take them. */
+  /** Sends waiting messages, oldest first per slot, while their channels can take them; then admits waiting sends. */
   private pump(): void {
     // A send never calls back synchronously in amqplib, but a re-entrant pump would break FIFO order.
     if (this.pumping) return;
     this.pumping = true;
     try {
       for (const slot of this.slots) this.pumpPublisherSlot(slot);
+      this.admitWaiting();
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** Admits sends that waited for room, oldest first, until one still finds no room. */
+  private admitWaiting(): void {
+    for (let request = this.admission.shift(); request; request = this.admission.shift()) {
+      if (!this.admit(request)) {
+        this.admission.putBack(request);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Pins the request's key to a slot and sends it at once if the slot can take it, else buffers it. False
+   * (nothing changed) when it would have to be buffered and the buffer is full.
+   */
+  private admit(request: PublishRequest): boolean {
+    const key = request.orderingKey;
+    const slot = this.router.acquire(key, () => this.pickSlot());
+    const session = slot.session;
+    // Older messages waiting in the slot may share this key: joining the queue behind them keeps order.
+    const sendNow =
+      slot.queue.size === 0 && session?.canSend(this.settings.maxUnconfirmedPerChannel) && this.probe.isReady(request.message.exchange);
+    const buffered = sendNow ? 0 : totalWaiting(this.slots);
+    if (!sendNow && buffered >= this.settings.bufferSize) {
+      this.router.release(key);
+      return false;
+    }
+    request.slot = slot.index;
+    if (sendNow && session && this.dispatch(session, request)) return true;
+    // Once per crossing: the buffer reaching half its limit is the early warning of a full one.
+    if (buffered + 1 === Math.ceil(this.settings.bufferSize / 2)) this.options.events?.emit('buffer.high-water', { buffered: buffered + 1, limit: this.settings.bufferSize });
+    slot.queue.push(request);
+    this.pump();
+    return true;
   }
 
   private pumpPublisherSlot(slot: PublisherSlot): void {
@@ -262,36 +275,21 @@ export class PublisherPool {
     this.pump();
   }
 
-  /**
-   * Fallback for an exchange deleted after its probe: the broker closes the channel of a publish to it
-   * (404). Sending it again would only close the next channel too, so the publishes to that exchange
-   * fail here; the others are returned for re-sending.
-   */
-  private failPublishesToMissingExchange(lost: PublishRequest[], closeError: Error | undefined): PublishRequest[] {
-    const missing = missingExchangeName(closeError);
-    if (missing === undefined) return lost;
-    this.probe.forget(missing);
-    const resend: PublishRequest[] = [];
-    for (const request of lost) {
-      if (request.message.exchange !== missing) resend.push(request);
-      else request.fail(missingExchangeError(missing, closeError));
-    }
-    return resend;
-  }
-
   private expire(request: PublishRequest): void {
     const phase = request.phase;
     if (phase === 'settled') return;
-    if (phase === 'buffered') this.slots[request.slot]?.queue.remove(request);
+    if (phase === 'waiting') this.admission.remove(request);
+    else if (phase === 'buffered') this.slots[request.slot]?.queue.remove(request);
     else request.flight?.forget(request);
     request.fail(new PublishTimeoutError(this.settings.publishTimeoutMs, phase));
     // Forgetting an unconfirmed message frees room under its channel's limit.
     this.pump();
   }
 
-  private settled(key: string, settle: () => void): void {
+  private settled(request: PublishRequest, settle: () => void): void {
     this.outstanding--;
-    this.router.release(key);
+    // A send that never left the admission queue never pinned its key.
+    if (request.slot >= 0) this.router.release(request.orderingKey);
     settle();
     if (this.outstanding === 0) {
       for (const resolve of this.idleWaiters) resolve();
