@@ -10,20 +10,18 @@ import type { AmqpPublisherOptions } from './amqp-transport.options.js';
 import type { BackoffPolicy } from './backoff.policy.js';
 import { ConfirmChannelSession, type ConfirmSessionEvents } from './confirm-channel.session.js';
 import { ExchangeProbe } from './exchange.probe.js';
-import { OrderingKeyRouter, orderingKeyOf } from './ordering-key.router.js';
+import { orderingKeyOf } from './ordering-key.router.js';
 import { takeBackLostPublishes } from './publisher-channel.loss.js';
-import { PublishAdmissionQueue } from './publish-admission.queue.js';
+import { PublishDispatcher } from './publish.dispatcher.js';
 import { PUBLISH_ID_HEADER, PublishRequest } from './publish.request.js';
 import {
   createPublisherSlot,
   failEverything,
   failWaitingFor,
   missingExchangeError,
-  slotCandidates,
   totalWaiting,
   type PublisherSlot,
 } from './publisher.slot.js';
-import { slotPicker, type SlotPicker } from './publisher.strategy.js';
 import type { TopologyGate } from './topology.gate.js';
 
 /** What a {@link PublisherPool} needs. */
@@ -52,11 +50,13 @@ export interface PublisherPoolStats {
 
 /**
  * Publishes with confirms over a fixed set of supervised confirm channels ("slots"), with bounded
- * memory: at most `maxUnconfirmedPerChannel` in flight per channel and at most `bufferSize` waiting.
+ * memory: at most `maxUnconfirmedPerChannel` in flight per channel and at most `bufferSize` buffered.
+ * Sends beyond that wait for room in call order (`whenBufferFull: 'wait'`) or fail fast (`'fail'`); the
+ * {@link PublishDispatcher} moves requests along, this class owns their life (deadline, settling, close).
  *
  * Order: every message has an ordering key (`OutboundMessage.orderingKey`, by default exchange + routing
  * key), and all messages of a key outstanding at once go out on one slot, in publish order (see
- * {@link OrderingKeyRouter}); the `strategy` only chooses the slot of a key that has nothing outstanding.
+ * `OrderingKeyRouter`); the `strategy` only chooses the slot of a key that has nothing outstanding.
  * When that slot's channel is down, the key's messages wait for it to come back (they do not move to
  * another channel, which could overtake the ones already sent). Each slot has its own FIFO, so a waiting
  * key never holds back keys of other slots, and a later message never overtakes an earlier one of its key.
@@ -70,15 +70,12 @@ export class PublisherPool {
   private readonly slots: PublisherSlot[];
   private readonly settings: Required<AmqpPublisherOptions>;
   private readonly idleWaiters = new Set<() => void>();
-  private readonly pick: SlotPicker;
-  private readonly router = new OrderingKeyRouter<PublisherSlot>();
   private readonly probe: ExchangeProbe;
   /** Prefix of this pool's publish ids, so they do not repeat across transports or restarts. */
   private readonly poolId = randomUUID().slice(0, 8);
-  private readonly admission: PublishAdmissionQueue;
+  private readonly dispatcher: PublishDispatcher;
   private nextSeq = 0;
   private outstanding = 0;
-  private pumping = false;
 
   private readonly sessionEvents: ConfirmSessionEvents = {
     confirmed: (request, nacked, returnedWith) => {
@@ -97,8 +94,6 @@ export class PublisherPool {
 
   constructor(private readonly options: PublisherPoolOptions) {
     this.settings = options.publisher;
-    this.pick = slotPicker(this.settings.strategy);
-    this.admission = new PublishAdmissionQueue({ policy: this.settings.whenBufferFull, bufferSize: this.settings.bufferSize, events: options.events });
     this.probe = new ExchangeProbe({
       declared: options.exchanges.map((exchange) => exchange.name),
       timeoutMs: options.brokerTimeoutMs,
@@ -116,6 +111,7 @@ export class PublisherPool {
         },
       }),
     );
+    this.dispatcher = new PublishDispatcher({ slots: this.slots, probe: this.probe, settings: this.settings, events: options.events });
   }
 
   /** What the connection monitor attaches on every connection: the exchange probe and the channel supervisors. */
@@ -133,7 +129,7 @@ export class PublisherPool {
         unconfirmed += session.load;
       }
     }
-    return { waiting: this.admission.size, buffered: totalWaiting(this.slots), unconfirmed, openChannels };
+    return { waiting: this.dispatcher.admission.size, buffered: totalWaiting(this.slots), unconfirmed, openChannels };
   }
 
   /**
@@ -159,12 +155,7 @@ export class PublisherPool {
       );
       this.outstanding++;
       request.startDeadline(this.settings.publishTimeoutMs, (expired) => this.expire(expired));
-      // Behind earlier sends still waiting for room: admission stays in call order.
-      if (this.admission.size > 0) this.admission.push(request);
-      else if (!this.admit(request)) {
-        const refusal = this.admission.refuse(request);
-        if (refusal) request.fail(refusal);
-      }
+      this.dispatcher.accept(request);
     });
   }
 
@@ -182,7 +173,7 @@ export class PublisherPool {
       clearTimeout(timer);
       this.idleWaiters.clear();
     }
-    failEverything(this.slots, this.admission.drain(), (phase) => new PublishTimeoutError(timeoutMs, phase));
+    failEverything(this.slots, this.dispatcher.admission.drain(), (phase) => new PublishTimeoutError(timeoutMs, phase));
   }
 
   /**
@@ -193,81 +184,7 @@ export class PublisherPool {
     this.probe.close();
     await Promise.all(this.slots.map((slot) => slot.supervisor.close()));
     const closed = new TransportStateError('AmqpTransport closed before the message was confirmed');
-    failEverything(this.slots, this.admission.drain(), () => closed);
-  }
-
-  private pickSlot(): PublisherSlot {
-    return this.slots[this.pick(slotCandidates(this.slots))] ?? (this.slots[0] as PublisherSlot);
-  }
-
-  /** Sends waiting messages, oldest first per slot, while their channels can take them; then admits waiting sends. */
-  private pump(): void {
-    // A send never calls back synchronously in amqplib, but a re-entrant pump would break FIFO order.
-    if (this.pumping) return;
-    this.pumping = true;
-    try {
-      for (const slot of this.slots) this.pumpPublisherSlot(slot);
-      this.admitWaiting();
-    } finally {
-      this.pumping = false;
-    }
-  }
-
-  /** Admits sends that waited for room, oldest first, until one still finds no room. */
-  private admitWaiting(): void {
-    for (let request = this.admission.shift(); request; request = this.admission.shift()) {
-      if (!this.admit(request)) {
-        this.admission.putBack(request);
-        return;
-      }
-    }
-  }
-
-  /**
-   * Pins the request's key to a slot and sends it at once if the slot can take it, else buffers it. False
-   * (nothing changed) when it would have to be buffered and the buffer is full.
-   */
-  private admit(request: PublishRequest): boolean {
-    const key = request.orderingKey;
-    const slot = this.router.acquire(key, () => this.pickSlot());
-    const session = slot.session;
-    // Older messages waiting in the slot may share this key: joining the queue behind them keeps order.
-    const sendNow =
-      slot.queue.size === 0 && session?.canSend(this.settings.maxUnconfirmedPerChannel) && this.probe.isReady(request.message.exchange);
-    const buffered = sendNow ? 0 : totalWaiting(this.slots);
-    if (!sendNow && buffered >= this.settings.bufferSize) {
-      this.router.release(key);
-      return false;
-    }
-    request.slot = slot.index;
-    if (sendNow && session && this.dispatch(session, request)) return true;
-    // Once per crossing: the buffer reaching half its limit is the early warning of a full one.
-    if (buffered + 1 === Math.ceil(this.settings.bufferSize / 2)) this.options.events?.emit('buffer.high-water', { buffered: buffered + 1, limit: this.settings.bufferSize });
-    slot.queue.push(request);
-    this.pump();
-    return true;
-  }
-
-  private pumpPublisherSlot(slot: PublisherSlot): void {
-    for (let request = slot.queue.peek(); request; request = slot.queue.peek()) {
-      const session = slot.session;
-      if (!session?.canSend(this.settings.maxUnconfirmedPerChannel)) return;
-      // The head waits for its exchange probe and holds back the slot's later messages, which may share
-      // its ordering key (a key can span exchanges). Probes are rare: once per exchange and connection.
-      if (!this.probe.isReady(request.message.exchange)) return;
-      slot.queue.shift();
-      if (!this.dispatch(session, request)) {
-        slot.queue.restore([request]);
-        return;
-      }
-    }
-  }
-
-  /** Sends on `session`; false when the channel is closing and the request must wait for the next one. */
-  private dispatch(session: ConfirmChannelSession, request: PublishRequest): boolean {
-    const outcome = session.send(request);
-    if (outcome instanceof Error) request.fail(outcome);
-    return outcome !== 'closing';
+    failEverything(this.slots, this.dispatcher.admission.drain(), () => closed);
   }
 
   private onProbeAnswer(exchange: string, exists: boolean | undefined): void {
@@ -275,21 +192,22 @@ export class PublisherPool {
     this.pump();
   }
 
+  private pump(): void {
+    this.dispatcher.pump();
+  }
+
   private expire(request: PublishRequest): void {
     const phase = request.phase;
     if (phase === 'settled') return;
-    if (phase === 'waiting') this.admission.remove(request);
-    else if (phase === 'buffered') this.slots[request.slot]?.queue.remove(request);
-    else request.flight?.forget(request);
+    this.dispatcher.withdraw(request);
     request.fail(new PublishTimeoutError(this.settings.publishTimeoutMs, phase));
-    // Forgetting an unconfirmed message frees room under its channel's limit.
+    // Room freed in the buffer or under its channel's unconfirmed limit.
     this.pump();
   }
 
   private settled(request: PublishRequest, settle: () => void): void {
     this.outstanding--;
-    // A send that never left the admission queue never pinned its key.
-    if (request.slot >= 0) this.router.release(request.orderingKey);
+    this.dispatcher.release(request);
     settle();
     if (this.outstanding === 0) {
       for (const resolve of this.idleWaiters) resolve();
