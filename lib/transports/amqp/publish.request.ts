@@ -2,6 +2,7 @@ import { PublishNackedError, UnroutableMessageError } from '../../errors/index.j
 import type { OutboundMessage } from '../transport.interface.js';
 import type { AmqpPublishOptions } from './amqp-connection.types.js';
 import type { BufferLinks } from './publish.buffer.js';
+import type { DeadlineLinks } from './publish-deadline.list.js';
 
 /**
  * Header stamped on every published message with an id unique to the publish (kept across re-sends):
@@ -25,10 +26,14 @@ export type PublishPhase = 'waiting' | 'buffered' | 'unconfirmed' | 'settled';
  * One `publish()` call from acceptance to settlement. It may be sent more than once: a message whose
  * channel died before the broker confirmed it goes back to the buffer and is sent again.
  */
-export class PublishRequest implements BufferLinks<PublishRequest> {
+export class PublishRequest implements BufferLinks<PublishRequest>, DeadlineLinks<PublishRequest> {
   prevInBuffer: PublishRequest | undefined;
   nextInBuffer: PublishRequest | undefined;
   inBuffer = false;
+  deadlineAt = 0;
+  prevByDeadline: PublishRequest | undefined;
+  nextByDeadline: PublishRequest | undefined;
+  tracked = false;
   /**
    * The channel session this request is currently in flight on; a confirm arriving from any other
    * session (an earlier, dead one) is stale and ignored.
@@ -40,7 +45,6 @@ export class PublishRequest implements BufferLinks<PublishRequest> {
    */
   slot = -1;
   private settled = false;
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     /** Global acceptance order; re-sends keep it so they go out in the original order. */
@@ -68,11 +72,6 @@ export class PublishRequest implements BufferLinks<PublishRequest> {
     return this.slot < 0 ? 'waiting' : 'buffered';
   }
 
-  /** Arms the publish deadline; `onExpired` decides what the timeout means for the current phase. */
-  startDeadline(timeoutMs: number, onExpired: (request: PublishRequest) => void): void {
-    this.timer = setTimeout(() => onExpired(this), timeoutMs);
-  }
-
   /** Settles on the broker's answer: a nack, a return (the reply text) followed by its ack, or a plain ack. */
   settleConfirmed(nacked: boolean, returnedWith: string | undefined): void {
     const { exchange, routingKey } = this.message;
@@ -92,8 +91,6 @@ export class PublishRequest implements BufferLinks<PublishRequest> {
   private finish(): boolean {
     if (this.settled) return false;
     this.settled = true;
-    clearTimeout(this.timer);
-    this.timer = undefined;
     return true;
   }
 }

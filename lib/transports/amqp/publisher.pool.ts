@@ -13,6 +13,7 @@ import { ExchangeProbe } from './exchange.probe.js';
 import { orderingKeyOf } from './ordering-key.router.js';
 import { takeBackLostPublishes } from './publisher-channel.loss.js';
 import { PublishDispatcher } from './publish.dispatcher.js';
+import { PublishDeadlineList } from './publish-deadline.list.js';
 import { PUBLISH_ID_HEADER, PublishRequest } from './publish.request.js';
 import {
   createPublisherSlot,
@@ -74,6 +75,7 @@ export class PublisherPool {
   /** Prefix of this pool's publish ids, so they do not repeat across transports or restarts. */
   private readonly poolId = randomUUID().slice(0, 8);
   private readonly dispatcher: PublishDispatcher;
+  private readonly deadlines: PublishDeadlineList<PublishRequest>;
   private nextSeq = 0;
   private outstanding = 0;
 
@@ -94,6 +96,7 @@ export class PublisherPool {
 
   constructor(private readonly options: PublisherPoolOptions) {
     this.settings = options.publisher;
+    this.deadlines = new PublishDeadlineList<PublishRequest>(this.settings.publishTimeoutMs, (request) => this.expire(request));
     this.probe = new ExchangeProbe({
       declared: options.exchanges.map((exchange) => exchange.name),
       timeoutMs: options.brokerTimeoutMs,
@@ -154,7 +157,7 @@ export class PublisherPool {
         (error) => this.settled(request, () => reject(error)),
       );
       this.outstanding++;
-      request.startDeadline(this.settings.publishTimeoutMs, (expired) => this.expire(expired));
+      this.deadlines.track(request);
       this.dispatcher.accept(request);
     });
   }
@@ -207,6 +210,7 @@ export class PublisherPool {
 
   private settled(request: PublishRequest, settle: () => void): void {
     this.outstanding--;
+    this.deadlines.untrack(request);
     this.dispatcher.release(request);
     settle();
     if (this.outstanding === 0) {
