@@ -41,7 +41,7 @@ async function paced(count: number, rate: number, send: (seq: number) => Promise
 }
 
 /** The SDK's connection with TCP_NODELAY set on every socket it opens (the library leaves Nagle on for publishing). */
-const noDelayFactory: AmqpConnectionFactory = (urls, options) => {
+export const noDelayFactory: AmqpConnectionFactory = (urls, options) => {
   const manager = createAmqpConnectionManager(urls, options);
   manager.on('connect', () => disableNagle(manager.connection));
   return manager;
