@@ -16,6 +16,11 @@ export interface PublishFlight {
   forget(request: PublishRequest): void;
 }
 
+/** Who keeps the books of a request's life: told once, as it settles, before its caller hears of it. */
+export interface PublishRequestOwner {
+  settled(request: PublishRequest): void;
+}
+
 /**
  * Where a publish is: waiting for room in a full buffer (no slot yet), waiting for a channel, sent and
  * waiting for its confirm, or done.
@@ -53,6 +58,8 @@ export class PublishRequest implements BufferLinks<PublishRequest>, DeadlineLink
     readonly options: AmqpPublishOptions & { messageId: string },
     /** Messages with the same key go out on one publisher slot, in `seq` order. */
     readonly orderingKey: string,
+    /** Told first when the request settles (shared by all requests of a pool: no closure per request). */
+    private readonly owner: PublishRequestOwner,
     private readonly resolve: () => void,
     private readonly reject: (error: Error) => void,
   ) {}
@@ -81,11 +88,15 @@ export class PublishRequest implements BufferLinks<PublishRequest>, DeadlineLink
   }
 
   succeed(): void {
-    if (this.finish()) this.resolve();
+    if (!this.finish()) return;
+    this.owner.settled(this);
+    this.resolve();
   }
 
   fail(error: Error): void {
-    if (this.finish()) this.reject(error);
+    if (!this.finish()) return;
+    this.owner.settled(this);
+    this.reject(error);
   }
 
   private finish(): boolean {

@@ -14,7 +14,7 @@ import { orderingKeyOf } from './ordering-key.router.js';
 import { takeBackLostPublishes } from './publisher-channel.loss.js';
 import { PublishDispatcher } from './publish.dispatcher.js';
 import { PublishDeadlineList } from './publish-deadline.list.js';
-import { PUBLISH_ID_HEADER, PublishRequest } from './publish.request.js';
+import { PUBLISH_ID_HEADER, PublishRequest, type PublishRequestOwner } from './publish.request.js';
 import {
   createPublisherSlot,
   failEverything,
@@ -94,6 +94,19 @@ export class PublisherPool {
     drained: () => this.pump(),
   };
 
+  /** Shared by every request: settling needs no closure per publish. */
+  private readonly requestOwner: PublishRequestOwner = {
+    settled: (request) => {
+      this.outstanding--;
+      this.deadlines.untrack(request);
+      this.dispatcher.release(request);
+      if (this.outstanding === 0) {
+        for (const resolve of this.idleWaiters) resolve();
+        this.idleWaiters.clear();
+      }
+    },
+  };
+
   constructor(private readonly options: PublisherPoolOptions) {
     this.settings = options.publisher;
     this.deadlines = new PublishDeadlineList<PublishRequest>(this.settings.publishTimeoutMs, (request) => this.expire(request));
@@ -148,13 +161,14 @@ export class PublisherPool {
       const options = toPublishOptions(message, message.properties.messageId ?? randomUUID());
       const seq = this.nextSeq++;
       options.headers = { ...options.headers, [PUBLISH_ID_HEADER]: `${this.poolId}.${seq}` };
-      const request: PublishRequest = new PublishRequest(
+      const request = new PublishRequest(
         seq,
         message,
         options,
         orderingKeyOf(message),
-        () => this.settled(request, resolve),
-        (error) => this.settled(request, () => reject(error)),
+        this.requestOwner,
+        resolve,
+        reject,
       );
       this.outstanding++;
       this.deadlines.track(request);
@@ -206,16 +220,5 @@ export class PublisherPool {
     request.fail(new PublishTimeoutError(this.settings.publishTimeoutMs, phase));
     // Room freed in the buffer or under its channel's unconfirmed limit.
     this.pump();
-  }
-
-  private settled(request: PublishRequest, settle: () => void): void {
-    this.outstanding--;
-    this.deadlines.untrack(request);
-    this.dispatcher.release(request);
-    settle();
-    if (this.outstanding === 0) {
-      for (const resolve of this.idleWaiters) resolve();
-      this.idleWaiters.clear();
-    }
   }
 }
