@@ -5,6 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { AmqpTransport, defineContract, MessagingModule, Producer, type TypedProducer } from '../lib/index.js';
+import { createAmqpConnectionManager, type AmqpConnectionFactory } from '../lib/testing/index.js';
+import { disableNagle } from '../lib/transports/amqp/socket-no-delay.js';
 import { benchConfig, payloadOfSize } from './bench.config.js';
 import { fmt, interleave, quantile, say, seriesStats, writeResults, type SeriesStats } from './bench.stats.js';
 import { deleteQueues } from './sdk.bench.js';
@@ -38,9 +40,16 @@ async function paced(count: number, rate: number, send: (seq: number) => Promise
   return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
 }
 
-async function rawLatency(count: number, rate: number): Promise<Percentiles> {
+/** The SDK's connection with TCP_NODELAY set on every socket it opens (the library leaves Nagle on for publishing). */
+export const noDelayFactory: AmqpConnectionFactory = (urls, options) => {
+  const manager = createAmqpConnectionManager(urls, options);
+  manager.on('connect', () => disableNagle(manager.connection));
+  return manager;
+};
+
+async function rawLatency(count: number, rate: number, noDelay: boolean): Promise<Percentiles> {
   const queue = `bench.latency.raw.${randomUUID().slice(0, 8)}`;
-  const connection = await amqplib.connect(benchConfig.url);
+  const connection = await amqplib.connect(benchConfig.url, { noDelay });
   try {
     const channel = await connection.createConfirmChannel();
     await channel.assertQueue(queue, { durable: true });
@@ -57,7 +66,7 @@ async function rawLatency(count: number, rate: number): Promise<Percentiles> {
   }
 }
 
-async function sdkLatency(count: number, rate: number): Promise<Percentiles> {
+async function sdkLatency(count: number, rate: number, noDelay: boolean): Promise<Percentiles> {
   const queue = `bench.latency.sdk.${randomUUID().slice(0, 8)}`;
   @Injectable()
   class LatencyProducer {
@@ -65,7 +74,7 @@ async function sdkLatency(count: number, rate: number): Promise<Percentiles> {
   }
   @Module({
     imports: [
-      MessagingModule.forRoot({ transport: new AmqpTransport({ urls: benchConfig.url, connectionName: 'bench-latency' }), topology: { queues: [{ name: queue, durable: true }] } }),
+      MessagingModule.forRoot({ transport: new AmqpTransport({ urls: benchConfig.url, connectionName: 'bench-latency', ...(noDelay ? { connectionFactory: noDelayFactory } : {}) }), topology: { queues: [{ name: queue, durable: true }] } }),
       MessagingModule.forFeature([LatencyMessage]),
     ],
     providers: [LatencyProducer],
@@ -81,35 +90,55 @@ async function sdkLatency(count: number, rate: number): Promise<Percentiles> {
   }
 }
 
-/** `latency` mode: publish send → confirm p50/p99 at a fixed rate, SDK vs raw amqplib, interleaved rounds. */
+const RAW = 'raw amqplib';
+const SDK = 'sdk';
+const NAGLE = ', Nagle on';
+const NO_DELAY = ', TCP_NODELAY';
+
+/**
+ * `latency` mode: publish send → confirm p50/p99 at a fixed rate, SDK vs raw amqplib, each with Nagle on
+ * (both libraries' default) and with TCP_NODELAY, in interleaved rounds. `BENCH_NAGLE=on|off` keeps one.
+ */
 export async function latencyMode(): Promise<void> {
   const rate = Number(process.env.BENCH_RATE ?? 2000);
   const count = Number(process.env.BENCH_LATENCY_MESSAGES ?? 10_000);
+  const nagle = process.env.BENCH_NAGLE ?? 'both';
   const { rounds } = benchConfig;
   say(`latency bench: ${fmt(count)} persistent ${benchConfig.bodyBytes}-byte messages at ${fmt(rate)} msgs/s, send → confirm, ${rounds} rounds`);
-  const p99s = new Map<string, number[]>([['raw amqplib', []], ['sdk', []]]);
-  const measure = (name: string, run: () => Promise<Percentiles>) => async () => {
-    const { p50, p99 } = await run();
-    p99s.get(name)!.push(p99);
-    return p50;
-  };
+  const variants: Array<{ name: string; run: () => Promise<Percentiles> }> = [];
+  for (const noDelay of nagle === 'on' ? [false] : nagle === 'off' ? [true] : [false, true]) {
+    const suffix = noDelay ? NO_DELAY : NAGLE;
+    variants.push({ name: RAW + suffix, run: () => rawLatency(count, rate, noDelay) });
+    variants.push({ name: SDK + suffix, run: () => sdkLatency(count, rate, noDelay) });
+  }
+  const p99s = new Map<string, number[]>(variants.map(({ name }) => [name, []]));
   const p50s = await interleave(
-    [
-      { name: 'raw amqplib', run: measure('raw amqplib', () => rawLatency(count, rate)) },
-      { name: 'sdk', run: measure('sdk', () => sdkLatency(count, rate)) },
-    ],
+    variants.map(({ name, run }) => ({
+      name,
+      run: async () => {
+        const { p50, p99 } = await run();
+        p99s.get(name)!.push(p99);
+        return p50;
+      },
+    })),
     rounds,
-    (round, figures) => say(`  round ${round}: ${[...figures].map(([name, p50]) => `${name} p50 ${p50.toFixed(2)} ms p99 ${p99s.get(name)!.at(-1)!.toFixed(2)} ms`).join(' | ')}`),
+    (round, figures) => say(`  round ${round}: ${[...figures].map(([name, p50]) => `${name} p50 ${p50.toFixed(2)} p99 ${p99s.get(name)!.at(-1)!.toFixed(2)}`).join(' | ')}`),
   );
   const table = new Map<string, { p50: SeriesStats; p99: SeriesStats }>(
     [...p50s].map(([name, p50]) => [name, { p50, p99: seriesStats(p99s.get(name)!) }]),
   );
   say('\nPublish latency, ms (median of rounds, [min–max])');
   for (const [name, { p50, p99 }] of table) {
-    say(`  ${name.padEnd(12)} p50 ${p50.median.toFixed(2)} [${p50.min.toFixed(2)}–${p50.max.toFixed(2)}]   p99 ${p99.median.toFixed(2)} [${p99.min.toFixed(2)}–${p99.max.toFixed(2)}]`);
+    say(`  ${name.padEnd(26)} p50 ${p50.median.toFixed(2)} [${p50.min.toFixed(2)}–${p50.max.toFixed(2)}]   p99 ${p99.median.toFixed(2)} [${p99.min.toFixed(2)}–${p99.max.toFixed(2)}]`);
   }
-  const p50Gap = table.get('sdk')!.p50.median - table.get('raw amqplib')!.p50.median;
-  say(`  sdk p50 − raw p50: ${p50Gap.toFixed(2)} ms (goal ≤ 1 ms); sdk p99 ${table.get('sdk')!.p99.median.toFixed(2)} ms (goal < 10 ms idle)`);
-  const path = await writeResults('latency', { rate, count, rounds, bodyBytes: benchConfig.bodyBytes }, { series: table, p50GapMs: p50Gap });
+  const gaps: Record<string, number> = {};
+  for (const suffix of [NAGLE, NO_DELAY]) {
+    const sdk = table.get(SDK + suffix);
+    const raw = table.get(RAW + suffix);
+    if (!sdk || !raw) continue;
+    gaps[suffix.slice(2)] = sdk.p50.median - raw.p50.median;
+    say(`  ${suffix.slice(2)}: sdk p50 − raw p50 ${(sdk.p50.median - raw.p50.median).toFixed(2)} ms (goal ≤ 1 ms); sdk p99 ${sdk.p99.median.toFixed(2)} ms (goal < 10 ms idle)`);
+  }
+  const path = await writeResults('latency', { rate, count, rounds, bodyBytes: benchConfig.bodyBytes, nagle }, { series: table, p50GapMs: gaps });
   say(`  results: ${path}`);
 }

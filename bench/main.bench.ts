@@ -3,6 +3,7 @@ import { e2eMode } from './e2e.bench.js';
 import { latencyMode } from './latency.bench.js';
 import { memoryMode } from './memory.bench.js';
 import { soakMode } from './soak.bench.js';
+import { windowMode } from './publish-window.bench.js';
 import { say } from './bench.stats.js';
 
 /** `npm run bench -- <mode>`: the modes and what each measures. */
@@ -10,6 +11,7 @@ const modes: Record<string, { readonly run: () => Promise<void>; readonly about:
   e2e: { run: e2eMode, about: 'RabbitMQ publish→ack msgs/s: sdk defaults and best knobs vs raw amqplib (and the peers), default mode' },
   memory: { run: memoryMode, about: 'msgs/s through the Nest module on the memory transport, N=200k and N=2M' },
   latency: { run: latencyMode, about: 'RabbitMQ publish send→confirm p50/p99 at a fixed rate, sdk vs raw amqplib' },
+  window: { run: windowMode, about: 'RabbitMQ publish→confirm msgs/s with 500 vs 20k sends in flight, sdk defaults vs raw amqplib' },
   soak: { run: soakMode, about: 'RSS/heap every 100k over 1M messages on the memory transport (--rabbit: RabbitMQ too)' },
   all: { run: async () => { await e2eMode(); await memoryMode(); await latencyMode(); await soakMode(); }, about: 'every mode in turn' },
 };

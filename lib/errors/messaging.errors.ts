@@ -84,16 +84,22 @@ export class PublishBufferFullError extends MessagingError {
   }
 }
 
-/** A publish was not confirmed by the broker within the configured time. */
+/**
+ * A publish was not confirmed by the broker within the configured time. `phase` says how far it got:
+ * `waiting` for room in a full publish buffer, `buffered` waiting for a channel (not sent), or
+ * `unconfirmed` (sent, no confirm: it may or may not have been delivered).
+ */
 export class PublishTimeoutError extends MessagingError {
   readonly code = 'PUBLISH_TIMEOUT';
 
-  constructor(readonly timeoutMs: number, readonly phase: 'buffered' | 'unconfirmed') {
-    super(
-      phase === 'buffered'
-        ? `Message was not sent within ${timeoutMs} ms: no broker connection became available`
-        : `Broker did not confirm the message within ${timeoutMs} ms; it may or may not have been delivered`,
-    );
+  constructor(readonly timeoutMs: number, readonly phase: 'waiting' | 'buffered' | 'unconfirmed') {
+    super(PublishTimeoutError.describe(timeoutMs, phase));
+  }
+
+  private static describe(timeoutMs: number, phase: 'waiting' | 'buffered' | 'unconfirmed'): string {
+    if (phase === 'waiting') return `Message was not sent within ${timeoutMs} ms: it was still waiting for room in the full publish buffer`;
+    if (phase === 'buffered') return `Message was not sent within ${timeoutMs} ms: no broker connection became available`;
+    return `Broker did not confirm the message within ${timeoutMs} ms; it may or may not have been delivered`;
   }
 }
 

@@ -55,7 +55,10 @@ export interface TransportEventMap {
   'connection.reconnected': { readonly url: string; readonly downtimeMs: number };
   /** Publishes waiting for a channel passed half the buffer's limit. */
   'buffer.high-water': { readonly buffered: number; readonly limit: number };
-  /** The publish buffer is full: further sends are refused until it drains. */
+  /**
+   * The publish buffer is full: further sends wait for room (AMQP `publisher.whenBufferFull: 'wait'`,
+   * reported once when they start waiting) or are refused (`'fail'`, reported on every refusal).
+   */
   'buffer.full': { readonly limit: number };
   'connection.blocked': ConnectionBlockedEvent;
   'connection.unblocked': ConnectionUnblockedEvent;

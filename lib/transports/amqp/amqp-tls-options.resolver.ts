@@ -22,6 +22,7 @@ const PUBLISHER_KEYS: ReadonlySet<string> = new Set([
   'bufferSize',
   'publishTimeoutMs',
   'whenBlocked',
+  'whenBufferFull',
 ]);
 const CONSUMER_KEYS: ReadonlySet<string> = new Set(['connection', 'coalesceAcks']);
 const TLS_KEYS: ReadonlySet<string> = new Set<keyof AmqpTlsOptions>([

@@ -51,6 +51,10 @@ export function resolveAmqpTransportOptions(options: AmqpTransportOptions): Reso
   if (typeof coalesceAcks !== 'boolean') {
     throw new InvalidOptionsError(`AmqpTransport: "consumer.coalesceAcks" must be a boolean, got ${String(coalesceAcks)}`);
   }
+  const whenBufferFull = publisher.whenBufferFull ?? 'wait';
+  if (whenBufferFull !== 'wait' && whenBufferFull !== 'fail') {
+    throw new InvalidOptionsError(`AmqpTransport: "publisher.whenBufferFull" must be "wait" or "fail", got "${String(whenBufferFull)}"`);
+  }
   const { tls, auth } = resolveTlsOptions(options);
   const requeueDelay = options.deadLetterRequeueDelayMs;
   if (requeueDelay !== undefined && typeof requeueDelay !== 'function') {
@@ -73,6 +77,7 @@ export function resolveAmqpTransportOptions(options: AmqpTransportOptions): Reso
       channels: integer('publisher.channels', publisher.channels ?? DEFAULTS.channels, 1),
       strategy,
       whenBlocked,
+      whenBufferFull,
       maxUnconfirmedPerChannel: integer(
         'publisher.maxUnconfirmedPerChannel',
         publisher.maxUnconfirmedPerChannel ?? DEFAULTS.maxUnconfirmedPerChannel,

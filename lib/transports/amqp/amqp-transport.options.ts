@@ -4,6 +4,12 @@ import type { AmqpConnectionFactory } from './amqp-connection.types.js';
 /** How a publish picks one of the publisher channels. */
 export type PublisherStrategy = 'least-loaded' | 'round-robin';
 
+/**
+ * What a send does when the publish buffer is full: `wait` for room (backpressure: sends queue up in call
+ * order until their `publishTimeoutMs`), or `fail` at once with `PublishBufferFullError`.
+ */
+export type BufferFullPolicy = 'wait' | 'fail';
+
 /** Tuning of the publisher channel pool and its bounded offline buffer. */
 export interface AmqpPublisherOptions {
   /** Number of confirm channels publishes are spread over. Default `2`. */
@@ -20,12 +26,19 @@ export interface AmqpPublisherOptions {
   readonly maxUnconfirmedPerChannel?: number;
   /**
    * Messages that may wait for a channel (while disconnected, or while every channel is at its
-   * unconfirmed limit). Beyond it `publish` rejects at once with `PublishBufferFullError`. Default `10000`.
+   * unconfirmed limit). What a send does beyond it is `whenBufferFull`'s choice. Default `10000`.
    */
   readonly bufferSize?: number;
   /**
-   * Deadline of every publish, from the call until the broker's confirm; it then rejects with
-   * `PublishTimeoutError`. Default `30000`.
+   * When the buffer is full: `wait` (default) makes a send wait for room, in call order, until its
+   * `publishTimeoutMs` (then `PublishTimeoutError` with phase `waiting`), so a burst of sends (say a
+   * `Promise.all` of 100k) is paced by the broker instead of refused; `fail` rejects it at once with
+   * `PublishBufferFullError` (fail fast, e.g. to shed load). Either way `buffer.full` is emitted.
+   */
+  readonly whenBufferFull?: BufferFullPolicy;
+  /**
+   * Deadline of every publish, from the call until the broker's confirm (time spent waiting for room in a
+   * full buffer included); it then rejects with `PublishTimeoutError`. Default `30000`.
    */
   readonly publishTimeoutMs?: number;
   /**

@@ -14,6 +14,11 @@ export interface AmqpTransportStats extends TransportStats {
    * every one of them is up.
    */
   readonly connections: { readonly main: boolean; readonly consume?: boolean };
+  /**
+   * Sends waiting for room because the publish buffer is full (`publisher.whenBufferFull: 'wait'`), not
+   * yet counted in `bufferedPublishes`.
+   */
+  readonly waitingPublishes: number;
   /** Queues of the topology that cannot be declared now (their node is down); retried with a backoff. */
   readonly unavailableQueues: readonly string[];
   /** Channels currently open and set up, by role. */
@@ -55,6 +60,7 @@ export function collectAmqpStats(sources: AmqpStatsSources): AmqpTransportStats 
     blocked: sources.blocked,
     stuckDeliveries: sources.events.stuckDeliveries,
     unavailableQueues: sources.unavailableQueues,
+    waitingPublishes: pool?.waiting ?? 0,
     bufferedPublishes: pool?.buffered ?? 0,
     unconfirmedPublishes: pool?.unconfirmed ?? 0,
     consumers,

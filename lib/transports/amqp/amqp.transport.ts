@@ -111,8 +111,9 @@ export class AmqpTransport implements MessagingTransport {
 
   /**
    * Resolves once the broker confirms the message. Rejects with `PublishNackedError` (broker refused it),
-   * `UnroutableMessageError` (mandatory and no queue bound), `PublishBufferFullError` (offline buffer
-   * full, at once), `PublishTimeoutError` (not confirmed within `publisher.publishTimeoutMs`),
+   * `UnroutableMessageError` (mandatory and no queue bound), `PublishBufferFullError` (buffer
+   * full, at once, under `publisher.whenBufferFull: 'fail'`; by default a send waits for room),
+   * `PublishTimeoutError` (not confirmed within `publisher.publishTimeoutMs`),
    * `TopologyError` (exchange does not exist) or `TransportStateError` (not running).
    */
   publish(message: OutboundMessage): Promise<void> {

@@ -5,6 +5,7 @@ export type {
   AmqpPublisherOptions,
   AmqpTlsOptions,
   AmqpTransportOptions,
+  BufferFullPolicy,
   PemInput,
   PublisherStrategy,
 } from './amqp-transport.options.js';

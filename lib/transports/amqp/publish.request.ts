@@ -1,6 +1,8 @@
+import { PublishNackedError, UnroutableMessageError } from '../../errors/index.js';
 import type { OutboundMessage } from '../transport.interface.js';
 import type { AmqpPublishOptions } from './amqp-connection.types.js';
 import type { BufferLinks } from './publish.buffer.js';
+import type { DeadlineLinks } from './publish-deadline.list.js';
 
 /**
  * Header stamped on every published message with an id unique to the publish (kept across re-sends):
@@ -14,24 +16,40 @@ export interface PublishFlight {
   forget(request: PublishRequest): void;
 }
 
-/** Where a publish is: waiting for a channel, sent and waiting for its confirm, or done. */
-export type PublishPhase = 'buffered' | 'unconfirmed' | 'settled';
+/** Who keeps the books of a request's life: told once, as it settles, before its caller hears of it. */
+export interface PublishRequestOwner {
+  settled(request: PublishRequest): void;
+}
+
+/**
+ * Where a publish is: waiting for room in a full buffer (no slot yet), waiting for a channel, sent and
+ * waiting for its confirm, or done.
+ */
+export type PublishPhase = 'waiting' | 'buffered' | 'unconfirmed' | 'settled';
 
 /**
  * One `publish()` call from acceptance to settlement. It may be sent more than once: a message whose
  * channel died before the broker confirmed it goes back to the buffer and is sent again.
  */
-export class PublishRequest implements BufferLinks<PublishRequest> {
+export class PublishRequest implements BufferLinks<PublishRequest>, DeadlineLinks<PublishRequest> {
   prevInBuffer: PublishRequest | undefined;
   nextInBuffer: PublishRequest | undefined;
   inBuffer = false;
+  deadlineAt = 0;
+  prevByDeadline: PublishRequest | undefined;
+  nextByDeadline: PublishRequest | undefined;
+  tracked = false;
   /**
    * The channel session this request is currently in flight on; a confirm arriving from any other
    * session (an earlier, dead one) is stale and ignored.
    */
   flight: PublishFlight | undefined;
+  /**
+   * The publisher slot the key is pinned to while this request is outstanding; -1 until the request is
+   * admitted (a send waiting for room in a full buffer has no slot yet).
+   */
+  slot = -1;
   private settled = false;
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     /** Global acceptance order; re-sends keep it so they go out in the original order. */
@@ -40,8 +58,8 @@ export class PublishRequest implements BufferLinks<PublishRequest> {
     readonly options: AmqpPublishOptions & { messageId: string },
     /** Messages with the same key go out on one publisher slot, in `seq` order. */
     readonly orderingKey: string,
-    /** The publisher slot the key is pinned to while this request is outstanding. */
-    readonly slot: number,
+    /** Told first when the request settles (shared by all requests of a pool: no closure per request). */
+    private readonly owner: PublishRequestOwner,
     private readonly resolve: () => void,
     private readonly reject: (error: Error) => void,
   ) {}
@@ -57,27 +75,33 @@ export class PublishRequest implements BufferLinks<PublishRequest> {
 
   get phase(): PublishPhase {
     if (this.settled) return 'settled';
-    return this.flight === undefined ? 'buffered' : 'unconfirmed';
+    if (this.flight !== undefined) return 'unconfirmed';
+    return this.slot < 0 ? 'waiting' : 'buffered';
   }
 
-  /** Arms the publish deadline; `onExpired` decides what the timeout means for the current phase. */
-  startDeadline(timeoutMs: number, onExpired: (request: PublishRequest) => void): void {
-    this.timer = setTimeout(() => onExpired(this), timeoutMs);
+  /** Settles on the broker's answer: a nack, a return (the reply text) followed by its ack, or a plain ack. */
+  settleConfirmed(nacked: boolean, returnedWith: string | undefined): void {
+    const { exchange, routingKey } = this.message;
+    if (nacked) this.fail(new PublishNackedError(exchange, routingKey));
+    else if (returnedWith !== undefined) this.fail(new UnroutableMessageError(exchange, routingKey, returnedWith));
+    else this.succeed();
   }
 
   succeed(): void {
-    if (this.finish()) this.resolve();
+    if (!this.finish()) return;
+    this.owner.settled(this);
+    this.resolve();
   }
 
   fail(error: Error): void {
-    if (this.finish()) this.reject(error);
+    if (!this.finish()) return;
+    this.owner.settled(this);
+    this.reject(error);
   }
 
   private finish(): boolean {
     if (this.settled) return false;
     this.settled = true;
-    clearTimeout(this.timer);
-    this.timer = undefined;
     return true;
   }
 }

@@ -1,5 +1,5 @@
 import type { Logger } from '@nestjs/common';
-import { PublishTimeoutError, TopologyError } from '../../errors/index.js';
+import { TopologyError } from '../../errors/index.js';
 import type { ExchangeDefinition } from '../../topology/index.js';
 import type { AmqpConfirmChannelLike } from './amqp-connection.types.js';
 import { assertExchanges } from './amqp-topology.asserter.js';
@@ -89,13 +89,21 @@ export function failWaitingFor(slots: readonly PublisherSlot[], exchange: string
   }
 }
 
-/** Gives up on everything waiting or in flight, when closing waited `timeoutMs` for it in vain. */
-export function failEverything(slots: readonly PublisherSlot[], timeoutMs: number): void {
+/**
+ * Gives up on every publish not settled: `waiting` (sends that never got room in the buffer), the
+ * buffered ones, then those in flight; `errorFor` is what each phase fails with.
+ */
+export function failEverything(
+  slots: readonly PublisherSlot[],
+  waiting: readonly PublishRequest[],
+  errorFor: (phase: 'waiting' | 'buffered' | 'unconfirmed') => Error,
+): void {
+  for (const request of waiting) request.fail(errorFor('waiting'));
   for (const slot of slots) {
-    for (const request of slot.queue.drain()) request.fail(new PublishTimeoutError(timeoutMs, 'buffered'));
+    for (const request of slot.queue.drain()) request.fail(errorFor('buffered'));
   }
   for (const slot of slots) {
-    for (const request of slot.session?.abandon() ?? []) request.fail(new PublishTimeoutError(timeoutMs, 'unconfirmed'));
+    for (const request of slot.session?.abandon() ?? []) request.fail(errorFor('unconfirmed'));
   }
 }
 

@@ -182,8 +182,8 @@ describe('AmqpTransport publishing', () => {
 });
 
 describe('AmqpTransport offline buffer', () => {
-  it('buffers while disconnected and rejects at once with PublishBufferFullError when full', async () => {
-    const { broker, transport } = await running({ publisher: { bufferSize: 3 } }, { autoReconnect: false });
+  it('buffers while disconnected and, with whenBufferFull "fail", rejects at once with PublishBufferFullError when full', async () => {
+    const { broker, transport } = await running({ publisher: { bufferSize: 3, whenBufferFull: 'fail' } }, { autoReconnect: false });
     broker.killConnection();
     const buffered = [1, 2, 3].map(() => transport.publish(outbound()));
     await expect(transport.publish(outbound())).rejects.toEqual(new PublishBufferFullError(3));

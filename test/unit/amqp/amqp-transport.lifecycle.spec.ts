@@ -30,6 +30,7 @@ describe('AmqpTransport options', () => {
     [{ ...base, publisher: { maxUnconfirmedPerChannel: Number.NaN } }, /"publisher.maxUnconfirmedPerChannel"/],
     [{ ...base, publisher: { bufferSize: -5 } }, /"publisher.bufferSize" must be a non-negative integer/],
     [{ ...base, publisher: { strategy: 'random' as 'round-robin' } }, /"publisher.strategy"/],
+    [{ ...base, publisher: { whenBufferFull: 'drop' as 'fail' } }, /"publisher.whenBufferFull" must be "wait" or "fail"/],
   ])('rejects invalid options with a message naming the option (%#)', (options, message) => {
     expect(() => new AmqpTransport(options)).toThrow(message);
     expect(() => new AmqpTransport(options)).toThrow(InvalidOptionsError);
@@ -161,6 +162,7 @@ describe('AmqpTransport lifecycle', () => {
       blocked: false,
       stuckDeliveries: 0,
       unavailableQueues: [],
+      waitingPublishes: 0,
       bufferedPublishes: 0,
       unconfirmedPublishes: 1,
       consumers: 1,
