@@ -23,10 +23,19 @@ export class ConfirmChannelSession implements PublishFlight {
   /** In flight, in send order (a Set keeps insertion order and deletes in O(1)). */
   private readonly unconfirmed = new Set<PublishRequest>();
   /**
-   * Reply texts of returned messages by publish id (the `x-publish-id` header), waiting for the ack that
-   * follows each return. The user's `messageId` cannot serve: two publishes in flight may share it.
+   * Requests in flight sent without the `x-publish-id` header, by messageId: a return carrying that
+   * messageId and no header is theirs. Only a request whose messageId is already here gets the header,
+   * so the common case (a fresh UUID per send) encodes no header table at all, which measured about a
+   * fifth of raw amqplib's publish rate on a 2-core machine.
    */
-  private readonly returns = new Map<string, string>();
+  private readonly untagged = new Map<string, PublishRequest>();
+  /**
+   * Reply texts of returned messages, by the request they belong to, waiting for the ack that follows
+   * each return (RabbitMQ sends `basic.return` before the confirm of the same publish).
+   */
+  private readonly returns = new Map<PublishRequest, string>();
+  /** Returns of tagged requests, by the publish id their header carries. */
+  private readonly tagged = new Map<string, PublishRequest>();
   private writable = true;
   private alive = true;
   private closeError: Error | undefined;
@@ -71,6 +80,10 @@ export class ConfirmChannelSession implements PublishFlight {
    */
   send(request: PublishRequest): 'sent' | 'closing' | Error {
     const { exchange, routingKey, body } = request.message;
+    const { messageId } = request.options;
+    if (!request.tagged && !this.untagged.has(messageId)) this.untagged.set(messageId, request);
+    else request.tag();
+    if (request.tagged) this.tagged.set(request.publishId, request);
     request.flight = this;
     this.unconfirmed.add(request);
     let accepted: boolean;
@@ -80,6 +93,7 @@ export class ConfirmChannelSession implements PublishFlight {
       );
     } catch (error) {
       this.unconfirmed.delete(request);
+      this.untrack(request);
       request.flight = undefined;
       // amqplib throws IllegalOperationError once the channel or connection is closing; its close event
       // follows. Anything else was thrown while encoding, before a byte was written.
@@ -97,6 +111,7 @@ export class ConfirmChannelSession implements PublishFlight {
   forget(request: PublishRequest): void {
     if (request.flight !== this) return;
     this.unconfirmed.delete(request);
+    this.untrack(request);
     request.flight = undefined;
   }
 
@@ -104,15 +119,20 @@ export class ConfirmChannelSession implements PublishFlight {
   abandon(): PublishRequest[] {
     const requests = [...this.unconfirmed];
     this.unconfirmed.clear();
+    this.untagged.clear();
+    this.tagged.clear();
+    this.returns.clear();
     for (const request of requests) request.flight = undefined;
     return requests;
   }
 
   private onConfirm(request: PublishRequest, error: unknown): void {
-    // Consumed even for a stale request, so a return never lingers and mislabels a later publish.
-    const returnedWith = this.takeReturn(request.publishId);
+    // Consumed even for a stale request, so a return never lingers.
+    const returnedWith = this.returns.get(request);
+    if (returnedWith !== undefined) this.returns.delete(request);
     if (request.flight !== this) return;
     this.unconfirmed.delete(request);
+    this.untrack(request);
     request.flight = undefined;
     this.events.confirmed(request, error !== null && error !== undefined, returnedWith);
   }
@@ -120,19 +140,23 @@ export class ConfirmChannelSession implements PublishFlight {
   private onReturn(message: AmqpReturnedMessage): void {
     const headers = message.properties.headers;
     const publishId = typeof headers === 'object' && headers !== null ? Reflect.get(headers, PUBLISH_ID_HEADER) : undefined;
-    if (typeof publishId !== 'string') return;
-    this.returns.set(publishId, message.fields.replyText ?? 'NO_ROUTE');
+    const messageId: unknown = message.properties.messageId;
+    const request =
+      typeof publishId === 'string'
+        ? this.tagged.get(publishId)
+        : typeof messageId === 'string'
+          ? this.untagged.get(messageId)
+          : undefined;
+    if (request !== undefined) this.returns.set(request, message.fields.replyText ?? 'NO_ROUTE');
   }
 
-  private takeReturn(publishId: string): string | undefined {
-    const replyText = this.returns.get(publishId);
-    if (replyText !== undefined) this.returns.delete(publishId);
-    return replyText;
+  private untrack(request: PublishRequest): void {
+    if (this.untagged.get(request.options.messageId) === request) this.untagged.delete(request.options.messageId);
+    if (request.tagged) this.tagged.delete(request.publishId);
   }
 
   private onClose(): void {
     this.alive = false;
-    this.returns.clear();
     this.events.died(this, this.abandon(), this.closeError);
   }
 }

@@ -54,6 +54,11 @@ export class PublishRequest implements BufferLinks<PublishRequest>, DeadlineLink
   constructor(
     /** Global acceptance order; re-sends keep it so they go out in the original order. */
     readonly seq: number,
+    /**
+     * Unique per publish, for matching a `basic.return` when the messageId cannot: it travels in the
+     * `x-publish-id` header only when another publish in flight on the same channel shares the messageId.
+     */
+    readonly publishId: string,
     readonly message: OutboundMessage,
     readonly options: AmqpPublishOptions & { messageId: string },
     /** Messages with the same key go out on one publisher slot, in `seq` order. */
@@ -64,13 +69,14 @@ export class PublishRequest implements BufferLinks<PublishRequest>, DeadlineLink
     private readonly reject: (error: Error) => void,
   ) {}
 
-  /**
-   * The internal id a `basic.return` is matched by: the `x-publish-id` header. Not the user's
-   * `messageId`, which two concurrent publishes may share.
-   */
-  get publishId(): string {
-    const id = this.options.headers?.[PUBLISH_ID_HEADER];
-    return typeof id === 'string' ? id : '';
+  /** True once the request carries the `x-publish-id` header (see `ConfirmChannelSession.send`). */
+  get tagged(): boolean {
+    return this.options.headers?.[PUBLISH_ID_HEADER] === this.publishId;
+  }
+
+  /** Puts {@link publishId} in the `x-publish-id` header, for a channel where its messageId is not unique. */
+  tag(): void {
+    if (!this.tagged) this.options.headers = { ...this.options.headers, [PUBLISH_ID_HEADER]: this.publishId };
   }
 
   get phase(): PublishPhase {

@@ -14,7 +14,7 @@ import { orderingKeyOf } from './ordering-key.router.js';
 import { takeBackLostPublishes } from './publisher-channel.loss.js';
 import { PublishDispatcher } from './publish.dispatcher.js';
 import { PublishDeadlineList } from './publish-deadline.list.js';
-import { PUBLISH_ID_HEADER, PublishRequest, type PublishRequestOwner } from './publish.request.js';
+import { PublishRequest, type PublishRequestOwner } from './publish.request.js';
 import {
   createPublisherSlot,
   failEverything,
@@ -160,9 +160,9 @@ export class PublisherPool {
       // Inside the executor so that a message with invalid properties rejects rather than throws.
       const options = toPublishOptions(message, message.properties.messageId ?? randomUUID());
       const seq = this.nextSeq++;
-      options.headers = { ...options.headers, [PUBLISH_ID_HEADER]: `${this.poolId}.${seq}` };
       const request = new PublishRequest(
         seq,
+        `${this.poolId}.${seq}`,
         message,
         options,
         orderingKeyOf(message),

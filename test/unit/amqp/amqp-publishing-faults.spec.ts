@@ -41,6 +41,26 @@ describe('AmqpTransport basic.return correlation', () => {
     expect(await unroutable).toBeInstanceOf(UnroutableMessageError);
     expect(first.options.headers?.['x-publish-id']).not.toEqual(second.options.headers?.['x-publish-id']);
   });
+  it('sends no x-publish-id header while a messageId is unique on its channel, and matches its return by messageId', async () => {
+    const { broker, transport } = await running({ publisher: { channels: 1 } }, { autoConfirm: false });
+    const unroutable = transport
+      .publish(outbound({ mandatory: true, routingKey: 'nowhere', properties: { messageId: 'same' } }))
+      .catch((e: unknown) => e);
+    const routable = transport.publish(outbound({ mandatory: true, properties: { messageId: 'same' } }));
+    const other = transport.publish(outbound({ mandatory: true, properties: { messageId: 'other' } }));
+    await waitFor(() => broker.publishes.length === 3, 'all sent');
+    const [first, second, third] = broker.publishes;
+    if (!first || !second || !third) throw new Error('expected three publishes');
+    // Only the second carries the header: its messageId was already in flight on the channel.
+    expect(first.options.headers?.['x-publish-id']).toBeUndefined();
+    expect(typeof second.options.headers?.['x-publish-id']).toBe('string');
+    expect(third.options.headers?.['x-publish-id']).toBeUndefined();
+    first.channel.returnPublish(first);
+    for (const publish of [first, second, third]) publish.channel.ackPublish(publish);
+    expect(await unroutable).toBeInstanceOf(UnroutableMessageError);
+    await expect(routable).resolves.toBeUndefined();
+    await expect(other).resolves.toBeUndefined();
+  });
 });
 
 describe('AmqpTransport exchange probe', () => {
