@@ -78,40 +78,49 @@ export function createConsumeTracing(
   const { tracing, propagation, captureBodySize } = settings;
   const linked = settings.linkOrParent === 'link';
 
-  const traceDelivery = async (processed: ConsumeMiddlewareContext, next: () => Promise<void>, target: DestinationTarget, active: Tracer): Promise<void> => {
+  const traceDelivery = async (processed: ConsumeMiddlewareContext, next: () => Promise<void>, active: Tracer): Promise<void> => {
     const { message } = processed;
-    const headers = message.properties.headers;
-    let parent: Context = ROOT_CONTEXT;
-    let options: SpanOptions = target.spanOptions;
-    if (headers !== undefined) {
-      const creation = propagation.extract(ROOT_CONTEXT, headers);
-      const producer = trace.getSpanContext(creation);
-      if (producer !== undefined && isSpanContextValid(producer)) {
-        if (linked) options = { kind: SpanKind.CONSUMER, attributes: target.spanOptions.attributes, links: [{ context: producer }] };
-        else parent = creation;
-      }
-    }
-    const span = active.startSpan(target.spanName, options, parent);
-    if (span.isRecording()) annotate(span, message, processed.attempt, captureBodySize);
-    const state: ProcessSpanState = { span, failureKind: undefined };
-    try {
-      await context.with(trace.setSpan(parent, span).setValue(PROCESS_SPAN_KEY, state), next);
-    } finally {
-      finish(state, processed);
-    }
-  };
-
-  return async (processed, next) => {
-    const traced = tracer !== undefined && tracing();
-    // Nothing to record for this delivery: no destination lookup, no context switch.
-    if (!traced && inFlightOf === undefined) return next();
-    const target = targets.delivery(processed.message);
+    const target = targets.delivery(message);
     const inFlight = inFlightOf?.(target);
     if (inFlight) inFlight.value++;
     try {
-      await (traced ? traceDelivery(processed, next, target, tracer) : next());
+      const headers = message.properties.headers;
+      let parent: Context = ROOT_CONTEXT;
+      let options: SpanOptions = target.spanOptions;
+      if (headers !== undefined) {
+        const creation = propagation.extract(ROOT_CONTEXT, headers);
+        const producer = trace.getSpanContext(creation);
+        if (producer !== undefined && isSpanContextValid(producer)) {
+          if (linked) options = { kind: SpanKind.CONSUMER, attributes: target.spanOptions.attributes, links: [{ context: producer }] };
+          else parent = creation;
+        }
+      }
+      const span = active.startSpan(target.spanName, options, parent);
+      if (span.isRecording()) annotate(span, message, processed.attempt, captureBodySize);
+      const state: ProcessSpanState = { span, failureKind: undefined };
+      try {
+        await context.with(trace.setSpan(parent, span).setValue(PROCESS_SPAN_KEY, state), next);
+      } finally {
+        finish(state, processed);
+      }
     } finally {
       if (inFlight) inFlight.value--;
     }
+  };
+
+  const countDelivery = async (processed: ConsumeMiddlewareContext, next: () => Promise<void>, count: (target: DestinationTarget) => Tally): Promise<void> => {
+    const inFlight = count(targets.delivery(processed.message));
+    inFlight.value++;
+    try {
+      await next();
+    } finally {
+      inFlight.value--;
+    }
+  };
+
+  // One async layer per delivery, whichever work it has: nothing, counting, or tracing (and counting).
+  return (processed, next) => {
+    if (tracer !== undefined && tracing()) return traceDelivery(processed, next, tracer);
+    return inFlightOf === undefined ? next() : countDelivery(processed, next, inFlightOf);
   };
 }

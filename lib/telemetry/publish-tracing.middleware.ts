@@ -2,6 +2,7 @@ import { context, SpanStatusCode, trace, type Span, type Tracer } from '@opentel
 import type { PublishMiddleware } from '../observability/messaging-middleware.types.js';
 import type { OutboundMessage } from '../transports/transport.interface.js';
 import type { DestinationTargets } from './destination.targets.js';
+import { OutgoingHeaders } from './headers.carrier.js';
 import { errorTypeOf } from './messaging.destinations.js';
 import { LIBRARY_ATTRIBUTES, MESSAGING_ATTRIBUTES as ATTR } from './semantic.conventions.js';
 import type { TelemetrySettings } from './telemetry.settings.js';
@@ -37,10 +38,10 @@ export function createPublishTracing(tracer: Tracer, settings: TelemetrySettings
     const span = tracer.startSpan(target.spanName, target.spanOptions, parent);
     if (span.isRecording()) annotate(span, message, captureBodySize);
     const traced = trace.setSpan(parent, span);
-    const injected: Record<string, string> = {};
-    propagation.inject(traced, injected);
+    const carrier = new OutgoingHeaders(message.properties.headers);
+    propagation.inject(traced, carrier);
     // Nothing to add without a propagator: the message goes on untouched, no copy made.
-    const outgoing = Object.keys(injected).length === 0 ? message : withHeaders(message, injected);
+    const outgoing = carrier.headers === undefined ? message : { ...message, properties: { ...message.properties, headers: carrier.headers } };
     try {
       await context.with(traced, next, undefined, outgoing);
     } catch (error) {
@@ -52,6 +53,3 @@ export function createPublishTracing(tracer: Tracer, settings: TelemetrySettings
   };
 }
 
-function withHeaders(message: OutboundMessage, added: Record<string, string>): OutboundMessage {
-  return { ...message, properties: { ...message.properties, headers: { ...message.properties.headers, ...added } } };
-}
