@@ -5,7 +5,7 @@ import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { ExportResultCode, W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core';
 import { AggregationTemporality, MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type ReadableSpan, type Sampler, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import amqplib from 'amqplib';
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
@@ -22,7 +22,7 @@ import { interleave, printTable, say, type SeriesStats } from './bench.stats.js'
  * queue and batch sizes) in front of an exporter that drops the batches (the cost measured is recording
  * and batching, not a collector), the W3C propagator, an async-hooks context manager, and a meter
  * provider with a periodic reader (every `BENCH_METRIC_INTERVAL_MS`, default 10 s) whose exporter drops
- * what it is given.
+ * what it is given. `sampled 1/10` is the same with a parent-based 10% trace-id ratio sampler.
  *
  * Variants: `off` is `telemetry: false` in a process whose SDK context manager is registered (an app that
  * traces other things: the library's own cost); `no OTel` also takes the context manager away for its
@@ -77,8 +77,20 @@ interface VariantSpec {
   readonly setup: () => Setup;
 }
 
-function tracerProvider(): BasicTracerProvider {
-  return new BasicTracerProvider({ sampler: new AlwaysOnSampler(), spanProcessors: [new BatchSpanProcessor(new DiscardingSpanExporter())] });
+function tracerProvider(sampler: Sampler = new AlwaysOnSampler()): BasicTracerProvider {
+  return new BasicTracerProvider({ sampler, spanProcessors: [new BatchSpanProcessor(new DiscardingSpanExporter())] });
+}
+
+function tracingAndMetrics(sampler?: Sampler): Setup {
+  const tracers = tracerProvider(sampler);
+  const meters = meterProvider();
+  return {
+    telemetry: { tracerProvider: tracers, meterProvider: meters, propagator: new W3CTraceContextPropagator() },
+    shutdown: async () => {
+      await tracers.shutdown();
+      await meters.shutdown();
+    },
+  };
 }
 
 function meterProvider(): MeterProvider {
@@ -108,22 +120,9 @@ const VARIANTS: VariantSpec[] = [
       return { telemetry: { meterProvider: meters, traces: false }, shutdown: () => meters.shutdown() };
     },
   },
-  {
-    name: 'tracing + metrics',
-    contextManager: true,
-    records: true,
-    setup: () => {
-      const tracers = tracerProvider();
-      const meters = meterProvider();
-      return {
-        telemetry: { tracerProvider: tracers, meterProvider: meters, propagator: new W3CTraceContextPropagator() },
-        shutdown: async () => {
-          await tracers.shutdown();
-          await meters.shutdown();
-        },
-      };
-    },
-  },
+  { name: 'tracing + metrics', contextManager: true, records: true, setup: () => tracingAndMetrics() },
+  // What production sampling costs: one trace in ten recorded, the others propagated without recording.
+  { name: 'sampled 1/10, tracing + metrics', contextManager: true, records: true, setup: () => tracingAndMetrics(new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.1) })) },
 ];
 
 interface Rig {
