@@ -95,7 +95,7 @@ export class DestinationTargets {
   }
 
   private consumed(queue: string, exchange: string, routingKey: string, headers: ConsumedFrom['headers']): DestinationTarget {
-    // Only a copy back from the delay line carries this header: the common path reads one property.
+    // Only retry and dead-letter copies carry this header: a first delivery costs one property read.
     const route = headers?.[RETRY_HEADERS.target] === undefined ? undefined : consumedRoute({ queue, exchange, routingKey, headers });
     const byExchange = this.consuming.get(queue);
     const found = byExchange?.get(route?.exchange ?? exchange)?.get(route?.routingKey ?? routingKey);
