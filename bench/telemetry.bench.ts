@@ -4,89 +4,125 @@ import { NestFactory } from '@nestjs/core';
 import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { ExportResultCode, W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { AggregationTemporality, MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type ReadableSpan, type Sampler, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import amqplib from 'amqplib';
 import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import {
-  AmqpTransport,
-  Consumer,
-  defineContract,
-  MemoryTransport,
-  MessagingModule,
-  Producer,
-  type MessagingModuleOptions,
-  type MessagingTransport,
-  type TopologyDefinition,
-  type TypedProducer,
-} from '../lib/index.js';
+import type * as Library from '../lib/index.js';
 import { benchConfig, deferred, payloadOfSize, publishWindowed } from './bench.config.js';
+import { interleave, printTable, say, type SeriesStats } from './bench.stats.js';
 
 /**
- * Throughput through the Nest module (publish with confirm → consume → ack) with telemetry off, with the
- * API installed but no SDK registered (the no-op path every app with `@opentelemetry/api` in its tree
- * gets), and with tracing + metrics recording into a real SDK (batch span processor, discarding
- * exporter; meter provider with a reader). Rounds interleave the variants, rotating their order.
- * `BENCH_VARIANTS=off` runs only the first: run it against an older build to compare before/after.
+ * Throughput through the Nest module (publish with confirm → consume → ack) with telemetry off and on,
+ * rounds interleaved (order rotated each round), medians with min/max.
+ *
+ * "On" is what a production SDK setup records: an always-on sampler, a BatchSpanProcessor (default
+ * queue and batch sizes) in front of an exporter that drops the batches (the cost measured is recording
+ * and batching, not a collector), the W3C propagator, an async-hooks context manager, and a meter
+ * provider with a periodic reader (every `BENCH_METRIC_INTERVAL_MS`, default 10 s) whose exporter drops
+ * what it is given. `sampled 1/10` is the same with a parent-based 10% trace-id ratio sampler.
+ *
+ * Variants: `off` is `telemetry: false` in a process whose SDK context manager is registered (an app that
+ * traces other things: the library's own cost); `no OTel` also takes the context manager away for its
+ * rounds (no OpenTelemetry in the process at all). `BENCH_VARIANTS=off,tracing + metrics` keeps the
+ * variants whose names start with one of the prefixes. `BENCH_BASELINE=<older build>/dist/lib/index.js`
+ * adds `before:` copies of the telemetry variants running that build, in the same interleaved rounds.
  */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const MEMORY_MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20_000);
 const AMQP_MESSAGES = Number(process.env.BENCH_AMQP_MESSAGES ?? 5_000);
+const METRIC_INTERVAL_MS = Number(process.env.BENCH_METRIC_INTERVAL_MS ?? 10_000);
 const ONLY = process.env.BENCH_VARIANTS?.split(',');
+const WITH_MEMORY = process.env.BENCH_MEMORY !== '0';
 const WITH_AMQP = process.env.BENCH_AMQP !== '0';
+
+type Lib = typeof Library;
+type TelemetryOptions = Exclude<Library.MessagingModuleOptions['telemetry'], false | undefined>;
 
 const schema = z.object({ seq: z.number().int(), pad: z.string() });
 
-/** Receives spans and drops them: the cost measured is recording and batching, not a collector. */
-class DiscardingExporter implements SpanExporter {
+/** Receives span batches and drops them. */
+class DiscardingSpanExporter implements SpanExporter {
   export(_spans: ReadableSpan[], done: (result: ExportResult) => void): void {
     done({ code: ExportResultCode.SUCCESS });
   }
   async shutdown(): Promise<void> {}
 }
 
-class IdleReader extends MetricReader {
-  protected override async onForceFlush(): Promise<void> {}
-  protected override async onShutdown(): Promise<void> {}
+/** Receives metric collections and drops them. */
+class DiscardingMetricExporter implements PushMetricExporter {
+  export(_metrics: ResourceMetrics, done: (result: ExportResult) => void): void {
+    done({ code: ExportResultCode.SUCCESS });
+  }
+  selectAggregationTemporality(): AggregationTemporality {
+    return AggregationTemporality.CUMULATIVE;
+  }
+  async forceFlush(): Promise<void> {}
+  async shutdown(): Promise<void> {}
 }
 
-interface Variant {
+interface Setup {
+  readonly telemetry: TelemetryOptions | false | undefined;
+  readonly shutdown: () => Promise<void>;
+}
+
+interface VariantSpec {
   readonly name: string;
-  readonly telemetry: () => { options: Partial<MessagingModuleOptions>; shutdown: () => Promise<void> };
+  /** Whether the SDK's context manager stays registered during this variant's rounds. */
+  readonly contextManager: boolean;
+  /** Whether it records telemetry (so it gets a `before:` copy with a baseline build). */
+  readonly records: boolean;
+  readonly setup: () => Setup;
 }
 
-const VARIANTS: Variant[] = [
-  { name: 'off (telemetry: false)', telemetry: () => ({ options: { telemetry: false }, shutdown: async () => undefined }) },
-  { name: 'API, no SDK (default, no-op)', telemetry: () => ({ options: {}, shutdown: async () => undefined }) },
+function tracerProvider(sampler: Sampler = new AlwaysOnSampler()): BasicTracerProvider {
+  return new BasicTracerProvider({ sampler, spanProcessors: [new BatchSpanProcessor(new DiscardingSpanExporter())] });
+}
+
+function tracingAndMetrics(sampler?: Sampler): Setup {
+  const tracers = tracerProvider(sampler);
+  const meters = meterProvider();
+  return {
+    telemetry: { tracerProvider: tracers, meterProvider: meters, propagator: new W3CTraceContextPropagator() },
+    shutdown: async () => {
+      await tracers.shutdown();
+      await meters.shutdown();
+    },
+  };
+}
+
+function meterProvider(): MeterProvider {
+  return new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: new DiscardingMetricExporter(), exportIntervalMillis: METRIC_INTERVAL_MS })] });
+}
+
+const none = async (): Promise<void> => undefined;
+const VARIANTS: VariantSpec[] = [
+  { name: 'off (telemetry: false)', contextManager: true, records: false, setup: () => ({ telemetry: false, shutdown: none }) },
+  { name: 'no OTel (no context manager)', contextManager: false, records: false, setup: () => ({ telemetry: false, shutdown: none }) },
+  { name: 'API, no SDK (default, no-op)', contextManager: true, records: false, setup: () => ({ telemetry: undefined, shutdown: none }) },
   {
     name: 'tracing only',
-    telemetry: () => {
-      const tracerProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(new DiscardingExporter(), { maxQueueSize: 8192 })] });
-      return { options: { telemetry: { tracerProvider, metrics: false, propagator: new W3CTraceContextPropagator() } }, shutdown: () => tracerProvider.shutdown() };
+    contextManager: true,
+    records: true,
+    setup: () => {
+      const tracers = tracerProvider();
+      return { telemetry: { tracerProvider: tracers, metrics: false, propagator: new W3CTraceContextPropagator() }, shutdown: () => tracers.shutdown() };
     },
   },
   {
     name: 'metrics only',
-    telemetry: () => {
-      const meterProvider = new MeterProvider({ readers: [new IdleReader()] });
-      return { options: { telemetry: { meterProvider, traces: false } }, shutdown: () => meterProvider.shutdown() };
+    contextManager: true,
+    records: true,
+    setup: () => {
+      const meters = meterProvider();
+      return { telemetry: { meterProvider: meters, traces: false }, shutdown: () => meters.shutdown() };
     },
   },
-  {
-    name: 'tracing + metrics recording',
-    telemetry: () => {
-      const tracerProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(new DiscardingExporter(), { maxQueueSize: 8192 })] });
-      const meterProvider = new MeterProvider({ readers: [new IdleReader()] });
-      return {
-        options: { telemetry: { tracerProvider, meterProvider, propagator: new W3CTraceContextPropagator() } },
-        shutdown: async () => {
-          await tracerProvider.shutdown();
-          await meterProvider.shutdown();
-        },
-      };
-    },
-  },
+  { name: 'tracing + metrics', contextManager: true, records: true, setup: () => tracingAndMetrics() },
+  // What production sampling costs: one trace in ten recorded, the others propagated without recording.
+  { name: 'sampled 1/10, tracing + metrics', contextManager: true, records: true, setup: () => tracingAndMetrics(new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.1) })) },
 ];
 
 interface Rig {
@@ -94,24 +130,33 @@ interface Rig {
   close(): Promise<void>;
 }
 
-async function boot(variant: Variant, transport: () => MessagingTransport, topology: TopologyDefinition, exchange: string, queue: string, messages: number): Promise<Rig> {
-  const Tick = defineContract({ name: 'bench.tick', exchange, routingKey: 'tick', schema });
+interface Target {
+  readonly transport: () => Library.MessagingTransport;
+  readonly topology: Library.TopologyDefinition;
+  readonly exchange: string;
+  readonly queue: string;
+  readonly messages: number;
+}
+
+async function boot(lib: Lib, variant: VariantSpec, target: Target): Promise<Rig> {
+  const Tick = lib.defineContract({ name: 'bench.tick', exchange: target.exchange, routingKey: 'tick', schema });
   let handled = 0;
-  let target = 0;
+  let expected = 0;
   let done = deferred();
   @Injectable()
   class TickConsumer {
-    @Consumer(Tick, { queue, prefetch: Number(process.env.BENCH_PREFETCH ?? 200) })
+    @lib.Consumer(Tick, { queue: target.queue, prefetch: Number(process.env.BENCH_PREFETCH ?? 200) })
     handle(): void {
-      if (++handled === target) done.resolve();
+      if (++handled === expected) done.resolve();
     }
   }
   @Injectable()
   class Sender {
-    constructor(@Producer(Tick) readonly producer: TypedProducer<typeof Tick>) {}
+    constructor(@lib.Producer(Tick) readonly producer: Library.TypedProducer<typeof Tick>) {}
   }
-  const { options, shutdown } = variant.telemetry();
-  @Module({ imports: [MessagingModule.forRoot({ transport, topology, ...options }), MessagingModule.forFeature([Tick])], providers: [TickConsumer, Sender] })
+  const { telemetry, shutdown } = variant.setup();
+  const options = { transport: target.transport, topology: target.topology, ...(telemetry === undefined ? {} : { telemetry }) };
+  @Module({ imports: [lib.MessagingModule.forRoot(options), lib.MessagingModule.forFeature([Tick])], providers: [TickConsumer, Sender] })
   class BenchModule {}
   const app: INestApplicationContext = await NestFactory.createApplicationContext(BenchModule, { logger: false });
   await app.init();
@@ -119,11 +164,11 @@ async function boot(variant: Variant, transport: () => MessagingTransport, topol
   return {
     run: async () => {
       done = deferred();
-      target = handled + messages;
+      expected = handled + target.messages;
       const started = process.hrtime.bigint();
-      await publishWindowed(messages, benchConfig.publishWindow, (i) => producer.send(payloadOfSize(i, benchConfig.bodyBytes)));
+      await publishWindowed(target.messages, benchConfig.publishWindow, (i) => producer.send(payloadOfSize(i, benchConfig.bodyBytes)));
       await done.promise;
-      return messages / (Number(process.hrtime.bigint() - started) / 1e9);
+      return target.messages / (Number(process.hrtime.bigint() - started) / 1e9);
     },
     close: async () => {
       await app.close();
@@ -132,58 +177,85 @@ async function boot(variant: Variant, transport: () => MessagingTransport, topol
   };
 }
 
-function stats(values: number[]): { median: number; min: number; max: number } {
-  const sorted = [...values].sort((a, b) => a - b);
-  return { median: sorted[Math.floor(sorted.length / 2)]!, min: sorted[0]!, max: sorted.at(-1)! };
+/** Registers the context manager for the variants that have one and takes it away for those that do not. */
+function contextSwitcher(): (wanted: boolean) => void {
+  const manager = new AsyncLocalStorageContextManager();
+  let registered = false;
+  return (wanted) => {
+    if (wanted === registered) return;
+    if (wanted) context.setGlobalContextManager(manager.enable());
+    else {
+      context.disable();
+      manager.disable();
+    }
+    registered = wanted;
+  };
 }
 
-async function measure(title: string, rigs: Array<[string, Rig]>): Promise<void> {
-  const results = new Map<string, number[]>(rigs.map(([name]) => [name, []]));
-  for (const [, rig] of rigs) await rig.run(); // warm-up
-  for (let round = 0; round < ROUNDS; round++) {
-    for (let i = 0; i < rigs.length; i++) {
-      const [name, rig] = rigs[(i + round) % rigs.length]!;
-      results.get(name)!.push(await rig.run());
+interface Entry {
+  readonly name: string;
+  readonly spec: VariantSpec;
+  readonly lib: Lib;
+}
+
+async function measure(title: string, entries: readonly Entry[], target: (index: number) => Target, useContext: (wanted: boolean) => void): Promise<void> {
+  const rigs: Rig[] = [];
+  try {
+    for (const [index, entry] of entries.entries()) {
+      useContext(entry.spec.contextManager);
+      rigs.push(await boot(entry.lib, entry.spec, target(index)));
     }
-  }
-  const base = stats(results.values().next().value!).median;
-  process.stdout.write(`\n${title}\n`);
-  for (const [name, values] of results) {
-    const { median, min, max } = stats(values);
-    const delta = ((base - median) / base) * 100;
-    process.stdout.write(`  ${name.padEnd(32)} median ${median.toFixed(0).padStart(7)} msg/s  min ${min.toFixed(0).padStart(7)}  max ${max.toFixed(0).padStart(7)}  overhead ${delta.toFixed(1).padStart(5)}%\n`);
+    const runOf = (index: number) => async () => {
+      useContext(entries[index]!.spec.contextManager);
+      return rigs[index]!.run();
+    };
+    for (const index of rigs.keys()) await runOf(index)(); // warm-up
+    const results: Map<string, SeriesStats> = await interleave(
+      entries.map((entry, index) => ({ name: entry.name, run: runOf(index) })),
+      ROUNDS,
+    );
+    const off = entries.find((entry) => entry.spec.name.startsWith('off'))?.name;
+    printTable(title, 'msg/s', results, off);
+    if (off) {
+      const base = results.get(off)!.median;
+      for (const [name, stats] of results) if (name !== off) say(`  ${name}: ${(((base - stats.median) / base) * 100).toFixed(1)}% below off`);
+    }
+  } finally {
+    useContext(true);
+    for (const rig of rigs) await rig.close();
   }
 }
 
 async function main(): Promise<void> {
-  const contextManager = new AsyncLocalStorageContextManager().enable();
-  context.setGlobalContextManager(contextManager);
-  const variants = VARIANTS.filter((variant) => !ONLY || ONLY.some((prefix) => variant.name.startsWith(prefix)));
-  process.stdout.write(`telemetry bench: ${ROUNDS} rounds (+1 warm-up), ${benchConfig.bodyBytes}-byte bodies, window ${benchConfig.publishWindow}\n`);
+  const current = (await import('../lib/index.js')) as Lib;
+  const baselinePath = process.env.BENCH_BASELINE;
+  const baseline = baselinePath ? ((await import(pathToFileURL(baselinePath).href)) as Lib) : undefined;
+  const selected = VARIANTS.filter((variant) => !ONLY || ONLY.some((prefix) => variant.name.startsWith(prefix)));
+  const entries: Entry[] = selected.map((spec) => ({ name: spec.name, spec, lib: current }));
+  if (baseline) for (const spec of selected) if (spec.records) entries.push({ name: `before: ${spec.name}`, spec, lib: baseline });
+  const useContext = contextSwitcher();
+  say(`telemetry bench: ${ROUNDS} rounds (+1 warm-up), ${benchConfig.bodyBytes}-byte bodies, window ${benchConfig.publishWindow}${baseline ? `, baseline ${baselinePath}` : ''}`);
 
-  const memoryTopology = (exchange: string, queue: string): TopologyDefinition => ({
-    exchanges: [{ name: exchange, type: 'direct' }],
-    queues: [{ name: queue }],
-    bindings: [{ exchange, queue, routingKey: 'tick' }],
-  });
-  const memory = await Promise.all(
-    variants.map(async (variant) => [variant.name, await boot(variant, () => new MemoryTransport({ maxRecords: 0 }), memoryTopology('bench', 'bench.q'), 'bench', 'bench.q', MEMORY_MESSAGES)] as [string, Rig]),
-  );
-  await measure(`Memory transport, ${MEMORY_MESSAGES} messages per run, msg/s`, memory);
-  for (const [, rig] of memory) await rig.close();
+  if (WITH_MEMORY) {
+    const memoryTarget = (index: number): Target => {
+      const exchange = `bench.${index}`;
+      const queue = `bench.${index}.q`;
+      const topology = { exchanges: [{ name: exchange, type: 'direct' as const }], queues: [{ name: queue }], bindings: [{ exchange, queue, routingKey: 'tick' }] };
+      return { transport: () => new entries[index]!.lib.MemoryTransport({ maxRecords: 0 }), topology, exchange, queue, messages: MEMORY_MESSAGES };
+    };
+    await measure(`Memory transport, ${MEMORY_MESSAGES} messages per run, msg/s`, entries, memoryTarget, useContext);
+  }
 
   if (WITH_AMQP) {
     const suffix = randomUUID().slice(0, 8);
-    const names = variants.map((_, i) => ({ exchange: `bench.tel.${suffix}.${i}`, queue: `bench.tel.${suffix}.${i}.q` }));
+    const names = entries.map((_, i) => ({ exchange: `bench.tel.${suffix}.${i}`, queue: `bench.tel.${suffix}.${i}.q` }));
+    const amqpTarget = (index: number): Target => {
+      const { exchange, queue } = names[index]!;
+      const topology = { exchanges: [{ name: exchange, type: 'direct' as const, durable: false }], queues: [{ name: queue, durable: false }], bindings: [{ exchange, queue, routingKey: 'tick' }] };
+      return { transport: () => new entries[index]!.lib.AmqpTransport({ urls: benchConfig.url, connectionName: `bench-telemetry-${suffix}-${index}` }), topology, exchange, queue, messages: AMQP_MESSAGES };
+    };
     try {
-      const amqp: Array<[string, Rig]> = [];
-      for (const [i, variant] of variants.entries()) {
-        const { exchange, queue } = names[i]!;
-        const topology: TopologyDefinition = { exchanges: [{ name: exchange, type: 'direct', durable: false }], queues: [{ name: queue, durable: false }], bindings: [{ exchange, queue, routingKey: 'tick' }] };
-        amqp.push([variant.name, await boot(variant, () => new AmqpTransport({ urls: benchConfig.url }), topology, exchange, queue, AMQP_MESSAGES)]);
-      }
-      await measure(`RabbitMQ (${benchConfig.url.replace(/:[^:@/]*@/, ':***@')}), ${AMQP_MESSAGES} persistent messages per run, msg/s`, amqp);
-      for (const [, rig] of amqp) await rig.close();
+      await measure(`RabbitMQ (${benchConfig.url.replace(/:[^:@/]*@/, ':***@')}), ${AMQP_MESSAGES} persistent messages per run, msg/s`, entries, amqpTarget, useContext);
     } finally {
       const connection = await amqplib.connect(benchConfig.url);
       const channel = await connection.createChannel();
@@ -195,7 +267,6 @@ async function main(): Promise<void> {
       await connection.close();
     }
   }
-  contextManager.disable();
 }
 
 main().catch((error: unknown) => {

@@ -5,16 +5,15 @@ import {
   ROOT_CONTEXT,
   SpanKind,
   trace,
-  type Attributes,
   type Context,
-  type Link,
   type Span,
+  type SpanOptions,
   type Tracer,
-  type UpDownCounter,
 } from '@opentelemetry/api';
 import type { ConsumeMiddleware, ConsumeMiddlewareContext } from '../observability/messaging-middleware.types.js';
 import type { InboundMessage } from '../transports/transport.interface.js';
-import { consumeDestination, type MessagingDestination } from './messaging.destinations.js';
+import type { DestinationTarget, DestinationTargets } from './destination.targets.js';
+import type { Tally } from './metric.tallies.js';
 import { markSpanFailed } from './publish-tracing.middleware.js';
 import { LIBRARY_ATTRIBUTES, MESSAGING_ATTRIBUTES as ATTR } from './semantic.conventions.js';
 import type { TelemetrySettings } from './telemetry.settings.js';
@@ -37,46 +36,24 @@ export function activeProcessSpan(active: Context = context.active()): ProcessSp
   return active.getValue(PROCESS_SPAN_KEY) as ProcessSpanState | undefined;
 }
 
-function processAttributes(message: InboundMessage, attempt: number, destination: MessagingDestination, settings: TelemetrySettings): Attributes {
+/** The attributes that change per delivery; the destination's own come with the target's span options. */
+function annotate(span: Span, message: InboundMessage, attempt: number, captureBodySize: boolean): void {
   const { properties } = message;
-  const attributes: Attributes = {
-    [ATTR.systemName]: settings.system,
-    [ATTR.operationName]: 'process',
-    [ATTR.operationType]: 'process',
-    [LIBRARY_ATTRIBUTES.attempt]: attempt,
-  };
-  if (destination.name !== undefined) attributes[ATTR.destinationName] = destination.name;
-  if (destination.temporary) attributes[ATTR.destinationTemporary] = true;
-  if (destination.routingKey !== '') attributes[ATTR.routingKey] = destination.routingKey;
-  if (properties.messageId !== undefined) attributes[ATTR.messageId] = properties.messageId;
-  if (properties.correlationId !== undefined) attributes[ATTR.conversationId] = properties.correlationId;
-  if (properties.type !== undefined) attributes[LIBRARY_ATTRIBUTES.messageType] = properties.type;
-  if (settings.captureBodySize) attributes[ATTR.bodySize] = message.body.length;
-  return attributes;
-}
-
-/**
- * Where the process span hangs. A delivery is an entry point: it starts from the root context, never
- * from whatever context the transport's callback happens to run in (the in-memory broker delivers inside
- * the publisher's own async context). By default the span LINKS to the creation (publish) context found
- * in the headers, as the conventions recommend; with `parent` that context becomes its parent instead
- * (one trace from producer to handler).
- */
-function placement(message: InboundMessage, settings: TelemetrySettings): { parent: Context; links: Link[] } {
-  const headers = message.properties.headers;
-  const creation = headers ? settings.propagation.extract(ROOT_CONTEXT, headers) : ROOT_CONTEXT;
-  const producer = trace.getSpanContext(creation);
-  if (!producer || !isSpanContextValid(producer)) return { parent: ROOT_CONTEXT, links: [] };
-  if (settings.linkOrParent === 'link') return { parent: ROOT_CONTEXT, links: [{ context: producer }] };
-  return { parent: creation, links: [] };
+  span.setAttribute(LIBRARY_ATTRIBUTES.attempt, attempt);
+  if (properties.messageId !== undefined) span.setAttribute(ATTR.messageId, properties.messageId);
+  if (properties.correlationId !== undefined) span.setAttribute(ATTR.conversationId, properties.correlationId);
+  if (properties.type !== undefined) span.setAttribute(LIBRARY_ATTRIBUTES.messageType, properties.type);
+  if (captureBodySize) span.setAttribute(ATTR.bodySize, message.body.length);
 }
 
 function finish(state: ProcessSpanState, processed: ConsumeMiddlewareContext): void {
   const { span } = state;
-  span.setAttribute(LIBRARY_ATTRIBUTES.outcome, processed.outcome);
-  if (processed.consumer !== undefined) span.setAttribute(LIBRARY_ATTRIBUTES.consumer, processed.consumer);
-  if (processed.error) markSpanFailed(span, processed.error);
-  else if (state.failureKind !== undefined) markSpanFailed(span, new Error(`dead-lettered (${state.failureKind})`), state.failureKind);
+  if (span.isRecording()) {
+    span.setAttribute(LIBRARY_ATTRIBUTES.outcome, processed.outcome);
+    if (processed.consumer !== undefined) span.setAttribute(LIBRARY_ATTRIBUTES.consumer, processed.consumer);
+    if (processed.error) markSpanFailed(span, processed.error);
+    else if (state.failureKind !== undefined) markSpanFailed(span, new Error(`dead-lettered (${state.failureKind})`), state.failureKind);
+  }
   span.end();
 }
 
@@ -85,27 +62,41 @@ function finish(state: ProcessSpanState, processed: ConsumeMiddlewareContext): v
  * handler, settlement), which runs inside the span's context so the handler's own spans nest under it.
  * The span records the settlement outcome, and `error.type` with an ERROR status on failure. Also
  * counts deliveries in flight when metrics are on.
+ *
+ * A delivery is an entry point: its span starts from the root context, never from whatever context the
+ * transport's callback happens to run in (the in-memory broker delivers inside the publisher's own async
+ * context). By default the span LINKS to the creation (publish) context found in the headers, as the
+ * conventions recommend; with `parent` that context becomes its parent instead (one trace from producer
+ * to handler).
  */
-export function createConsumeTracing(tracer: Tracer | undefined, settings: TelemetrySettings, inFlight: UpDownCounter | undefined): ConsumeMiddleware {
-  return async (processed, next) => {
-    const traced = tracer !== undefined && settings.tracing();
-    // Nothing to record for this delivery: no destination naming, no context switch.
-    if (!traced && !inFlight) return next();
+export function createConsumeTracing(
+  tracer: Tracer | undefined,
+  settings: TelemetrySettings,
+  targets: DestinationTargets,
+  inFlightOf: ((target: DestinationTarget) => Tally) | undefined,
+): ConsumeMiddleware {
+  const { tracing, propagation, captureBodySize } = settings;
+  const linked = settings.linkOrParent === 'link';
+
+  const traceDelivery = async (processed: ConsumeMiddlewareContext, next: () => Promise<void>, active: Tracer): Promise<void> => {
     const { message } = processed;
-    const destination = consumeDestination({ exchange: message.exchange, routingKey: message.routingKey, queue: message.queue, headers: message.properties.headers });
-    const counted: Attributes | undefined = inFlight && {
-      [ATTR.systemName]: settings.system,
-      ...(destination.name === undefined ? {} : { [ATTR.destinationName]: destination.name }),
-    };
-    if (counted) inFlight?.add(1, counted);
+    const target = targets.delivery(message);
+    const inFlight = inFlightOf?.(target);
+    if (inFlight) inFlight.value++;
     try {
-      if (!traced) return await next();
-      const { parent, links } = placement(message, settings);
-      const span = tracer.startSpan(
-        destination.name === undefined ? 'process' : `process ${destination.name}`,
-        { kind: SpanKind.CONSUMER, attributes: processAttributes(message, processed.attempt, destination, settings), links },
-        parent,
-      );
+      const headers = message.properties.headers;
+      let parent: Context = ROOT_CONTEXT;
+      let options: SpanOptions = target.spanOptions;
+      if (headers !== undefined) {
+        const creation = propagation.extract(ROOT_CONTEXT, headers);
+        const producer = trace.getSpanContext(creation);
+        if (producer !== undefined && isSpanContextValid(producer)) {
+          if (linked) options = { kind: SpanKind.CONSUMER, attributes: target.spanOptions.attributes, links: [{ context: producer }] };
+          else parent = creation;
+        }
+      }
+      const span = active.startSpan(target.spanName, options, parent);
+      if (span.isRecording()) annotate(span, message, processed.attempt, captureBodySize);
       const state: ProcessSpanState = { span, failureKind: undefined };
       try {
         await context.with(trace.setSpan(parent, span).setValue(PROCESS_SPAN_KEY, state), next);
@@ -113,7 +104,23 @@ export function createConsumeTracing(tracer: Tracer | undefined, settings: Telem
         finish(state, processed);
       }
     } finally {
-      if (counted) inFlight?.add(-1, counted);
+      if (inFlight) inFlight.value--;
     }
+  };
+
+  const countDelivery = async (processed: ConsumeMiddlewareContext, next: () => Promise<void>, count: (target: DestinationTarget) => Tally): Promise<void> => {
+    const inFlight = count(targets.delivery(processed.message));
+    inFlight.value++;
+    try {
+      await next();
+    } finally {
+      inFlight.value--;
+    }
+  };
+
+  // One async layer per delivery, whichever work it has: nothing, counting, or tracing (and counting).
+  return (processed, next) => {
+    if (tracer !== undefined && tracing()) return traceDelivery(processed, next, tracer);
+    return inFlightOf === undefined ? next() : countDelivery(processed, next, inFlightOf);
   };
 }

@@ -14,9 +14,23 @@ export const headerGetter: TextMapGetter<HeaderCarrier> = {
   },
 };
 
-/** Writes trace context into a fresh header record (merged into the message's headers afterwards). */
-export const headerSetter: TextMapSetter<Record<string, string>> = {
-  set: (carrier, key, value) => {
-    carrier[key] = value;
-  },
+/**
+ * The headers an outgoing message will carry: a copy of its own, made when the propagator sets the first
+ * header. `headers` stays undefined when nothing was injected (no propagator), so the message can go on
+ * untouched.
+ */
+export class OutgoingHeaders {
+  headers: Record<string, HeaderValue> | undefined = undefined;
+
+  constructor(private readonly original: HeaderCarrier | undefined) {}
+
+  /** Sets one header on the copy. */
+  set(key: string, value: string): void {
+    (this.headers ??= { ...this.original })[key] = value;
+  }
+}
+
+/** Writes trace context into an {@link OutgoingHeaders}. */
+export const headerSetter: TextMapSetter<OutgoingHeaders> = {
+  set: (carrier, key, value) => carrier.set(key, value),
 };

@@ -43,16 +43,25 @@ function headerString(headers: Readonly<Record<string, HeaderValue>> | undefined
 }
 
 /**
+ * The exchange and routing key a delivery is named by. A retry copy arrives through the delay line, so its
+ * original exchange and routing key (kept in its headers) name it: every attempt shares one name. Only a
+ * copy coming back from the delay line counts; a dead-letter copy keeps these headers but has moved on.
+ */
+export function consumedRoute(message: ConsumedFrom): { readonly exchange: string; readonly routingKey: string } {
+  const { headers } = message;
+  if (headers === undefined || headerString(headers, RETRY_HEADERS.target) !== message.queue) return message;
+  return {
+    exchange: headerString(headers, RETRY_HEADERS.originalExchange) || message.exchange,
+    routingKey: headerString(headers, RETRY_HEADERS.originalRoutingKey) || message.routingKey,
+  };
+}
+
+/**
  * Where a message was consumed from: `{exchange}:{routing key}:{queue}`, empty parts omitted and a routing
- * key equal to the queue written once. A retry copy arrives through the delay line, so its original
- * exchange and routing key (kept in its headers) name it: every attempt shares one name.
+ * key equal to the queue written once. A retry copy is named after the original route (see {@link consumedRoute}).
  */
 export function consumeDestination(message: ConsumedFrom): MessagingDestination {
-  const { headers } = message;
-  // Only a copy coming back from the delay line; a dead-letter copy keeps these headers but has moved on.
-  const retried = headerString(headers, RETRY_HEADERS.target) === message.queue;
-  const exchange = (retried && headerString(headers, RETRY_HEADERS.originalExchange)) || message.exchange;
-  const routingKey = (retried && headerString(headers, RETRY_HEADERS.originalRoutingKey)) || message.routingKey;
+  const { exchange, routingKey } = consumedRoute(message);
   if (isTemporaryQueue(message.queue)) return { name: undefined, routingKey, temporary: true };
   const parts = [exchange, routingKey === message.queue ? '' : routingKey, message.queue].filter((part) => part !== '');
   return { name: parts.join(':'), routingKey, temporary: false };

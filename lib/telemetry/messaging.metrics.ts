@@ -1,61 +1,74 @@
-import type { Attributes, BatchObservableResult, Meter, UpDownCounter } from '@opentelemetry/api';
+import type { Attributes, BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
 import type { MessagingEventBus } from '../observability/messaging-event.bus.js';
-import type { ConsumedMessageInfo, PublishedMessageInfo } from '../observability/messaging-events.types.js';
 import type { MessagingTransport } from '../transports/transport.interface.js';
-import { consumeDestination, errorTypeOf, publishDestination } from './messaging.destinations.js';
+import type { DestinationTarget, DestinationTargets } from './destination.targets.js';
+import { errorTypeOf } from './messaging.destinations.js';
+import { MetricTallies, type Tally } from './metric.tallies.js';
 import { DURATION_BUCKETS_SECONDS, LIBRARY_ATTRIBUTES, MESSAGING_ATTRIBUTES as ATTR, MESSAGING_METRICS as NAMES } from './semantic.conventions.js';
 
 const MESSAGE_UNIT = '{message}';
-/** Attribute sets kept for reuse; beyond this many destinations the cache starts over (bounded memory). */
-const ATTRIBUTE_CACHE_LIMIT = 1000;
 
 /**
- * The module's metrics: counters and histograms fed by the messaging events (so they cost nothing when
- * metrics are off), in-flight deliveries counted by the consume middleware, and gauges read from
- * `transport.stats()` at each collection.
+ * The module's metrics: histograms and counters fed by the messaging events (so they cost nothing when
+ * metrics are off), deliveries in flight counted by the consume middleware, and gauges read from
+ * `transport.stats()` at each collection. The per-message counts (sent, consumed, in flight) are kept
+ * in process and reported at collection through asynchronous instruments (see {@link MetricTallies});
+ * the histograms record each message against an attribute set built once per destination.
  */
 export class MessagingMetrics {
-  /** Deliveries being processed; the consume middleware adds and removes. */
-  readonly inFlight: UpDownCounter;
   private readonly detach: Array<() => void> = [];
-  /** One attribute object per destination, so the hot path does not rebuild them per message. */
-  private readonly attributeCache = new Map<string, Attributes>();
+  private readonly sent: MetricTallies;
+  private readonly consumed: MetricTallies;
+  private readonly inFlight: MetricTallies;
 
   constructor(
     meter: Meter,
     events: MessagingEventBus,
     transport: MessagingTransport,
+    targets: DestinationTargets,
     private readonly system: string,
   ) {
     const advice = { explicitBucketBoundaries: [...DURATION_BUCKETS_SECONDS] };
-    const sent = meter.createCounter(NAMES.sent, { unit: MESSAGE_UNIT, description: 'Messages the producer attempted to publish' });
-    const consumed = meter.createCounter(NAMES.consumed, { unit: MESSAGE_UNIT, description: 'Deliveries received by consumers' });
+    const sent = meter.createObservableCounter(NAMES.sent, { unit: MESSAGE_UNIT, description: 'Messages the producer attempted to publish' });
+    const consumed = meter.createObservableCounter(NAMES.consumed, { unit: MESSAGE_UNIT, description: 'Deliveries received by consumers' });
+    const inFlight = meter.createObservableUpDownCounter(NAMES.inFlight, { unit: MESSAGE_UNIT, description: 'Deliveries being processed' });
     const operation = meter.createHistogram(NAMES.operationDuration, { unit: 's', description: 'Publish duration, from send to broker confirm', advice });
     const processing = meter.createHistogram(NAMES.processDuration, { unit: 's', description: 'Handler duration, including immediate retries', advice });
     const retries = meter.createCounter(NAMES.retries, { unit: MESSAGE_UNIT, description: 'Deliveries sent on a delayed retry' });
     const deadLetters = meter.createCounter(NAMES.deadLetters, { unit: MESSAGE_UNIT, description: 'Deliveries dead-lettered, by failure kind' });
-    this.inFlight = meter.createUpDownCounter(NAMES.inFlight, { unit: MESSAGE_UNIT, description: 'Deliveries being processed' });
+    this.sent = new MetricTallies(sent);
+    this.consumed = new MetricTallies(consumed);
+    this.inFlight = new MetricTallies(inFlight);
     this.detach.push(
       events.on('publish.confirmed', ({ message, durationMs }) => {
-        const attributes = this.published(message);
-        sent.add(1, attributes);
-        operation.record(durationMs / 1000, attributes);
+        const target = targets.publish(message.exchange, message.routingKey);
+        this.sent.of(target.key, target.metricAttributes).value++;
+        operation.record(durationMs / 1000, target.metricAttributes);
       }),
       events.on('publish.failed', ({ message, error, durationMs }) => {
-        const attributes = { ...this.published(message), [ATTR.errorType]: errorTypeOf(error) };
-        sent.add(1, attributes);
+        const attributes = this.sentFailed(targets.publish(message.exchange, message.routingKey), error);
         operation.record(durationMs / 1000, attributes);
       }),
-      events.on('publish.returned', ({ message, error }) => sent.add(1, { ...this.published(message), [ATTR.errorType]: errorTypeOf(error) })),
-      events.on('message.received', ({ message }) => consumed.add(1, this.consumedAttributes(message))),
-      events.on('message.handled', ({ message, durationMs, error }) => {
-        const attributes = this.consumedAttributes(message);
-        processing.record(durationMs / 1000, error ? { ...attributes, [ATTR.errorType]: errorTypeOf(error) } : attributes);
+      events.on('publish.returned', ({ message, error }) => {
+        this.sentFailed(targets.publish(message.exchange, message.routingKey), error);
       }),
-      events.on('message.retried', ({ message }) => retries.add(1, this.consumedAttributes(message))),
-      events.on('message.dead-lettered', ({ message, kind }) => deadLetters.add(1, { ...this.consumedAttributes(message), [LIBRARY_ATTRIBUTES.failureKind]: kind })),
+      events.on('message.received', ({ message }) => {
+        const target = targets.consume(message);
+        this.consumed.of(target.key, target.metricAttributes).value++;
+      }),
+      events.on('message.handled', ({ message, durationMs, error }) => {
+        const target = targets.consume(message);
+        processing.record(durationMs / 1000, error ? target.metricAttributesFailed(errorTypeOf(error)) : target.metricAttributes);
+      }),
+      events.on('message.retried', ({ message }) => retries.add(1, targets.consume(message).metricAttributes)),
+      events.on('message.dead-lettered', ({ message, kind }) => deadLetters.add(1, { ...targets.consume(message).metricAttributes, [LIBRARY_ATTRIBUTES.failureKind]: kind })),
     );
-    this.observeTransport(meter, transport);
+    this.observe(meter, transport, [sent, consumed, inFlight]);
+  }
+
+  /** The in-flight count of a delivery's destination: the consume middleware raises and lowers it. */
+  inFlightOf(target: DestinationTarget): Tally {
+    return this.inFlight.of(target.key, target.destinationAttributes);
   }
 
   /** Stops listening to the events and reading the transport. */
@@ -63,7 +76,14 @@ export class MessagingMetrics {
     for (const detach of this.detach.splice(0)) detach();
   }
 
-  private observeTransport(meter: Meter, transport: MessagingTransport): void {
+  private sentFailed(target: DestinationTarget, error: Error): Attributes {
+    const errorType = errorTypeOf(error);
+    const attributes = target.metricAttributesFailed(errorType);
+    this.sent.of(`${target.key}\0${errorType}`, attributes).value++;
+    return attributes;
+  }
+
+  private observe(meter: Meter, transport: MessagingTransport, tallied: Observable[]): void {
     const buffered = meter.createObservableGauge(NAMES.buffered, { unit: MESSAGE_UNIT, description: 'Publishes waiting to be sent' });
     const unconfirmed = meter.createObservableGauge(NAMES.unconfirmed, { unit: MESSAGE_UNIT, description: 'Publishes sent, awaiting the broker confirm' });
     const connected = meter.createObservableGauge(NAMES.connected, { unit: '1', description: '1 while connected to the broker, else 0' });
@@ -75,34 +95,12 @@ export class MessagingMetrics {
       result.observe(unconfirmed, stats.unconfirmedPublishes, base);
       result.observe(connected, stats.connected ? 1 : 0, { ...base, [LIBRARY_ATTRIBUTES.transportState]: stats.state });
       result.observe(consumers, stats.consumers, base);
+      this.sent.observe(result);
+      this.consumed.observe(result);
+      this.inFlight.observe(result);
     };
-    const instruments = [buffered, unconfirmed, connected, consumers];
+    const instruments = [buffered, unconfirmed, connected, consumers, ...tallied];
     meter.addBatchObservableCallback(observe, instruments);
     this.detach.push(() => meter.removeBatchObservableCallback(observe, instruments));
-  }
-
-  private published(message: PublishedMessageInfo): Attributes {
-    return this.cached(`p\0${message.exchange}\0${message.routingKey}`, () => this.attributes('publish', 'send', publishDestination(message).name));
-  }
-
-  private consumedAttributes(message: ConsumedMessageInfo): Attributes {
-    const destination = consumeDestination({ exchange: message.exchange, routingKey: message.routingKey, queue: message.queue, headers: message.headers });
-    return this.cached(`c\0${destination.name ?? ''}`, () => this.attributes('process', 'process', destination.name));
-  }
-
-  private cached(key: string, build: () => Attributes): Attributes {
-    let attributes = this.attributeCache.get(key);
-    if (!attributes) {
-      if (this.attributeCache.size >= ATTRIBUTE_CACHE_LIMIT) this.attributeCache.clear();
-      attributes = Object.freeze(build());
-      this.attributeCache.set(key, attributes);
-    }
-    return attributes;
-  }
-
-  private attributes(operationName: string, operationType: string, destination: string | undefined): Attributes {
-    const attributes: Attributes = { [ATTR.systemName]: this.system, [ATTR.operationName]: operationName, [ATTR.operationType]: operationType };
-    if (destination !== undefined) attributes[ATTR.destinationName] = destination;
-    return attributes;
   }
 }

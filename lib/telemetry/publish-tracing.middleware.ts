@@ -1,25 +1,19 @@
-import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { context, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
 import type { PublishMiddleware } from '../observability/messaging-middleware.types.js';
 import type { OutboundMessage } from '../transports/transport.interface.js';
-import { errorTypeOf, publishDestination } from './messaging.destinations.js';
+import type { DestinationTargets } from './destination.targets.js';
+import { OutgoingHeaders } from './headers.carrier.js';
+import { errorTypeOf } from './messaging.destinations.js';
 import { LIBRARY_ATTRIBUTES, MESSAGING_ATTRIBUTES as ATTR } from './semantic.conventions.js';
 import type { TelemetrySettings } from './telemetry.settings.js';
 
-function publishAttributes(message: OutboundMessage, settings: TelemetrySettings, destination: ReturnType<typeof publishDestination>): Attributes {
+/** The attributes that change per message; the destination's own come with the target's span options. */
+function annotate(span: Span, message: OutboundMessage, captureBodySize: boolean): void {
   const { properties } = message;
-  const attributes: Attributes = {
-    [ATTR.systemName]: settings.system,
-    [ATTR.operationName]: 'publish',
-    [ATTR.operationType]: 'send',
-  };
-  if (destination.name !== undefined) attributes[ATTR.destinationName] = destination.name;
-  if (destination.temporary) attributes[ATTR.destinationTemporary] = true;
-  if (destination.routingKey !== '') attributes[ATTR.routingKey] = destination.routingKey;
-  if (properties.messageId !== undefined) attributes[ATTR.messageId] = properties.messageId;
-  if (properties.correlationId !== undefined) attributes[ATTR.conversationId] = properties.correlationId;
-  if (properties.type !== undefined) attributes[LIBRARY_ATTRIBUTES.messageType] = properties.type;
-  if (settings.captureBodySize) attributes[ATTR.bodySize] = message.body.length;
-  return attributes;
+  if (properties.messageId !== undefined) span.setAttribute(ATTR.messageId, properties.messageId);
+  if (properties.correlationId !== undefined) span.setAttribute(ATTR.conversationId, properties.correlationId);
+  if (properties.type !== undefined) span.setAttribute(LIBRARY_ATTRIBUTES.messageType, properties.type);
+  if (captureBodySize) span.setAttribute(ATTR.bodySize, message.body.length);
 }
 
 /** Marks a span as failed with the conventions' `error.type` and an ERROR status. */
@@ -35,25 +29,23 @@ export function markSpanFailed(span: Span, error: unknown, errorType?: string): 
  * publish failed). Its context is injected into the message headers (W3C `traceparent`/`tracestate`
  * with the usual propagator), so consumers, retry copies and dead-letter copies carry it on.
  */
-export function createPublishTracing(tracer: Tracer, settings: TelemetrySettings): PublishMiddleware {
+export function createPublishTracing(tracer: Tracer, settings: TelemetrySettings, targets: DestinationTargets): PublishMiddleware {
+  const { tracing, propagation, captureBodySize } = settings;
   return async (message, next) => {
-    if (!settings.tracing()) return next(message);
+    if (!tracing()) return next(message);
     const parent = context.active();
-    const destination = publishDestination(message);
-    const span = tracer.startSpan(
-      destination.name === undefined ? 'publish' : `publish ${destination.name}`,
-      { kind: SpanKind.PRODUCER, attributes: publishAttributes(message, settings, destination) },
-      parent,
-    );
+    const target = targets.publish(message.exchange, message.routingKey);
+    const span = tracer.startSpan(target.spanName, target.spanOptions, parent);
+    if (span.isRecording()) annotate(span, message, captureBodySize);
     const traced = trace.setSpan(parent, span);
-    const injected: Record<string, string> = {};
-    settings.propagation.inject(traced, injected);
+    const carrier = new OutgoingHeaders(message.properties.headers);
+    propagation.inject(traced, carrier);
     // Nothing to add without a propagator: the message goes on untouched, no copy made.
-    const outgoing = Object.keys(injected).length === 0 ? message : withHeaders(message, injected);
+    const outgoing = carrier.headers === undefined ? message : { ...message, properties: { ...message.properties, headers: carrier.headers } };
     try {
       await context.with(traced, next, undefined, outgoing);
     } catch (error) {
-      markSpanFailed(span, error);
+      if (span.isRecording()) markSpanFailed(span, error);
       throw error;
     } finally {
       span.end();
@@ -61,6 +53,3 @@ export function createPublishTracing(tracer: Tracer, settings: TelemetrySettings
   };
 }
 
-function withHeaders(message: OutboundMessage, added: Record<string, string>): OutboundMessage {
-  return { ...message, properties: { ...message.properties, headers: { ...message.properties.headers, ...added } } };
-}

@@ -12,12 +12,12 @@ import {
   type TracerProvider,
 } from '@opentelemetry/api';
 import type { MessagingTelemetryOptions } from '../module/telemetry.options.js';
-import { headerGetter, headerSetter, type HeaderCarrier } from './headers.carrier.js';
+import { headerGetter, headerSetter, type HeaderCarrier, type OutgoingHeaders } from './headers.carrier.js';
 import { INSTRUMENTATION_SCOPE } from './semantic.conventions.js';
 
 /** Injects into and extracts from message headers, with the given propagator or the global one. */
 export interface HeaderPropagation {
-  inject(context: Context, carrier: Record<string, string>): void;
+  inject(context: Context, carrier: OutgoingHeaders): void;
   extract(context: Context, carrier: HeaderCarrier): Context;
 }
 
