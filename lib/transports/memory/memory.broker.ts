@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { RingDeque } from '../../common/index.js';
 import { InvalidOptionsError, PublishNackedError, TopologyError, UnroutableMessageError } from '../../errors/index.js';
 import { deadLetterByCopy, deadLetterTargetOf } from '../dead-letter.copy.js';
 import type { DeadLetterOutcome, DeadLetterRequest, MessageProperties, OutboundMessage } from '../transport.interface.js';
@@ -6,11 +7,11 @@ import type { MemoryConsumer } from './memory.consumer.js';
 import type { MemoryDelivery, SettleOutcome } from './memory.delivery.js';
 import { deadLetterProperties, deathEntries, isDeadLetterCycle } from './memory-dead-letter.headers.js';
 import { routeMessage } from './memory-exchange.router.js';
-import { cloneProperties, messageSnapshot, parsePayload, type DeadLetterReason, type StoredMessage } from './memory.message.js';
+import { cloneProperties, type DeadLetterReason, type StoredMessage } from './memory.message.js';
 import type { MemoryQueueHooks, UnackedEntry } from './memory-queue.hooks.js';
 import { MemoryQueue } from './memory.queue.js';
 import type { DeliveryIdentity, PublishOutcome } from './memory-record.types.js';
-import type { MemoryRecorder } from './memory.recorder.js';
+import type { MemoryRecorder, RecordedMessage } from './memory.recorder.js';
 import { MemoryTopologyRegistry } from './memory-topology.registry.js';
 
 /** What a publish did; the transport rejects the publish with `error` when there is one. */
@@ -36,7 +37,7 @@ interface PendingDeadLetter {
 export class MemoryBroker implements MemoryQueueHooks {
   readonly registry = new MemoryTopologyRegistry((settings) => new MemoryQueue(settings, this, () => Date.now()));
   private sequence = 0;
-  private readonly pendingDeadLetters: PendingDeadLetter[] = [];
+  private readonly pendingDeadLetters = new RingDeque<PendingDeadLetter>();
   private depth = 0;
   private readonly logger = new Logger('MemoryTransport');
 
@@ -62,15 +63,13 @@ export class MemoryBroker implements MemoryQueueHooks {
 
   /** Routes a message into queues and records the publish. Never throws: failures are part of the result. */
   publish(message: OutboundMessage): PublishResult {
-    const result = this.route(message);
+    const { result, copy } = this.route(message);
     if (this.recorder.enabled) {
-      this.recorder.published({
-        ...messageSnapshot(message),
+      this.recorder.record('published', copy ?? { ...message, body: Buffer.from(message.body), properties: cloneProperties(message.properties) }, {
         mandatory: message.mandatory,
         routedQueues: result.routedQueues,
         outcome: result.outcome,
         ...(result.error ? { error: result.error } : {}),
-        time: new Date(),
       });
     }
     return result;
@@ -85,21 +84,17 @@ export class MemoryBroker implements MemoryQueueHooks {
   /** Records a settle. */
   settled(queue: MemoryQueue, entry: UnackedEntry, outcome: SettleOutcome): void {
     if (!this.recorder.enabled) return;
-    const base = { ...messageSnapshot(entry.message), ...this.identity(queue.name, entry.consumer, entry.delivery), time: new Date() };
-    if (outcome === 'ack') this.recorder.acked(base);
-    else this.recorder.nacked({ ...base, requeue: outcome === 'requeue' });
+    const identity = this.identity(queue.name, entry.consumer, entry.delivery);
+    if (outcome === 'ack') this.recorder.record('acked', entry.message, identity);
+    else this.recorder.record('nacked', entry.message, { ...identity, requeue: outcome === 'requeue' });
   }
 
-  /** Records a delivery as its handler receives it. */
+  /** Records a delivery as its handler receives it, from the stored message (the handler owns its copy). */
   handedOver(consumer: MemoryConsumer, delivery: MemoryDelivery): void {
     if (!this.recorder.enabled) return;
-    const { message } = delivery;
-    this.recorder.delivered({
-      ...messageSnapshot(message),
-      ...this.identity(message.queue, consumer, delivery),
-      redelivered: message.redelivered,
-      time: new Date(),
-    });
+    const { stored } = delivery;
+    const message = stored.deliveryCount > 0 ? { ...stored, properties: delivery.message.properties } : stored;
+    this.recorder.record('delivered', message, { ...this.identity(stored.queue, consumer, delivery), redelivered: delivery.message.redelivered });
   }
 
   /** Publishes the failure-recorded copy through the broker, then acks, as the AMQP transport does. */
@@ -117,12 +112,36 @@ export class MemoryBroker implements MemoryQueueHooks {
     });
   }
 
+  /**
+   * The client connection closed: unsettled deliveries go back to their queues, exclusive queues are
+   * deleted, and expiry stops until the next start.
+   */
+  connectionClosed(): void {
+    const { registry } = this;
+    for (const queue of registry.queuesWithDeliveries()) queue.returnUnacked();
+    for (const queue of registry.allQueues()) if (queue.settings.exclusive) registry.deleteQueue(queue.name);
+    for (const queue of registry.allQueues()) queue.suspend();
+  }
+
+  /**
+   * The connection dropped and came back: unsettled deliveries go back to their queues, except in the
+   * exclusive and auto-delete queues the reconnect re-declared, which start empty.
+   */
+  connectionLost(): void {
+    for (const queue of this.registry.queuesWithDeliveries()) {
+      const recreated = queue.settings.exclusive || (queue.settings.autoDelete && queue.consumerCount > 0);
+      if (recreated && !queue.deleted) queue.dropAll();
+      else queue.returnUnacked();
+    }
+  }
+
   /** RabbitMQ deletes an `autoDelete` queue when its last consumer goes. */
   lastConsumerGone(queue: MemoryQueue): void {
     this.registry.deleteQueue(queue.name);
   }
 
-  private route(message: OutboundMessage): PublishResult {
+  /** Routes a publish; `copy` is the broker's own copy of the message, absent when it was refused outright. */
+  private route(message: OutboundMessage): { result: PublishResult; copy?: RecordedMessage } {
     const { exchange: name, routingKey } = message;
     const exchange = this.registry.exchange(name);
     const expiration = message.properties.expiration;
@@ -132,11 +151,11 @@ export class MemoryBroker implements MemoryQueueHooks {
     else if (expiration !== undefined && (!Number.isInteger(expiration) || expiration < 0)) {
       error = new InvalidOptionsError(`Message expiration must be a non-negative integer number of milliseconds, got ${expiration}`);
     }
-    if (error) return { outcome: 'failed', routedQueues: [], error };
+    if (error) return { result: { outcome: 'failed', routedQueues: [], error } };
 
     const body = Buffer.from(message.body);
     const properties = cloneProperties(message.properties);
-    return this.atomically((): PublishResult => {
+    const result = this.atomically((): PublishResult => {
       const queues = routeMessage(this.registry, name, { routingKey, headers: properties.headers });
       const accepted = this.enqueueAll(queues, name, routingKey, body, properties);
       if (queues.length === 0) {
@@ -150,27 +169,34 @@ export class MemoryBroker implements MemoryQueueHooks {
       }
       return { outcome: 'routed', routedQueues: accepted };
     });
+    return { result, copy: { exchange: name, routingKey, body, properties } };
   }
 
+  /**
+   * Stores a copy in each queue. `body` and `properties` are the broker's own copies already: the first
+   * queue keeps them and any further queue gets its own, so no two queues share a mutable object.
+   */
   private enqueueAll(queues: readonly string[], exchange: string, routingKey: string, body: Buffer, properties: MessageProperties): string[] {
     const accepted: string[] = [];
     const now = Date.now();
+    let shared = true;
     for (const name of queues) {
       const queue = this.registry.queue(name);
       if (!queue) continue;
-      const ttls = [queue.settings.messageTtl, properties.expiration].filter((t): t is number => t !== undefined);
+      const ttl = earliest(queue.settings.messageTtl, properties.expiration);
       const stored: StoredMessage = {
         sequence: ++this.sequence,
         queue: name,
         exchange,
         routingKey,
-        body: Buffer.from(body),
-        properties: cloneProperties(properties),
+        body: shared ? body : Buffer.from(body),
+        properties: shared ? properties : cloneProperties(properties),
         redelivered: false,
         deliveryCount: 0,
         enqueuedAt: now,
-        expiresAt: ttls.length > 0 ? now + Math.min(...ttls) : undefined,
+        expiresAt: ttl === undefined ? undefined : now + ttl,
       };
+      shared = false;
       if (queue.enqueue(stored) === 'accepted') accepted.push(name);
     }
     return accepted;
@@ -205,24 +231,29 @@ export class MemoryBroker implements MemoryQueueHooks {
       });
       accepted = this.enqueueAll(queues, target, routingKey, message.body, properties);
     }
-    if (!this.recorder.enabled) return;
-    this.recorder.deadLettered({
-      sourceQueue: queue.name,
-      reason,
-      targetExchange: target,
-      targetRoutingKey: routingKey,
-      routedQueues: accepted,
-      originalExchange: message.exchange,
-      originalRoutingKey: message.routingKey,
-      properties,
-      body: Buffer.from(message.body),
-      payload: parsePayload(message.body),
-      time: new Date(),
-    });
+    this.recorder.deadLettered(
+      {
+        sourceQueue: queue.name,
+        reason,
+        targetExchange: target,
+        targetRoutingKey: routingKey,
+        routedQueues: accepted,
+        originalExchange: message.exchange,
+        originalRoutingKey: message.routingKey,
+        properties,
+      },
+      message.body,
+    );
   }
 
 
   private identity(queue: string, consumer: MemoryConsumer, delivery: MemoryDelivery): DeliveryIdentity {
     return { queue, consumerName: consumer.name, consumerTag: consumer.tag, deliveryTag: delivery.tag };
   }
+}
+
+/** The sooner of two optional TTLs. */
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  return b === undefined ? a : Math.min(a, b);
 }

@@ -270,7 +270,7 @@ export class MemoryQueue {
 
   private deliver(message: StoredMessage, consumer: MemoryConsumer): void {
     const tag = this.nextTag++;
-    const delivery = new MemoryDelivery(inboundMessage(message), tag, this.deliveryHooks);
+    const delivery = new MemoryDelivery(inboundMessage(message), tag, this.deliveryHooks, message);
     this.unacked.set(tag, { message, consumer, delivery, wasRedelivered: message.redelivered });
     consumer.assign(delivery);
   }
