@@ -108,13 +108,14 @@ export class ConsumerRunner {
    * Dispatches a delivery, then the waiting ones as slots free up. A dispatch that completes
    * synchronously frees its slot at once and the loop takes the next waiting delivery (a loop, not
    * recursion, so a long backlog of synchronous handlers cannot grow the stack); an asynchronous one
-   * resumes the loop when it settles.
+   * resumes the loop when it settles. Only asynchronous dispatches can get stuck, so only they are
+   * watched (from the time they were taken).
    */
   private run(first: TransportDelivery): void {
+    const watching = this.stuckWatch.enabled;
     for (let delivery: TransportDelivery | undefined = first; delivery; ) {
       this.active++;
-      // Stuck-delivery watch: from take to settle, so a manual-ack handler that never settles is reported.
-      const ticket = this.stuckWatch.track(delivery);
+      const taken = watching ? Date.now() : 0;
       let pending: Promise<void> | undefined;
       try {
         pending = this.dispatcher.dispatch(delivery, this.shutdown.signal);
@@ -122,6 +123,7 @@ export class ConsumerRunner {
         this.unexpected(error);
       }
       if (pending) {
+        const ticket = this.stuckWatch.track(delivery, taken);
         pending.then(
           () => this.resume(ticket),
           (error: unknown) => {
@@ -131,7 +133,7 @@ export class ConsumerRunner {
         );
         return;
       }
-      delivery = this.finish(ticket);
+      delivery = this.finish(undefined);
     }
   }
 
@@ -141,8 +143,8 @@ export class ConsumerRunner {
   }
 
   /** Frees a slot; returns the next waiting delivery that is still live, if any. */
-  private finish(ticket: StuckDeliveryTicket): TransportDelivery | undefined {
-    ticket.done();
+  private finish(ticket: StuckDeliveryTicket | undefined): TransportDelivery | undefined {
+    ticket?.done();
     this.active--;
     this.completedCount++;
     let next = this.waiting.shift();

@@ -7,7 +7,7 @@ import type { MemoryConsumer } from './memory.consumer.js';
 import type { MemoryDelivery, SettleOutcome } from './memory.delivery.js';
 import { deadLetterProperties, deathEntries, isDeadLetterCycle } from './memory-dead-letter.headers.js';
 import { routeMessage } from './memory-exchange.router.js';
-import { cloneProperties, type DeadLetterReason, type StoredMessage } from './memory.message.js';
+import { cloneProperties, copyBody, type DeadLetterReason, type StoredMessage } from './memory.message.js';
 import type { MemoryQueueHooks, UnackedEntry } from './memory-queue.hooks.js';
 import { MemoryQueue } from './memory.queue.js';
 import type { DeliveryIdentity, PublishOutcome } from './memory-record.types.js';
@@ -52,13 +52,23 @@ export class MemoryBroker implements MemoryQueueHooks {
 
   /** Runs a change; dead-letters raised during it are routed when the outermost change completes. */
   atomically<T>(change: () => T): T {
-    this.depth++;
+    this.enter();
     try {
       return change();
     } finally {
-      this.depth--;
-      if (this.depth === 0) this.flushDeadLetters();
+      this.leave();
     }
+  }
+
+  /** Opens a change, for hot paths that would otherwise allocate a closure for {@link atomically}. */
+  enter(): void {
+    this.depth++;
+  }
+
+  /** Closes the change {@link enter} opened (call it in a `finally`). */
+  leave(): void {
+    this.depth--;
+    if (this.depth === 0) this.flushDeadLetters();
   }
 
   /** Routes a message into queues and records the publish. Never throws: failures are part of the result. */
@@ -141,7 +151,7 @@ export class MemoryBroker implements MemoryQueueHooks {
   }
 
   /** Routes a publish; `copy` is the broker's own copy of the message, absent when it was refused outright. */
-  private route(message: OutboundMessage): { result: PublishResult; copy?: RecordedMessage } {
+  private route(message: OutboundMessage): { result: PublishResult; copy?: RecordedMessage | undefined } {
     const { exchange: name, routingKey } = message;
     const exchange = this.registry.exchange(name);
     const expiration = message.properties.expiration;
@@ -153,23 +163,27 @@ export class MemoryBroker implements MemoryQueueHooks {
     }
     if (error) return { result: { outcome: 'failed', routedQueues: [], error } };
 
-    const body = Buffer.from(message.body);
+    const body = copyBody(message.body);
     const properties = cloneProperties(message.properties);
-    const result = this.atomically((): PublishResult => {
+    let result: PublishResult;
+    this.enter();
+    try {
       const queues = routeMessage(this.registry, name, { routingKey, headers: properties.headers });
       const accepted = this.enqueueAll(queues, name, routingKey, body, properties);
       if (queues.length === 0) {
-        return message.mandatory
+        result = message.mandatory
           ? { outcome: 'returned', routedQueues: [], error: new UnroutableMessageError(name, routingKey) }
           : { outcome: 'dropped', routedQueues: [] };
+      } else if (accepted.length < queues.length) {
+        // A queue that refuses a message for being full still counts as a route (no mandatory return), as on RabbitMQ.
+        result = { outcome: 'nacked', routedQueues: accepted, error: new PublishNackedError(name, routingKey) };
+      } else {
+        result = { outcome: 'routed', routedQueues: accepted };
       }
-      // A queue that refuses a message for being full still counts as a route (no mandatory return), as on RabbitMQ.
-      if (accepted.length < queues.length) {
-        return { outcome: 'nacked', routedQueues: accepted, error: new PublishNackedError(name, routingKey) };
-      }
-      return { outcome: 'routed', routedQueues: accepted };
-    });
-    return { result, copy: { exchange: name, routingKey, body, properties } };
+    } finally {
+      this.leave();
+    }
+    return { result, copy: this.recorder.enabled ? { exchange: name, routingKey, body, properties } : undefined };
   }
 
   /**
@@ -189,7 +203,7 @@ export class MemoryBroker implements MemoryQueueHooks {
         queue: name,
         exchange,
         routingKey,
-        body: shared ? body : Buffer.from(body),
+        body: shared ? body : copyBody(body),
         properties: shared ? properties : cloneProperties(properties),
         redelivered: false,
         deliveryCount: 0,

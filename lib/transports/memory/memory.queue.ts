@@ -123,10 +123,11 @@ export class MemoryQueue {
   settle(tag: number, outcome: SettleOutcome): boolean {
     const entry = this.unacked.get(tag);
     if (!entry) return false;
-    this.hooks.atomically(() => {
+    this.hooks.enter();
+    try {
       this.unacked.remove(entry);
       this.hooks.settled(this, entry, outcome);
-      if (this.deleted) return;
+      if (this.deleted) return true;
       if (outcome === 'requeue') {
         entry.message.redelivered = true;
         this.takeBack(entry.message, 'requeue');
@@ -135,7 +136,9 @@ export class MemoryQueue {
         this.hooks.deadLetter(this, entry.message, 'rejected');
       }
       this.dispatch();
-    });
+    } finally {
+      this.hooks.leave();
+    }
     return true;
   }
 
