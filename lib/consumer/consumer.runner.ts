@@ -109,13 +109,11 @@ export class ConsumerRunner {
    * synchronously frees its slot at once and the loop takes the next waiting delivery (a loop, not
    * recursion, so a long backlog of synchronous handlers cannot grow the stack); an asynchronous one
    * resumes the loop when it settles. Only asynchronous dispatches can get stuck, so only they are
-   * watched (from the time they were taken).
+   * watched.
    */
   private run(first: TransportDelivery): void {
-    const watching = this.stuckWatch.enabled;
     for (let delivery: TransportDelivery | undefined = first; delivery; ) {
       this.active++;
-      const taken = watching ? Date.now() : 0;
       let pending: Promise<void> | undefined;
       try {
         pending = this.dispatcher.dispatch(delivery, this.shutdown.signal);
@@ -123,7 +121,8 @@ export class ConsumerRunner {
         this.unexpected(error);
       }
       if (pending) {
-        const ticket = this.stuckWatch.track(delivery, taken);
+        // Watched from now: the synchronous part it already spent is microseconds against a threshold in seconds.
+        const ticket = this.stuckWatch.track(delivery);
         pending.then(
           () => this.resume(ticket),
           (error: unknown) => {

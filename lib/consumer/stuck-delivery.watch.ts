@@ -48,20 +48,13 @@ export class StuckDeliveryWatch {
     private readonly events: TransportEvents | undefined,
   ) {}
 
-  /** Whether deliveries are watched at all (`stuckAfterMs` > 0). */
-  get enabled(): boolean {
-    return this.stuckAfterMs > 0;
-  }
-
-  /**
-   * Starts watching one delivery, taken by its handler at `since` (epoch ms; default now). A caller may
-   * start watching once it knows the delivery was not settled synchronously, giving the take time.
-   */
-  track(delivery: TransportDelivery, since = Date.now()): StuckDeliveryTicket {
+  /** Starts watching one delivery as its handler takes it. */
+  track(delivery: TransportDelivery): StuckDeliveryTicket {
     if (this.stuckAfterMs <= 0) return NOOP_TICKET;
+    const since = Date.now();
     const watched = new WatchedDelivery(this, delivery, since);
     this.watched.add(watched);
-    if (this.timer === undefined) this.arm(since + this.stuckAfterMs - Date.now());
+    if (this.timer === undefined) this.arm(this.stuckAfterMs);
     return watched;
   }
 

@@ -10,8 +10,9 @@ import { routeMessage } from './memory-exchange.router.js';
 import { cloneProperties, copyBody, type DeadLetterReason, type StoredMessage } from './memory.message.js';
 import type { MemoryQueueHooks, UnackedEntry } from './memory-queue.hooks.js';
 import { MemoryQueue } from './memory.queue.js';
-import type { DeliveryIdentity, PublishOutcome } from './memory-record.types.js';
-import type { MemoryRecorder, RecordedMessage } from './memory.recorder.js';
+import type { PublishOutcome } from './memory-record.types.js';
+import type { MemoryRecorder } from './memory.recorder.js';
+import { PendingDeadLetterRecord, PendingDelivery, PendingPublish, type RecordedMessage } from './memory-pending.records.js';
 import { MemoryTopologyRegistry } from './memory-topology.registry.js';
 
 /** What a publish did; the transport rejects the publish with `error` when there is one. */
@@ -73,16 +74,7 @@ export class MemoryBroker implements MemoryQueueHooks {
 
   /** Routes a message into queues and records the publish. Never throws: failures are part of the result. */
   publish(message: OutboundMessage): PublishResult {
-    const { result, copy } = this.route(message);
-    if (this.recorder.enabled) {
-      this.recorder.record('published', copy ?? { ...message, body: Buffer.from(message.body), properties: cloneProperties(message.properties) }, {
-        mandatory: message.mandatory,
-        routedQueues: result.routedQueues,
-        outcome: result.outcome,
-        ...(result.error ? { error: result.error } : {}),
-      });
-    }
-    return result;
+    return this.route(message);
   }
 
   /** Queues a message a queue gave up; it is routed once the current change completes. */
@@ -94,9 +86,9 @@ export class MemoryBroker implements MemoryQueueHooks {
   /** Records a settle. */
   settled(queue: MemoryQueue, entry: UnackedEntry, outcome: SettleOutcome): void {
     if (!this.recorder.enabled) return;
-    const identity = this.identity(queue.name, entry.consumer, entry.delivery);
-    if (outcome === 'ack') this.recorder.record('acked', entry.message, identity);
-    else this.recorder.record('nacked', entry.message, { ...identity, requeue: outcome === 'requeue' });
+    const { consumer, delivery } = entry;
+    const kind = outcome === 'ack' ? 'acked' : 'nacked';
+    this.recorder.record(kind, new PendingDelivery(kind, entry.message, queue.name, consumer.name, consumer.tag, delivery.tag, outcome === 'requeue'));
   }
 
   /** Records a delivery as its handler receives it, from the stored message (the handler owns its copy). */
@@ -104,7 +96,8 @@ export class MemoryBroker implements MemoryQueueHooks {
     if (!this.recorder.enabled) return;
     const { stored } = delivery;
     const message = stored.deliveryCount > 0 ? { ...stored, properties: delivery.message.properties } : stored;
-    this.recorder.record('delivered', message, { ...this.identity(stored.queue, consumer, delivery), redelivered: delivery.message.redelivered });
+    const record = new PendingDelivery('delivered', message, stored.queue, consumer.name, consumer.tag, delivery.tag, delivery.message.redelivered);
+    this.recorder.record('delivered', record);
   }
 
   /** Publishes the failure-recorded copy through the broker, then acks, as the AMQP transport does. */
@@ -150,8 +143,8 @@ export class MemoryBroker implements MemoryQueueHooks {
     this.registry.deleteQueue(queue.name);
   }
 
-  /** Routes a publish; `copy` is the broker's own copy of the message, absent when it was refused outright. */
-  private route(message: OutboundMessage): { result: PublishResult; copy?: RecordedMessage | undefined } {
+  /** Routes a publish and records it (with the broker's own copy of the message). */
+  private route(message: OutboundMessage): PublishResult {
     const { exchange: name, routingKey } = message;
     const exchange = this.registry.exchange(name);
     const expiration = message.properties.expiration;
@@ -161,7 +154,10 @@ export class MemoryBroker implements MemoryQueueHooks {
     else if (expiration !== undefined && (!Number.isInteger(expiration) || expiration < 0)) {
       error = new InvalidOptionsError(`Message expiration must be a non-negative integer number of milliseconds, got ${expiration}`);
     }
-    if (error) return { result: { outcome: 'failed', routedQueues: [], error } };
+    if (error) {
+      const copy = { exchange: name, routingKey, body: Buffer.from(message.body), properties: cloneProperties(message.properties) };
+      return this.recordPublish(message, copy, { outcome: 'failed', routedQueues: [], error });
+    }
 
     const body = copyBody(message.body);
     const properties = cloneProperties(message.properties);
@@ -183,7 +179,12 @@ export class MemoryBroker implements MemoryQueueHooks {
     } finally {
       this.leave();
     }
-    return { result, copy: this.recorder.enabled ? { exchange: name, routingKey, body, properties } : undefined };
+    return this.recorder.enabled ? this.recordPublish(message, { exchange: name, routingKey, body, properties }, result) : result;
+  }
+
+  private recordPublish(message: OutboundMessage, copy: RecordedMessage, result: PublishResult): PublishResult {
+    this.recorder.record('published', new PendingPublish(copy, message.mandatory, result.routedQueues, result.outcome, result.error));
+    return result;
   }
 
   /**
@@ -245,24 +246,18 @@ export class MemoryBroker implements MemoryQueueHooks {
       });
       accepted = this.enqueueAll(queues, target, routingKey, message.body, properties);
     }
-    this.recorder.deadLettered(
-      {
-        sourceQueue: queue.name,
-        reason,
-        targetExchange: target,
-        targetRoutingKey: routingKey,
-        routedQueues: accepted,
-        originalExchange: message.exchange,
-        originalRoutingKey: message.routingKey,
-        properties,
-      },
-      message.body,
-    );
-  }
-
-
-  private identity(queue: string, consumer: MemoryConsumer, delivery: MemoryDelivery): DeliveryIdentity {
-    return { queue, consumerName: consumer.name, consumerTag: consumer.tag, deliveryTag: delivery.tag };
+    if (!this.recorder.enabled) return;
+    const fields = {
+      sourceQueue: queue.name,
+      reason,
+      targetExchange: target,
+      targetRoutingKey: routingKey,
+      routedQueues: accepted,
+      originalExchange: message.exchange,
+      originalRoutingKey: message.routingKey,
+      properties,
+    };
+    this.recorder.record('deadLettered', new PendingDeadLetterRecord(fields, message.body));
   }
 }
 

@@ -265,6 +265,8 @@ export class MemoryQueue {
   }
 
   private expireHead(): void {
+    // Most messages never expire: read the clock only for a head that can.
+    if (this.ready.peek()?.expiresAt === undefined) return;
     const now = this.clock();
     for (let head = this.ready.peek(); head?.expiresAt !== undefined && head.expiresAt <= now; head = this.ready.peek()) {
       this.ready.shift();

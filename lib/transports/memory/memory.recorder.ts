@@ -1,41 +1,15 @@
 import { RingDeque } from '../../common/index.js';
-import { messageSnapshot, parsePayload } from './memory.message.js';
-import type { MemoryRecords, MessageSnapshot } from './memory-record.types.js';
+import { PendingRecord } from './memory-pending.records.js';
+import type { MemoryRecords } from './memory-record.types.js';
 
 type RecordKind = keyof MemoryRecords;
 type RecordOf<K extends RecordKind> = MemoryRecords[K][number];
 
-/** The message fields a record copies: references to the broker's own, never-mutated copies. */
-export type RecordedMessage = Pick<MessageSnapshot, 'exchange' | 'routingKey' | 'properties' | 'body'>;
-
-/** A record's fields besides the message copy, the parsed payload and the time. */
-export type RecordFields<K extends RecordKind> = Omit<RecordOf<K>, keyof MessageSnapshot | 'time'>;
-
-/**
- * A record as taken: references and the clock reading. Copying the message, parsing its payload and
- * making the `Date` wait until someone reads the records, so a busy transport that nobody inspects
- * pays one small object per record. The broker never mutates a body or properties it holds (dead-
- * lettering builds new properties), so building later yields the same record as building now.
- */
-class PendingRecord {
-  constructor(
-    readonly fields: object,
-    /** For message-snapshot records; absent for dead-letter records, whose properties are in `fields`. */
-    readonly message: RecordedMessage | undefined,
-    readonly body: Buffer,
-    readonly at: number,
-  ) {}
-
-  build(): object {
-    const copied = this.message ? messageSnapshot(this.message) : { body: Buffer.from(this.body), payload: parsePayload(this.body) };
-    return { ...copied, ...this.fields, time: new Date(this.at) };
-  }
-}
-
 /**
  * Keeps the assertion records. Each kind is capped because the same transport runs embedded in
  * long-lived apps, where an unbounded history would be a memory leak; the oldest records go first, out
- * of a ring buffer (O(1) per record however large the cap).
+ * of a ring buffer (O(1) per record however large the cap). Records are taken as {@link PendingRecord}s
+ * and built when first read.
  */
 export class MemoryRecorder {
   private lists = MemoryRecorder.empty();
@@ -43,24 +17,17 @@ export class MemoryRecorder {
   /** @param limit Maximum records kept per kind; `0` records nothing. */
   constructor(private readonly limit: number) {}
 
-  /** Whether recording is on; lets callers skip building records nobody keeps. */
+  /** Whether recording is on; callers skip taking records nobody keeps. */
   get enabled(): boolean {
     return this.limit > 0;
   }
 
-  /**
-   * Records a publish, delivery, ack or nack of `message`: its exchange, routing key, properties and
-   * body (copied, with the payload parsed, when read), plus `fields`.
-   */
-  record<K extends Exclude<RecordKind, 'deadLettered'>>(kind: K, message: RecordedMessage, fields: RecordFields<K>): void {
+  /** Keeps a record of `kind`, dropping the oldest of that kind past the cap. */
+  record(kind: RecordKind, record: PendingRecord): void {
     if (this.limit <= 0) return;
-    this.push(this.lists[kind], new PendingRecord(fields, message, message.body, Date.now()));
-  }
-
-  /** Records a broker-side dead-lettering (or discard); the body is copied and parsed when read. */
-  deadLettered(fields: Omit<RecordOf<'deadLettered'>, 'body' | 'payload' | 'time'>, body: Buffer): void {
-    if (this.limit <= 0) return;
-    this.push(this.lists.deadLettered, new PendingRecord(fields, undefined, body, Date.now()));
+    const list = this.lists[kind];
+    list.push(record);
+    if (list.length > this.limit) list.shift();
   }
 
   /** Copies of the record lists, so a caller holding them never sees later records appear. */
@@ -93,11 +60,6 @@ export class MemoryRecorder {
       if (entry instanceof PendingRecord) list.set(i, entry.build());
     }
     return list.toArray() as RecordOf<K>[];
-  }
-
-  private push(list: RingDeque<object>, record: object): void {
-    list.push(record);
-    if (list.length > this.limit) list.shift();
   }
 
   private static empty(): Record<RecordKind, RingDeque<object>> {
