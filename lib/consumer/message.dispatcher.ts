@@ -13,6 +13,7 @@ import type { FailureHeaderOptions } from './failure.headers.js';
 import { MessageContext, type MessageContextDelivery } from './message.context.js';
 import { DispatchedDelivery } from './message-context.delivery.js';
 import { RedeliveryTracker } from './redelivery.tracker.js';
+import { settleHandlerFailure } from './handler-failure.settler.js';
 import { isStale, isThenable } from './stale-delivery.check.js';
 import type { ConsumeEvents } from '../observability/consume-events.emitter.js';
 import { composeConsume, type ConsumeMiddleware, type ConsumeMiddlewareContext } from '../observability/messaging-middleware.types.js';
@@ -38,8 +39,6 @@ export interface DispatchSettings {
   /** Runs around the processing of every delivery. */
   readonly middleware?: readonly ConsumeMiddleware[];
 }
-
-type AfterFailure = 'run-again' | 'settled';
 
 /** A settle call's promise as the dispatcher returns it: done once settled, the outcome dropped. */
 function settled(settling: Promise<unknown>): Promise<void> {
@@ -214,7 +213,7 @@ export class MessageDispatcher {
     thrown: unknown,
   ): Promise<Error | undefined> {
     const error = thrown instanceof Error ? thrown : new Error(String(thrown));
-    const next = await this.onHandlerError(settlement, handler, thrown, error, delivery, delivery.attempt + immediate, immediate);
+    const next = await settleHandlerFailure(this.settings, this.logger, settlement, handler, thrown, error, delivery, delivery.attempt + immediate, immediate);
     if (next === 'run-again' && !isStale(delivery)) return this.invoke(handler, payload, delivery, settlement, shutdown, immediate + 1);
     return error;
   }
@@ -252,41 +251,5 @@ export class MessageDispatcher {
       return Promise.resolve();
     }
     return settled(settlement.deadLetter({ kind: 'unknown-type', error, consumer: this.binding.name }));
-  }
-
-  /** Retries (in process or delayed) what the policy allows; dead-letters the rest, with the attempts made. */
-  private async onHandlerError(
-    settlement: DeliverySettlement,
-    handler: HandlerBinding,
-    thrown: unknown,
-    error: Error,
-    delivery: TransportDelivery,
-    attempt: number,
-    immediateDone: number,
-  ): Promise<AfterFailure> {
-    if (settlement.state !== 'pending') {
-      this.logger.error(`Consumer ${handler.name} threw after settling its message (${settlement.state}): ${error.message}`);
-      return 'settled';
-    }
-    const kind = this.settings.classifyError?.(thrown) ?? 'handler';
-    if (kind !== 'handler') {
-      await settlement.deadLetter({ kind, error, consumer: handler.name });
-      return 'settled';
-    }
-    const delayedDone = retryHistory(delivery.message.properties.headers).delays.length;
-    const decision = decideRetry(handler.retry, thrown, immediateDone, delayedDone);
-    if (decision.action === 'immediate') {
-      this.logger.warn(`${handler.name}: attempt ${attempt} of message ${delivery.message.properties.messageId ?? '(no id)'} failed (${error.message}); retrying at once`);
-      return 'run-again';
-    }
-    const scheduler = this.settings.retryScheduler;
-    if (decision.action === 'delayed' && scheduler) {
-      const outcome = await settlement.retry(() => scheduler.schedule(delivery, attempt, error, decision.delayMs, handler.name));
-      if (outcome === 'scheduled') this.settings.events?.retried(delivery, handler.name, attempt, decision.delayMs, error);
-      return 'settled';
-    }
-    const attempts = attempt > 1 || decision.action !== 'exhausted' || decision.reason !== 'no-retries' ? attempt : undefined;
-    await settlement.deadLetter({ kind, error, consumer: handler.name, attempts });
-    return 'settled';
   }
 }
