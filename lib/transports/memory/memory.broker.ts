@@ -95,7 +95,8 @@ export class MemoryBroker implements MemoryQueueHooks {
   handedOver(consumer: MemoryConsumer, delivery: MemoryDelivery): void {
     if (!this.recorder.enabled) return;
     const { stored } = delivery;
-    const message = stored.deliveryCount > 0 ? { ...stored, properties: delivery.message.properties } : stored;
+    // A quorum redelivery's properties carry x-delivery-count, which only the handler's copy has: copied now, before the handler can change it.
+    const message = stored.deliveryCount > 0 ? { ...stored, properties: cloneProperties(delivery.message.properties) } : stored;
     const record = new PendingDelivery('delivered', message, stored.queue, consumer.name, consumer.tag, delivery.tag, delivery.message.redelivered);
     this.recorder.record('delivered', record);
   }
