@@ -17,8 +17,11 @@ export interface ConsumerHandlerMeta {
   readonly consumerName: string;
 }
 
-/** Calls one consumer method for one message; resolves with its (unwrapped) result, rejects with its failure. */
-export type ConsumerInvoker = (payload: unknown, context: MessageContext) => Promise<unknown>;
+/**
+ * Calls one consumer method for one message: its (unwrapped) result, or a promise of it, rejecting (or
+ * throwing, for a method called directly) with its failure.
+ */
+export type ConsumerInvoker = (payload: unknown, context: MessageContext) => unknown;
 
 type Method = (...args: unknown[]) => unknown;
 
@@ -62,7 +65,9 @@ export class ConsumerHandlerFactory {
     const callback = method as Method;
     if (!this.needsNestPipeline(instance, callback, methodName)) {
       this.logger.debug(`Consumer ${meta.consumerName}: no enhancer or parameter decorator applies; called directly`);
-      return async (payload, context) => {
+      // Not async: a synchronous method stays synchronous (and may throw), so the dispatcher can settle it
+      // without a promise; a promise or Observable it returns is waited for all the same.
+      return (payload, context) => {
         const result: unknown = Reflect.apply(callback, instance, [payload, context]);
         // Same reading of an Observable result as Nest's pipeline, so both paths settle alike.
         return isObservable(result) ? lastValueFrom(result) : result;

@@ -1,9 +1,11 @@
 import { Logger } from '@nestjs/common';
+import { RingDeque } from '../common/index.js';
 import { ShutdownTimeoutError } from '../errors/index.js';
 import type { MessagingTransport, TransportDelivery, TransportSubscription } from '../transports/transport.interface.js';
 import type { QueueBinding } from './consumer-binding.types.js';
 import type { MessageDispatcher } from './message.dispatcher.js';
-import { StuckDeliveryWatch } from './stuck-delivery.watch.js';
+import { isStale } from './stale-delivery.check.js';
+import { StuckDeliveryWatch, type StuckDeliveryTicket } from './stuck-delivery.watch.js';
 
 /** What the runner hands deliveries to: the dispatcher, or something wrapping it (request/reply). */
 export type DeliveryDispatcher = Pick<MessageDispatcher, 'dispatch'>;
@@ -16,7 +18,7 @@ export type DeliveryDispatcher = Pick<MessageDispatcher, 'dispatch'>;
 export class ConsumerRunner {
   private readonly logger = new Logger('Messaging');
   private subscription?: TransportSubscription;
-  private readonly waiting: TransportDelivery[] = [];
+  private readonly waiting = new RingDeque<TransportDelivery>();
   private active = 0;
   private deliveredCount = 0;
   private completedCount = 0;
@@ -75,7 +77,7 @@ export class ConsumerRunner {
     this.stopping = true;
     await this.subscription?.cancel();
     this.subscription = undefined;
-    for (const delivery of this.waiting.splice(0)) delivery.nack(true);
+    for (const delivery of this.waiting.clear()) delivery.nack(true);
     if (this.active === 0) return true;
     let timer: NodeJS.Timeout | undefined;
     const finished = await Promise.race([
@@ -92,33 +94,66 @@ export class ConsumerRunner {
 
   private onDelivery(delivery: TransportDelivery): void {
     this.deliveredCount++;
-    if (delivery.signal.aborted) return;
+    if (isStale(delivery)) return;
     if (this.stopping) {
       delivery.nack(true);
     } else if (this.active < this.binding.concurrency) {
-      void this.run(delivery);
+      this.run(delivery);
     } else {
       this.waiting.push(delivery);
     }
   }
 
-  private async run(delivery: TransportDelivery): Promise<void> {
-    this.active++;
-    // Stuck-delivery watch: from take to settle, so a manual-ack handler that never settles is reported.
-    const ticket = this.stuckWatch.track(delivery);
-    try {
-      await this.dispatcher.dispatch(delivery, this.shutdown.signal);
-    } catch (error) {
-      // dispatch() settles every path itself; reaching here means a settle call threw, which must not kill the loop.
-      this.logger.error(`Consumer ${this.binding.name}: unexpected error settling a message: ${(error as Error).message}`);
-    } finally {
-      ticket.done();
-      this.active--;
-      this.completedCount++;
-      let next = this.waiting.shift();
-      while (next?.signal.aborted) next = this.waiting.shift();
-      if (next) void this.run(next);
-      else if (this.active === 0) this.drained?.();
+  /**
+   * Dispatches a delivery, then the waiting ones as slots free up. A dispatch that completes
+   * synchronously frees its slot at once and the loop takes the next waiting delivery (a loop, not
+   * recursion, so a long backlog of synchronous handlers cannot grow the stack); an asynchronous one
+   * resumes the loop when it settles. Only asynchronous dispatches can get stuck, so only they are
+   * watched.
+   */
+  private run(first: TransportDelivery): void {
+    for (let delivery: TransportDelivery | undefined = first; delivery; ) {
+      this.active++;
+      let pending: Promise<void> | undefined;
+      try {
+        pending = this.dispatcher.dispatch(delivery, this.shutdown.signal);
+      } catch (error) {
+        this.unexpected(error);
+      }
+      if (pending) {
+        // Watched from now: the synchronous part it already spent is microseconds against a threshold in seconds.
+        const ticket = this.stuckWatch.track(delivery);
+        pending.then(
+          () => this.resume(ticket),
+          (error: unknown) => {
+            this.unexpected(error);
+            this.resume(ticket);
+          },
+        );
+        return;
+      }
+      delivery = this.finish(undefined);
     }
+  }
+
+  private resume(ticket: StuckDeliveryTicket): void {
+    const next = this.finish(ticket);
+    if (next) this.run(next);
+  }
+
+  /** Frees a slot; returns the next waiting delivery that is still live, if any. */
+  private finish(ticket: StuckDeliveryTicket | undefined): TransportDelivery | undefined {
+    ticket?.done();
+    this.active--;
+    this.completedCount++;
+    let next = this.waiting.shift();
+    while (next && isStale(next)) next = this.waiting.shift();
+    if (!next && this.active === 0) this.drained?.();
+    return next;
+  }
+
+  private unexpected(error: unknown): void {
+    // dispatch() settles every path itself; reaching here means a settle call threw, which must not kill the loop.
+    this.logger.error(`Consumer ${this.binding.name}: unexpected error settling a message: ${(error as Error).message}`);
   }
 }

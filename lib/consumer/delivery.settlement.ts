@@ -16,11 +16,11 @@ export type SettlementState = 'pending' | 'acked' | 'requeued' | 'nacked' | 'dea
  * every other in-flight message of that consumer), so a second call throws instead of reaching the broker.
  */
 export class DeliverySettlement {
-  private readonly logger = new Logger('Messaging');
   private current: SettlementState = 'pending';
-  private resolveDone!: () => void;
-  /** Resolves once the delivery is settled, however that happened. */
-  readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
+  // `done` is made on first use: most settlements are never awaited, and a promise per message adds up.
+  private finished = false;
+  private donePromise: Promise<void> | undefined;
+  private resolveDone: (() => void) | undefined;
 
   /** The handler the message was routed to, for events (the queue's handlers before routing). */
   consumer = '';
@@ -35,6 +35,12 @@ export class DeliverySettlement {
     this.attempt = delivery.attempt;
   }
 
+  /** Resolves once the delivery is settled, however that happened. */
+  get done(): Promise<void> {
+    this.donePromise ??= this.finished ? Promise.resolve() : new Promise<void>((resolve) => (this.resolveDone = resolve));
+    return this.donePromise;
+  }
+
   /** The settlement so far. */
   get state(): SettlementState {
     return this.current;
@@ -45,7 +51,7 @@ export class DeliverySettlement {
     this.claim('acked');
     this.warnIfStale(this.delivery.ack());
     this.observer?.settled(this.delivery, this.consumer, this.attempt, 'acked');
-    this.resolveDone();
+    this.finish();
   }
 
   /** Negatively acknowledges; `requeue: false` lets the broker dead-letter it (without a recorded reason). */
@@ -53,7 +59,7 @@ export class DeliverySettlement {
     this.claim(requeue ? 'requeued' : 'nacked');
     this.warnIfStale(this.delivery.nack(requeue));
     this.observer?.settled(this.delivery, this.consumer, this.attempt, this.current);
-    this.resolveDone();
+    this.finish();
   }
 
   /**
@@ -72,7 +78,7 @@ export class DeliverySettlement {
       this.observer?.settled(this.delivery, this.consumer, this.attempt, 'dead-lettered', { kind: failure.kind, reason: failure.error.message, outcome });
       return outcome;
     } finally {
-      this.resolveDone();
+      this.finish();
     }
   }
 
@@ -82,8 +88,13 @@ export class DeliverySettlement {
     try {
       return await schedule();
     } finally {
-      this.resolveDone();
+      this.finish();
     }
+  }
+
+  private finish(): void {
+    this.finished = true;
+    this.resolveDone?.();
   }
 
   private claim(next: SettlementState): void {
@@ -95,7 +106,7 @@ export class DeliverySettlement {
 
   private warnIfStale(sent: boolean): void {
     if (!sent) {
-      this.logger.warn(
+      new Logger('Messaging').warn(
         `Message ${this.delivery.message.properties.messageId ?? '(no id)'} on "${this.delivery.message.queue}" was settled ` +
           'after its channel closed; the broker will deliver it again.',
       );

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { validateMessage } from '../contracts/index.js';
+import { checkMessage } from '../contracts/index.js';
 import { MessageDecodeError, MessageTooLargeError, PoisonMessageError, UnknownMessageTypeError } from '../errors/index.js';
 import { decideRetry } from '../retry/retry-policy.resolver.js';
 import { retryHistory } from '../retry/retry.headers.js';
@@ -11,7 +11,10 @@ import type { FailureKind } from './delivery-failure.types.js';
 import { DeliverySettlement } from './delivery.settlement.js';
 import type { FailureHeaderOptions } from './failure.headers.js';
 import { MessageContext, type MessageContextDelivery } from './message.context.js';
+import { DispatchedDelivery } from './message-context.delivery.js';
 import { RedeliveryTracker } from './redelivery.tracker.js';
+import { settleHandlerFailure } from './handler-failure.settler.js';
+import { isStale, isThenable } from './stale-delivery.check.js';
 import type { ConsumeEvents } from '../observability/consume-events.emitter.js';
 import { composeConsume, type ConsumeMiddleware, type ConsumeMiddlewareContext } from '../observability/messaging-middleware.types.js';
 
@@ -37,7 +40,10 @@ export interface DispatchSettings {
   readonly middleware?: readonly ConsumeMiddleware[];
 }
 
-type AfterFailure = 'run-again' | 'settled';
+/** A settle call's promise as the dispatcher returns it: done once settled, the outcome dropped. */
+function settled(settling: Promise<unknown>): Promise<void> {
+  return settling.then(() => undefined);
+}
 
 /**
  * Takes one delivery of a queue through the pipeline: route by `type` → poison check → size check →
@@ -57,103 +63,169 @@ export class MessageDispatcher {
     this.single = binding.handlers.size === 1 ? [...binding.handlers.values()][0] : undefined;
   }
 
-  /** Processes one delivery; `shutdown` aborts when shutdown stops waiting for handlers. */
-  dispatch(delivery: TransportDelivery, shutdown?: AbortSignal): Promise<void> {
+  /**
+   * Processes one delivery; `shutdown` aborts when shutdown stops waiting for handlers. Returns a promise
+   * only when something on the way was asynchronous (a middleware, an async schema, a handler that
+   * returns a promise, a manual ack, a failure): a synchronous handler on a synchronous schema is taken
+   * through and acked without allocating a promise.
+   */
+  dispatch(delivery: TransportDelivery, shutdown?: AbortSignal): Promise<void> | undefined {
     const middleware = this.settings.middleware;
-    if (!middleware?.length) return this.process(delivery, shutdown, undefined);
+    if (!middleware?.length) {
+      const events = this.observedEvents();
+      return this.run(delivery, new DeliverySettlement(delivery, this.settings.failureHeaders, events), events, shutdown, undefined);
+    }
     const context: ConsumeMiddlewareContext = { message: delivery.message, attempt: delivery.attempt, outcome: 'pending', error: undefined, consumer: undefined };
-    return composeConsume(middleware, (traced) => this.process(delivery, shutdown, traced))(context);
+    return composeConsume(middleware, (traced) => this.traced(delivery, shutdown, traced))(context);
   }
 
-  private async process(delivery: TransportDelivery, shutdown: AbortSignal | undefined, traced: ConsumeMiddlewareContext | undefined): Promise<void> {
-    const events = this.settings.events?.observed ? this.settings.events : undefined;
+  private observedEvents(): ConsumeEvents | undefined {
+    return this.settings.events?.observed ? this.settings.events : undefined;
+  }
+
+  private async traced(delivery: TransportDelivery, shutdown: AbortSignal | undefined, traced: ConsumeMiddlewareContext): Promise<void> {
+    const events = this.observedEvents();
     const settlement = new DeliverySettlement(delivery, this.settings.failureHeaders, events);
     try {
       await this.run(delivery, settlement, events, shutdown, traced);
     } finally {
-      if (traced) traced.outcome = settlement.state;
+      traced.outcome = settlement.state;
     }
   }
 
-  private async run(
+  private run(
     delivery: TransportDelivery,
     settlement: DeliverySettlement,
     events: ConsumeEvents | undefined,
     shutdown: AbortSignal | undefined,
     traced: ConsumeMiddlewareContext | undefined,
-  ): Promise<void> {
+  ): Promise<void> | undefined {
     const { message } = delivery;
     const handler = this.route(message);
     settlement.consumer = handler?.name ?? this.binding.name;
     if (traced) traced.consumer = settlement.consumer;
     events?.received(delivery, settlement.consumer);
-    if (!handler) {
-      await this.onUnknownType(settlement, message);
-      return;
-    }
+    if (!handler) return this.onUnknownType(settlement, message);
     // Only redelivered messages are counted, so only they need forgetting once settled for good (a
     // settlement on a stale delivery did not reach the broker: the message comes back, still counting).
-    if (message.redelivered) void settlement.done.then(() => delivery.signal.aborted || this.tracker.forget(message));
+    if (message.redelivered) void settlement.done.then(() => isStale(delivery) || this.tracker.forget(message));
     const deliveries = handler.maxDeliveries === undefined ? 0 : this.tracker.deliveries(message);
     if (handler.maxDeliveries !== undefined && deliveries > handler.maxDeliveries) {
-      await settlement.deadLetter({ kind: 'poison', error: new PoisonMessageError(deliveries, handler.maxDeliveries), consumer: handler.name });
-      return;
+      return settled(settlement.deadLetter({ kind: 'poison', error: new PoisonMessageError(deliveries, handler.maxDeliveries), consumer: handler.name }));
+    }
+    if (message.body.length > this.settings.maxMessageBytes) {
+      return settled(settlement.deadLetter({ kind: 'oversized', error: new MessageTooLargeError(message.body.length, this.settings.maxMessageBytes), consumer: handler.name }));
     }
     let payload: unknown;
     try {
-      if (message.body.length > this.settings.maxMessageBytes) {
-        await settlement.deadLetter({ kind: 'oversized', error: new MessageTooLargeError(message.body.length, this.settings.maxMessageBytes), consumer: handler.name });
-        return;
-      }
-      payload = await validateMessage(handler.contract, decodeJson(message.body, message.properties.contentType));
+      payload = checkMessage(handler.contract, decodeJson(message.body, message.properties.contentType));
     } catch (error) {
-      const kind = error instanceof MessageDecodeError ? 'decode' : 'validation';
-      await settlement.deadLetter({ kind, error: error as Error, consumer: handler.name });
-      return;
+      return this.refuse(settlement, handler, error);
     }
-    // Stale while validating: the broker delivers it again, so the handler must not run for this copy.
-    if (delivery.signal.aborted) return;
-    const started = events ? performance.now() : 0;
-    const error = await this.invoke(handler, payload, delivery, settlement, shutdown);
-    if (traced && error) traced.error = error;
-    events?.handled(delivery, handler.name, settlement.attempt, performance.now() - started, settlement.state, error);
+    if (payload instanceof Promise) {
+      return payload.then(
+        (valid: unknown) => this.handle(handler, valid, delivery, settlement, events, shutdown, traced),
+        (error: unknown) => this.refuse(settlement, handler, error),
+      );
+    }
+    return this.handle(handler, payload, delivery, settlement, events, shutdown, traced);
   }
 
-  /** Runs the handler, again in process for each immediate retry its policy allows; resolves with its last error. */
-  private async invoke(handler: HandlerBinding, payload: unknown, delivery: TransportDelivery, settlement: DeliverySettlement, shutdown?: AbortSignal): Promise<Error | undefined> {
-    for (let immediate = 0; ; immediate++) {
-      const attempt = delivery.attempt + immediate;
-      settlement.attempt = attempt;
-      const context = new MessageContext(payload, delivery.message, handler.contract.name, handler.name, settlement, this.contextDelivery(handler, delivery, settlement, attempt), shutdown);
-      try {
-        await handler.invoke(payload, context);
-      } catch (thrown) {
-        const error = thrown instanceof Error ? thrown : new Error(String(thrown));
-        const next = await this.onHandlerError(settlement, handler, thrown, error, delivery, attempt, immediate);
-        if (next === 'run-again' && !delivery.signal.aborted) continue;
-        return error;
-      }
-      if (settlement.state === 'pending') {
-        if (handler.ack === 'auto') settlement.ack();
-        // Manual mode: the handler may settle later (e.g. after a batch); the slot stays taken until it does.
-        else await settlement.done;
-      }
+  /** Dead-letters a message that could not be decoded or broke its contract. */
+  private refuse(settlement: DeliverySettlement, handler: HandlerBinding, error: unknown): Promise<void> {
+    const kind = error instanceof MessageDecodeError ? 'decode' : 'validation';
+    return settled(settlement.deadLetter({ kind, error: error as Error, consumer: handler.name }));
+  }
+
+  private handle(
+    handler: HandlerBinding,
+    payload: unknown,
+    delivery: TransportDelivery,
+    settlement: DeliverySettlement,
+    events: ConsumeEvents | undefined,
+    shutdown: AbortSignal | undefined,
+    traced: ConsumeMiddlewareContext | undefined,
+  ): Promise<void> | undefined {
+    // Stale while validating: the broker delivers it again, so the handler must not run for this copy.
+    if (isStale(delivery)) return undefined;
+    if (!events && !traced) {
+      const outcome = this.invoke(handler, payload, delivery, settlement, shutdown, 0);
+      return outcome instanceof Promise ? settled(outcome) : undefined;
+    }
+    const started = events ? performance.now() : 0;
+    const handled = (error: Error | undefined): void => {
+      if (traced && error) traced.error = error;
+      events?.handled(delivery, handler.name, settlement.attempt, performance.now() - started, settlement.state, error);
+    };
+    const outcome = this.invoke(handler, payload, delivery, settlement, shutdown, 0);
+    if (outcome instanceof Promise) return outcome.then(handled);
+    handled(outcome);
+    return undefined;
+  }
+
+  /**
+   * Runs the handler, again in process for each immediate retry its policy allows; its last error, or a
+   * promise of it when the handler (or its settling) was asynchronous.
+   */
+  private invoke(
+    handler: HandlerBinding,
+    payload: unknown,
+    delivery: TransportDelivery,
+    settlement: DeliverySettlement,
+    shutdown: AbortSignal | undefined,
+    immediate: number,
+  ): Error | undefined | Promise<Error | undefined> {
+    const attempt = delivery.attempt + immediate;
+    settlement.attempt = attempt;
+    const context = new MessageContext(payload, delivery.message, handler.contract.name, handler.name, settlement, this.contextDelivery(handler, delivery, settlement, attempt), shutdown);
+    let result: unknown;
+    try {
+      result = handler.invoke(payload, context);
+    } catch (thrown) {
+      return this.failed(handler, payload, delivery, settlement, shutdown, immediate, thrown);
+    }
+    if (isThenable(result)) {
+      return Promise.resolve(result).then(
+        () => this.succeeded(handler, settlement),
+        (thrown: unknown) => this.failed(handler, payload, delivery, settlement, shutdown, immediate, thrown),
+      );
+    }
+    return this.succeeded(handler, settlement);
+  }
+
+  private succeeded(handler: HandlerBinding, settlement: DeliverySettlement): undefined | Promise<undefined> {
+    if (settlement.state !== 'pending') return undefined;
+    if (handler.ack === 'auto') {
+      settlement.ack();
       return undefined;
     }
+    // Manual mode: the handler may settle later (e.g. after a batch); the slot stays taken until it does.
+    return settlement.done.then(() => undefined);
+  }
+
+  private async failed(
+    handler: HandlerBinding,
+    payload: unknown,
+    delivery: TransportDelivery,
+    settlement: DeliverySettlement,
+    shutdown: AbortSignal | undefined,
+    immediate: number,
+    thrown: unknown,
+  ): Promise<Error | undefined> {
+    const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+    const next = await settleHandlerFailure(this.settings, this.logger, settlement, handler, thrown, error, delivery, delivery.attempt + immediate, immediate);
+    if (next === 'run-again' && !isStale(delivery)) return this.invoke(handler, payload, delivery, settlement, shutdown, immediate + 1);
+    return error;
   }
 
   private contextDelivery(handler: HandlerBinding, delivery: TransportDelivery, settlement: DeliverySettlement, attempt: number): MessageContextDelivery {
     const scheduler = this.settings.retryScheduler;
-    if (!scheduler || !handler.retry.delayed) return { attempt, signal: delivery.signal };
-    return {
-      attempt,
-      signal: delivery.signal,
-      retry: (delayMs) => {
-        const planned = decideRetry(handler.retry, undefined, Number.MAX_SAFE_INTEGER, retryHistory(delivery.message.properties.headers).delays.length);
-        const wait = delayMs ?? (planned.action === 'delayed' ? planned.delayMs : handler.retry.delayed?.maxDelayMs ?? 0);
-        return settlement.retry(() => scheduler.schedule(delivery, attempt, new Error('retry requested by the handler'), wait, handler.name));
-      },
-    };
+    if (!scheduler || !handler.retry.delayed) return new DispatchedDelivery(attempt, delivery, undefined);
+    return new DispatchedDelivery(attempt, delivery, (delayMs) => {
+      const planned = decideRetry(handler.retry, undefined, Number.MAX_SAFE_INTEGER, retryHistory(delivery.message.properties.headers).delays.length);
+      const wait = delayMs ?? (planned.action === 'delayed' ? planned.delayMs : handler.retry.delayed?.maxDelayMs ?? 0);
+      return settlement.retry(() => scheduler.schedule(delivery, attempt, new Error('retry requested by the handler'), wait, handler.name));
+    });
   }
 
   /**
@@ -167,49 +239,17 @@ export class MessageDispatcher {
     return typed ?? this.binding.fallback ?? (type ? undefined : this.single);
   }
 
-  private async onUnknownType(settlement: DeliverySettlement, message: InboundMessage): Promise<void> {
+  private onUnknownType(settlement: DeliverySettlement, message: InboundMessage): Promise<void> {
     const error = new UnknownMessageTypeError(message.properties.type, this.binding.queue, [...this.binding.handlers.keys()]);
     if (this.settings.unknownType === 'ack') {
       this.logger.warn(`${error.message}; acknowledged and dropped (unknownMessageType: 'ack')`);
-      settlement.ack();
-      return;
+      try {
+        settlement.ack();
+      } catch (thrown) {
+        return Promise.reject(thrown as Error);
+      }
+      return Promise.resolve();
     }
-    await settlement.deadLetter({ kind: 'unknown-type', error, consumer: this.binding.name });
-  }
-
-  /** Retries (in process or delayed) what the policy allows; dead-letters the rest, with the attempts made. */
-  private async onHandlerError(
-    settlement: DeliverySettlement,
-    handler: HandlerBinding,
-    thrown: unknown,
-    error: Error,
-    delivery: TransportDelivery,
-    attempt: number,
-    immediateDone: number,
-  ): Promise<AfterFailure> {
-    if (settlement.state !== 'pending') {
-      this.logger.error(`Consumer ${handler.name} threw after settling its message (${settlement.state}): ${error.message}`);
-      return 'settled';
-    }
-    const kind = this.settings.classifyError?.(thrown) ?? 'handler';
-    if (kind !== 'handler') {
-      await settlement.deadLetter({ kind, error, consumer: handler.name });
-      return 'settled';
-    }
-    const delayedDone = retryHistory(delivery.message.properties.headers).delays.length;
-    const decision = decideRetry(handler.retry, thrown, immediateDone, delayedDone);
-    if (decision.action === 'immediate') {
-      this.logger.warn(`${handler.name}: attempt ${attempt} of message ${delivery.message.properties.messageId ?? '(no id)'} failed (${error.message}); retrying at once`);
-      return 'run-again';
-    }
-    const scheduler = this.settings.retryScheduler;
-    if (decision.action === 'delayed' && scheduler) {
-      const outcome = await settlement.retry(() => scheduler.schedule(delivery, attempt, error, decision.delayMs, handler.name));
-      if (outcome === 'scheduled') this.settings.events?.retried(delivery, handler.name, attempt, decision.delayMs, error);
-      return 'settled';
-    }
-    const attempts = attempt > 1 || decision.action !== 'exhausted' || decision.reason !== 'no-retries' ? attempt : undefined;
-    await settlement.deadLetter({ kind, error, consumer: handler.name, attempts });
-    return 'settled';
+    return settled(settlement.deadLetter({ kind: 'unknown-type', error, consumer: this.binding.name }));
   }
 }

@@ -28,9 +28,8 @@ export function instrumentPublish(
   bus: MessagingEventBus | undefined,
   middleware: readonly PublishMiddleware[] = [],
 ): (message: OutboundMessage) => Promise<void> {
-  const observed = bus
+  const emitting = bus
     ? async (message: OutboundMessage): Promise<void> => {
-        if (!PUBLISH_EVENTS.some((event) => bus.listens(event))) return send(message);
         const info = publishedMessageInfo(message);
         const started = performance.now();
         bus.emit('publish.sent', { message: info });
@@ -45,6 +44,11 @@ export function instrumentPublish(
         }
         bus.emit('publish.confirmed', { message: info, durationMs: performance.now() - started });
       }
-    : send;
+    : undefined;
+  // Decided per publish (listeners come and go); without one the send is the transport's own promise.
+  const observed =
+    bus && emitting
+      ? (message: OutboundMessage): Promise<void> => (PUBLISH_EVENTS.some((event) => bus.listens(event)) ? emitting(message) : send(message))
+      : send;
   return middleware.length > 0 ? composePublish(middleware, observed) : observed;
 }

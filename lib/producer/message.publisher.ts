@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { validateMessage, type ContractInput, type MessageContract } from '../contracts/index.js';
+import { checkMessage, validateMessage, type ContractInput, type MessageContract } from '../contracts/index.js';
 import { encodeJson, JSON_CONTENT_TYPE } from '../serialization/index.js';
 import type { MessagingEventBus } from '../observability/messaging-event.bus.js';
 import type { PublishMiddleware } from '../observability/messaging-middleware.types.js';
@@ -38,15 +38,22 @@ export class MessagePublisher {
    * `MessageValidationError` before anything is sent when the payload breaks the contract, and with
    * `UnroutableMessageError` when a mandatory message reaches no queue.
    */
-  async publish<C extends MessageContract>(contract: C, payload: ContractInput<C>, options: SendOptions = {}): Promise<SendResult> {
-    if (this.validateOnPublish) {
+  publish<C extends MessageContract>(contract: C, payload: ContractInput<C>, options: SendOptions = {}): Promise<SendResult> {
+    // Not async, and a synchronous schema is checked without a promise: one promise chain per send.
+    try {
       // Validation catches callers that bypass the types (JS, `as any`, data from outside);
       // the input, not the parsed output, is sent so the consumer's schema applies its own transforms.
-      await validateMessage(contract, payload);
+      const checked = this.validateOnPublish ? checkMessage(contract, payload) : undefined;
+      if (checked instanceof Promise) return checked.then(() => this.sendChecked(contract, payload, options));
+      return this.sendChecked(contract, payload, options);
+    } catch (error) {
+      return Promise.reject(error as Error);
     }
+  }
+
+  private sendChecked(contract: MessageContract, payload: unknown, options: SendOptions): Promise<SendResult> {
     const messageId = options.messageId ?? randomUUID();
-    await this.send(this.outbound(contract, payload, messageId, options));
-    return { messageId };
+    return this.send(this.outbound(contract, payload, messageId, options)).then(() => ({ messageId }));
   }
 
   /**

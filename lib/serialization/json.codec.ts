@@ -22,7 +22,8 @@ export function encodeJson(payload: unknown): Buffer {
  * stray binary message is dead-lettered with a precise reason instead of failing validation oddly.
  */
 export function decodeJson(body: Buffer, contentType: string | undefined): unknown {
-  if (contentType && !/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
+  // The exact type this library writes skips the pattern: this runs once per consumed message.
+  if (contentType && contentType !== JSON_CONTENT_TYPE && !/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
     throw new MessageDecodeError(`unsupported content type "${contentType}" (expected ${JSON_CONTENT_TYPE})`);
   }
   try {

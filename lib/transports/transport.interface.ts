@@ -101,6 +101,11 @@ export interface TransportDelivery {
    */
   readonly signal: AbortSignal;
   /**
+   * Optional cheap form of `signal.aborted`, for transports whose signal costs an allocation per
+   * delivery; callers read it when present (see `isStale` in the consumer).
+   */
+  readonly stale?: boolean;
+  /**
    * Acknowledge: the broker forgets the message. Returns false, sending nothing, when the delivering
    * channel is gone or the delivery was already settled.
    */

@@ -39,6 +39,29 @@ export function bindingMatches(exchange: ExchangeState, binding: BindingDefiniti
  * nothing hands the message to its alternate exchange, if it has one that exists.
  */
 export function routeMessage(table: RoutingTable, exchangeName: string, input: RoutingInput): string[] {
+  return routeDirectly(table, exchangeName, input) ?? routeThroughExchanges(table, exchangeName, input);
+}
+
+/**
+ * The common case without sets or a work list: the exchange's matching bindings all lead to queues
+ * (no exchange-to-exchange hop) and the alternate exchange is not needed. `undefined` otherwise.
+ */
+function routeDirectly(table: RoutingTable, exchangeName: string, input: RoutingInput): string[] | undefined {
+  const exchange = table.exchange(exchangeName);
+  if (!exchange) return [];
+  if (exchangeName === '') return table.hasQueue(input.routingKey) ? [input.routingKey] : [];
+  const queues: string[] = [];
+  let matched = false;
+  for (const binding of table.bindingsFrom(exchangeName)) {
+    if (!bindingMatches(exchange, binding, input)) continue;
+    if (binding.queue === undefined) return undefined;
+    matched = true;
+    if (table.hasQueue(binding.queue) && !queues.includes(binding.queue)) queues.push(binding.queue);
+  }
+  return matched || exchange.alternateExchange === undefined ? queues : undefined;
+}
+
+function routeThroughExchanges(table: RoutingTable, exchangeName: string, input: RoutingInput): string[] {
   const queues = new Set<string>();
   const visited = new Set<string>([exchangeName]);
   const pending = [exchangeName];

@@ -1,5 +1,8 @@
 import { clearTimeout as realClearTimeout, setTimeout as realSetTimeout } from 'node:timers';
 import type { MemoryQueue } from './memory.queue.js';
+import type { MemoryRecords } from './memory-record.types.js';
+import type { MemoryRecorder } from './memory.recorder.js';
+import type { WaitForIdleOptions, WaitForOptions } from './memory-transport.options.js';
 
 /** How long to wait, and how the wait reports failure. */
 export interface PollOptions {
@@ -64,4 +67,38 @@ export function busyReasons(queues: readonly MemoryQueue[], pendingPublishes: nu
   }
   if (pendingPublishes > 0) reasons.push(`${pendingPublishes} publish(es) not yet confirmed`);
   return reasons;
+}
+
+/** `MemoryTransport.waitForIdle`: `busy()` empty over `stableChecks` checks a timer turn apart. */
+export function waitForIdle(busy: () => string[], options: WaitForIdleOptions): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 5000;
+  return pollUntil(() => busy().length === 0, {
+    timeoutMs,
+    stableChecks: options.stableChecks ?? 3,
+    onTimeout: () => new Error(`MemoryTransport was not idle after ${timeoutMs} ms: ${busy().join('; ')}`),
+  });
+}
+
+/** `MemoryTransport.waitFor`: the records once `predicate` holds for them. */
+export async function waitForRecords(
+  recorder: MemoryRecorder,
+  predicate: (records: MemoryRecords) => boolean,
+  busy: () => string[],
+  options: WaitForOptions,
+): Promise<MemoryRecords> {
+  const timeoutMs = options.timeoutMs ?? 5000;
+  let records = recorder.snapshot();
+  await pollUntil(() => predicate((records = recorder.snapshot())), {
+    timeoutMs,
+    stableChecks: 1,
+    onTimeout: () => {
+      const reasons = busy();
+      const what = options.description ? ` for ${options.description}` : '';
+      return new Error(
+        `MemoryTransport.waitFor timed out after ${timeoutMs} ms${what}; recorded: ${recorder.summary()}; ` +
+          (reasons.length > 0 ? `busy: ${reasons.join('; ')}` : 'broker idle'),
+      );
+    },
+  });
+  return records;
 }

@@ -17,6 +17,9 @@ export interface UnackedEntry {
 export interface MemoryQueueHooks {
   /** Runs a change to broker state; dead-letters it causes are routed once the outermost change is done. */
   atomically<T>(change: () => T): T;
+  /** `atomically` without the closure, for per-message paths: `enter()`, then `leave()` in a `finally`. */
+  enter(): void;
+  leave(): void;
   /** The queue gave up a message; route it to the queue's dead-letter exchange. */
   deadLetter(queue: MemoryQueue, message: StoredMessage, reason: DeadLetterReason): void;
   /** A consumer settled a delivery (called before the queue acts on it). */

@@ -1,3 +1,4 @@
+import { RingDeque } from '../../common/index.js';
 import type { StoredMessage } from './memory.message.js';
 
 /**
@@ -7,9 +8,11 @@ import type { StoredMessage } from './memory.message.js';
  * puts it at the head in front of every newer message: its original position. A quorum queue keeps
  * messages returned by a lost channel in a separate returns queue it serves first, in the order they
  * came back; here that is a prefix of the list (see {@link returnToFront}).
+ *
+ * A ring deque, so taking the head and appending stay O(1) however deep the queue is.
  */
 export class MemoryReadyList {
-  private items: StoredMessage[] = [];
+  private items = new RingDeque<StoredMessage>();
   private byteCount = 0;
   /** How many messages at the head are quorum returns, so the next return goes after them. */
   private returned = 0;
@@ -26,7 +29,7 @@ export class MemoryReadyList {
 
   /** The next message to deliver, without removing it. */
   peek(): StoredMessage | undefined {
-    return this.items[0];
+    return this.items.peek();
   }
 
   /** Appends a newly arrived message. */
@@ -37,15 +40,17 @@ export class MemoryReadyList {
 
   /** Puts a returned message back in front of every newer one. */
   restore(message: StoredMessage): void {
+    // Returned messages are usually older than everything ready, so the scan stops at once.
     let index = 0;
-    while (index < this.items.length && this.items[index].sequence < message.sequence) index++;
-    this.items.splice(index, 0, message);
+    const { length } = this.items;
+    while (index < length && this.items.at(index)!.sequence < message.sequence) index++;
+    this.items.insert(index, message);
     this.byteCount += message.body.length;
   }
 
   /** Puts a message back after those returned before it and ahead of every other ready message. */
   returnToFront(message: StoredMessage): void {
-    this.items.splice(this.returned, 0, message);
+    this.items.insert(this.returned, message);
     this.returned++;
     this.byteCount += message.body.length;
   }
@@ -60,8 +65,7 @@ export class MemoryReadyList {
 
   /** Removes everything and returns what was there. */
   clear(): StoredMessage[] {
-    const removed = this.items;
-    this.items = [];
+    const removed = this.items.clear();
     this.byteCount = 0;
     this.returned = 0;
     return removed;
@@ -69,6 +73,6 @@ export class MemoryReadyList {
 
   /** The ready messages in order; a copy of the list, not of the messages. */
   toArray(): readonly StoredMessage[] {
-    return [...this.items];
+    return this.items.toArray();
   }
 }

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { RingDeque } from '../../common/index.js';
 import { InvalidOptionsError, PublishNackedError, TopologyError, UnroutableMessageError } from '../../errors/index.js';
 import { deadLetterByCopy, deadLetterTargetOf } from '../dead-letter.copy.js';
 import type { DeadLetterOutcome, DeadLetterRequest, MessageProperties, OutboundMessage } from '../transport.interface.js';
@@ -6,11 +7,12 @@ import type { MemoryConsumer } from './memory.consumer.js';
 import type { MemoryDelivery, SettleOutcome } from './memory.delivery.js';
 import { deadLetterProperties, deathEntries, isDeadLetterCycle } from './memory-dead-letter.headers.js';
 import { routeMessage } from './memory-exchange.router.js';
-import { cloneProperties, messageSnapshot, parsePayload, type DeadLetterReason, type StoredMessage } from './memory.message.js';
+import { cloneProperties, copyBody, type DeadLetterReason, type StoredMessage } from './memory.message.js';
 import type { MemoryQueueHooks, UnackedEntry } from './memory-queue.hooks.js';
 import { MemoryQueue } from './memory.queue.js';
-import type { DeliveryIdentity, PublishOutcome } from './memory-record.types.js';
+import type { PublishOutcome } from './memory-record.types.js';
 import type { MemoryRecorder } from './memory.recorder.js';
+import { PendingDeadLetterRecord, PendingDelivery, PendingPublish, type RecordedMessage } from './memory-pending.records.js';
 import { MemoryTopologyRegistry } from './memory-topology.registry.js';
 
 /** What a publish did; the transport rejects the publish with `error` when there is one. */
@@ -36,7 +38,7 @@ interface PendingDeadLetter {
 export class MemoryBroker implements MemoryQueueHooks {
   readonly registry = new MemoryTopologyRegistry((settings) => new MemoryQueue(settings, this, () => Date.now()));
   private sequence = 0;
-  private readonly pendingDeadLetters: PendingDeadLetter[] = [];
+  private readonly pendingDeadLetters = new RingDeque<PendingDeadLetter>();
   private depth = 0;
   private readonly logger = new Logger('MemoryTransport');
 
@@ -51,29 +53,28 @@ export class MemoryBroker implements MemoryQueueHooks {
 
   /** Runs a change; dead-letters raised during it are routed when the outermost change completes. */
   atomically<T>(change: () => T): T {
-    this.depth++;
+    this.enter();
     try {
       return change();
     } finally {
-      this.depth--;
-      if (this.depth === 0) this.flushDeadLetters();
+      this.leave();
     }
+  }
+
+  /** Opens a change, for hot paths that would otherwise allocate a closure for {@link atomically}. */
+  enter(): void {
+    this.depth++;
+  }
+
+  /** Closes the change {@link enter} opened (call it in a `finally`). */
+  leave(): void {
+    this.depth--;
+    if (this.depth === 0) this.flushDeadLetters();
   }
 
   /** Routes a message into queues and records the publish. Never throws: failures are part of the result. */
   publish(message: OutboundMessage): PublishResult {
-    const result = this.route(message);
-    if (this.recorder.enabled) {
-      this.recorder.published({
-        ...messageSnapshot(message),
-        mandatory: message.mandatory,
-        routedQueues: result.routedQueues,
-        outcome: result.outcome,
-        ...(result.error ? { error: result.error } : {}),
-        time: new Date(),
-      });
-    }
-    return result;
+    return this.route(message);
   }
 
   /** Queues a message a queue gave up; it is routed once the current change completes. */
@@ -85,21 +86,19 @@ export class MemoryBroker implements MemoryQueueHooks {
   /** Records a settle. */
   settled(queue: MemoryQueue, entry: UnackedEntry, outcome: SettleOutcome): void {
     if (!this.recorder.enabled) return;
-    const base = { ...messageSnapshot(entry.message), ...this.identity(queue.name, entry.consumer, entry.delivery), time: new Date() };
-    if (outcome === 'ack') this.recorder.acked(base);
-    else this.recorder.nacked({ ...base, requeue: outcome === 'requeue' });
+    const { consumer, delivery } = entry;
+    const kind = outcome === 'ack' ? 'acked' : 'nacked';
+    this.recorder.record(kind, new PendingDelivery(kind, entry.message, queue.name, consumer.name, consumer.tag, delivery.tag, outcome === 'requeue'));
   }
 
-  /** Records a delivery as its handler receives it. */
+  /** Records a delivery as its handler receives it, from the stored message (the handler owns its copy). */
   handedOver(consumer: MemoryConsumer, delivery: MemoryDelivery): void {
     if (!this.recorder.enabled) return;
-    const { message } = delivery;
-    this.recorder.delivered({
-      ...messageSnapshot(message),
-      ...this.identity(message.queue, consumer, delivery),
-      redelivered: message.redelivered,
-      time: new Date(),
-    });
+    const { stored } = delivery;
+    // A quorum redelivery's properties carry x-delivery-count, which only the handler's copy has: copied now, before the handler can change it.
+    const message = stored.deliveryCount > 0 ? { ...stored, properties: cloneProperties(delivery.message.properties) } : stored;
+    const record = new PendingDelivery('delivered', message, stored.queue, consumer.name, consumer.tag, delivery.tag, delivery.message.redelivered);
+    this.recorder.record('delivered', record);
   }
 
   /** Publishes the failure-recorded copy through the broker, then acks, as the AMQP transport does. */
@@ -117,11 +116,35 @@ export class MemoryBroker implements MemoryQueueHooks {
     });
   }
 
+  /**
+   * The client connection closed: unsettled deliveries go back to their queues, exclusive queues are
+   * deleted, and expiry stops until the next start.
+   */
+  connectionClosed(): void {
+    const { registry } = this;
+    for (const queue of registry.queuesWithDeliveries()) queue.returnUnacked();
+    for (const queue of registry.allQueues()) if (queue.settings.exclusive) registry.deleteQueue(queue.name);
+    for (const queue of registry.allQueues()) queue.suspend();
+  }
+
+  /**
+   * The connection dropped and came back: unsettled deliveries go back to their queues, except in the
+   * exclusive and auto-delete queues the reconnect re-declared, which start empty.
+   */
+  connectionLost(): void {
+    for (const queue of this.registry.queuesWithDeliveries()) {
+      const recreated = queue.settings.exclusive || (queue.settings.autoDelete && queue.consumerCount > 0);
+      if (recreated && !queue.deleted) queue.dropAll();
+      else queue.returnUnacked();
+    }
+  }
+
   /** RabbitMQ deletes an `autoDelete` queue when its last consumer goes. */
   lastConsumerGone(queue: MemoryQueue): void {
     this.registry.deleteQueue(queue.name);
   }
 
+  /** Routes a publish and records it (with the broker's own copy of the message). */
   private route(message: OutboundMessage): PublishResult {
     const { exchange: name, routingKey } = message;
     const exchange = this.registry.exchange(name);
@@ -132,45 +155,64 @@ export class MemoryBroker implements MemoryQueueHooks {
     else if (expiration !== undefined && (!Number.isInteger(expiration) || expiration < 0)) {
       error = new InvalidOptionsError(`Message expiration must be a non-negative integer number of milliseconds, got ${expiration}`);
     }
-    if (error) return { outcome: 'failed', routedQueues: [], error };
+    if (error) {
+      const copy = { exchange: name, routingKey, body: Buffer.from(message.body), properties: cloneProperties(message.properties) };
+      return this.recordPublish(message, copy, { outcome: 'failed', routedQueues: [], error });
+    }
 
-    const body = Buffer.from(message.body);
+    const body = copyBody(message.body);
     const properties = cloneProperties(message.properties);
-    return this.atomically((): PublishResult => {
+    let result: PublishResult;
+    this.enter();
+    try {
       const queues = routeMessage(this.registry, name, { routingKey, headers: properties.headers });
       const accepted = this.enqueueAll(queues, name, routingKey, body, properties);
       if (queues.length === 0) {
-        return message.mandatory
+        result = message.mandatory
           ? { outcome: 'returned', routedQueues: [], error: new UnroutableMessageError(name, routingKey) }
           : { outcome: 'dropped', routedQueues: [] };
+      } else if (accepted.length < queues.length) {
+        // A queue that refuses a message for being full still counts as a route (no mandatory return), as on RabbitMQ.
+        result = { outcome: 'nacked', routedQueues: accepted, error: new PublishNackedError(name, routingKey) };
+      } else {
+        result = { outcome: 'routed', routedQueues: accepted };
       }
-      // A queue that refuses a message for being full still counts as a route (no mandatory return), as on RabbitMQ.
-      if (accepted.length < queues.length) {
-        return { outcome: 'nacked', routedQueues: accepted, error: new PublishNackedError(name, routingKey) };
-      }
-      return { outcome: 'routed', routedQueues: accepted };
-    });
+    } finally {
+      this.leave();
+    }
+    return this.recorder.enabled ? this.recordPublish(message, { exchange: name, routingKey, body, properties }, result) : result;
   }
 
+  private recordPublish(message: OutboundMessage, copy: RecordedMessage, result: PublishResult): PublishResult {
+    this.recorder.record('published', new PendingPublish(copy, message.mandatory, result.routedQueues, result.outcome, result.error));
+    return result;
+  }
+
+  /**
+   * Stores a copy in each queue. `body` and `properties` are the broker's own copies already: the first
+   * queue keeps them and any further queue gets its own, so no two queues share a mutable object.
+   */
   private enqueueAll(queues: readonly string[], exchange: string, routingKey: string, body: Buffer, properties: MessageProperties): string[] {
     const accepted: string[] = [];
     const now = Date.now();
+    let shared = true;
     for (const name of queues) {
       const queue = this.registry.queue(name);
       if (!queue) continue;
-      const ttls = [queue.settings.messageTtl, properties.expiration].filter((t): t is number => t !== undefined);
+      const ttl = earliest(queue.settings.messageTtl, properties.expiration);
       const stored: StoredMessage = {
         sequence: ++this.sequence,
         queue: name,
         exchange,
         routingKey,
-        body: Buffer.from(body),
-        properties: cloneProperties(properties),
+        body: shared ? body : copyBody(body),
+        properties: shared ? properties : cloneProperties(properties),
         redelivered: false,
         deliveryCount: 0,
         enqueuedAt: now,
-        expiresAt: ttls.length > 0 ? now + Math.min(...ttls) : undefined,
+        expiresAt: ttl === undefined ? undefined : now + ttl,
       };
+      shared = false;
       if (queue.enqueue(stored) === 'accepted') accepted.push(name);
     }
     return accepted;
@@ -206,7 +248,7 @@ export class MemoryBroker implements MemoryQueueHooks {
       accepted = this.enqueueAll(queues, target, routingKey, message.body, properties);
     }
     if (!this.recorder.enabled) return;
-    this.recorder.deadLettered({
+    const fields = {
       sourceQueue: queue.name,
       reason,
       targetExchange: target,
@@ -215,14 +257,13 @@ export class MemoryBroker implements MemoryQueueHooks {
       originalExchange: message.exchange,
       originalRoutingKey: message.routingKey,
       properties,
-      body: Buffer.from(message.body),
-      payload: parsePayload(message.body),
-      time: new Date(),
-    });
+    };
+    this.recorder.record('deadLettered', new PendingDeadLetterRecord(fields, message.body));
   }
+}
 
-
-  private identity(queue: string, consumer: MemoryConsumer, delivery: MemoryDelivery): DeliveryIdentity {
-    return { queue, consumerName: consumer.name, consumerTag: consumer.tag, deliveryTag: delivery.tag };
-  }
+/** The sooner of two optional TTLs. */
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  return b === undefined ? a : Math.min(a, b);
 }

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { setImmediate as realSetImmediate, clearImmediate as realClearImmediate } from 'node:timers';
+import { RingDeque } from '../../common/index.js';
 import type { DeliveryHandler } from '../transport.interface.js';
 import type { MemoryDelivery } from './memory.delivery.js';
 
@@ -16,10 +17,10 @@ import type { MemoryDelivery } from './memory.delivery.js';
 export class MemoryConsumer {
   /** Deliveries assigned and not yet settled, including those still waiting in the outbox. */
   private unackedCount = 0;
-  private outbox: MemoryDelivery[] = [];
+  private readonly outbox = new RingDeque<MemoryDelivery>();
   private flushHandle: ReturnType<typeof realSetImmediate> | undefined;
   private stopped = false;
-  private readonly logger = new Logger('MemoryTransport');
+  private readonly flushNow = (): void => this.flush();
 
   constructor(
     readonly name: string,
@@ -45,7 +46,7 @@ export class MemoryConsumer {
   assign(delivery: MemoryDelivery): void {
     this.unackedCount++;
     this.outbox.push(delivery);
-    this.flushHandle ??= realSetImmediate(() => this.flush());
+    this.flushHandle ??= realSetImmediate(this.flushNow);
   }
 
   /** A delivery of this consumer was settled or returned to the queue. */
@@ -55,9 +56,7 @@ export class MemoryConsumer {
 
   /** Takes back the deliveries the handler has not seen yet. */
   takeOutbox(): MemoryDelivery[] {
-    const taken = this.outbox;
-    this.outbox = [];
-    return taken;
+    return this.outbox.clear();
   }
 
   /** Stops for good: no more assignments and no more handler calls. */
@@ -82,7 +81,7 @@ export class MemoryConsumer {
       } catch (error) {
         // The contract says handlers never throw; if one does, the message stays unsettled, just as
         // with a broker, and shows up in waitForIdle's report.
-        this.logger.error(`Consumer ${this.name}: delivery handler threw: ${error instanceof Error ? error.message : String(error)}`);
+        new Logger('MemoryTransport').error(`Consumer ${this.name}: delivery handler threw: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
   }

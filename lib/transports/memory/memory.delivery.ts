@@ -1,5 +1,6 @@
 import { DeliveryStaleError } from '../../errors/index.js';
 import { deliveryAttempt } from '../delivery-attempt.js';
+import type { StoredMessage } from './memory.message.js';
 import type { DeadLetterOutcome, DeadLetterRequest, InboundMessage, TransportDelivery } from '../transport.interface.js';
 
 /** How a consumer settled a delivery. */
@@ -28,8 +29,15 @@ export class MemoryDelivery implements TransportDelivery {
     /** Unique per queue for the life of the transport. */
     readonly tag: number,
     private readonly hooks: MemoryDeliveryHooks,
+    /** The broker's copy it was made from, for the records (the handler owns `message`). */
+    readonly stored: StoredMessage,
   ) {
     this.attempt = deliveryAttempt(message.properties, message.redelivered);
+  }
+
+  /** Whether the delivery was returned to its queue; reads as `signal.aborted` without creating the signal. */
+  get stale(): boolean {
+    return this.staleReason !== undefined;
   }
 
   /** Aborts once the delivery was returned to its queue (connection loss, close) and cannot be settled. */

@@ -2,7 +2,9 @@ import type { MemoryConsumer } from './memory.consumer.js';
 import type { QueueSettings } from './memory.declarations.js';
 import { MemoryDelivery, type MemoryDeliveryHooks, type SettleOutcome } from './memory.delivery.js';
 import { inboundMessage, type MemoryStoredMessage, type StoredMessage } from './memory.message.js';
-import type { EnqueueResult, MemoryQueueHooks, UnackedEntry } from './memory-queue.hooks.js';
+import type { EnqueueResult, MemoryQueueHooks } from './memory-queue.hooks.js';
+import { MemoryUnackedTable } from './memory-unacked.table.js';
+import { MemoryConsumerRotation } from './memory-consumer.rotation.js';
 import { MemoryExpiryTimer } from './memory-expiry.timer.js';
 import { exceedsLimits } from './memory-queue.limits.js';
 import { MemoryReadyList } from './memory-ready.list.js';
@@ -15,10 +17,8 @@ import { returnToQueue, type ReturnCause } from './memory-return.policy.js';
  */
 export class MemoryQueue {
   private readonly ready = new MemoryReadyList();
-  private readonly unacked = new Map<number, UnackedEntry>();
-  private consumers: MemoryConsumer[] = [];
-  private nextConsumer = 0;
-  private nextTag = 1;
+  private readonly unacked = new MemoryUnackedTable();
+  private readonly consumers = new MemoryConsumerRotation();
   private readonly expiry: MemoryExpiryTimer;
   private running = true;
   private hadConsumer = false;
@@ -79,7 +79,7 @@ export class MemoryQueue {
       if (overflow === 'reject-publish-dlx') this.hooks.deadLetter(this, message, 'maxlen');
       return 'rejected';
     }
-    const consumer = this.ready.length === 0 ? this.pickConsumer() : undefined;
+    const consumer = this.ready.length === 0 ? this.consumers.pick() : undefined;
     if (consumer) {
       this.deliver(message, consumer);
     } else {
@@ -92,7 +92,7 @@ export class MemoryQueue {
 
   /** Adds a subscription and lets it take what is ready. */
   addConsumer(consumer: MemoryConsumer): void {
-    this.consumers.push(consumer);
+    this.consumers.add(consumer);
     this.hadConsumer = true;
     this.hooks.atomically(() => this.dispatch());
   }
@@ -102,16 +102,13 @@ export class MemoryQueue {
    * they had, because the application never saw them; those it has seen stay with it for settling.
    */
   removeConsumer(consumer: MemoryConsumer): void {
-    const index = this.consumers.indexOf(consumer);
     consumer.stop();
-    if (index < 0) return;
-    this.consumers.splice(index, 1);
-    if (this.nextConsumer > index) this.nextConsumer--;
+    if (!this.consumers.remove(consumer)) return;
     this.hooks.atomically(() => {
       for (const delivery of consumer.takeOutbox()) {
         const entry = this.unacked.get(delivery.tag);
         if (!entry) continue;
-        this.forget(entry);
+        this.unacked.remove(entry);
         delivery.markStale();
         entry.message.redelivered = entry.wasRedelivered;
         this.takeBack(entry.message, 'unseen');
@@ -126,10 +123,11 @@ export class MemoryQueue {
   settle(tag: number, outcome: SettleOutcome): boolean {
     const entry = this.unacked.get(tag);
     if (!entry) return false;
-    this.hooks.atomically(() => {
-      this.forget(entry);
+    this.hooks.enter();
+    try {
+      this.unacked.remove(entry);
       this.hooks.settled(this, entry, outcome);
-      if (this.deleted) return;
+      if (this.deleted) return true;
       if (outcome === 'requeue') {
         entry.message.redelivered = true;
         this.takeBack(entry.message, 'requeue');
@@ -138,7 +136,9 @@ export class MemoryQueue {
         this.hooks.deadLetter(this, entry.message, 'rejected');
       }
       this.dispatch();
-    });
+    } finally {
+      this.hooks.leave();
+    }
     return true;
   }
 
@@ -148,13 +148,10 @@ export class MemoryQueue {
    * forgets them.
    */
   returnUnacked(): void {
-    for (const consumer of this.consumers) consumer.takeOutbox();
-    const entries = [...this.unacked.values()];
-    if (entries.length === 0) return;
+    for (const consumer of this.consumers.all()) consumer.takeOutbox();
+    if (this.unacked.size === 0) return;
     this.hooks.atomically(() => {
-      for (const entry of entries) {
-        this.forget(entry);
-        entry.delivery.markStale();
+      for (const entry of this.unacked.takeAll()) {
         if (this.deleted) continue;
         entry.message.redelivered = true;
         this.takeBack(entry.message, 'lost');
@@ -166,13 +163,8 @@ export class MemoryQueue {
 
   /** Drops every message, ready and unacked, without dead-lettering (the queue was recreated). */
   dropAll(): number {
-    for (const consumer of this.consumers) consumer.takeOutbox();
-    const entries = [...this.unacked.values()];
-    for (const entry of entries) {
-      this.forget(entry);
-      entry.delivery.markStale();
-    }
-    return entries.length + this.purge();
+    for (const consumer of this.consumers.all()) consumer.takeOutbox();
+    return this.unacked.takeAll().length + this.purge();
   }
 
   /** Removes the ready messages (not the unacked ones) without dead-lettering, like AMQP `queue.purge`. */
@@ -228,8 +220,7 @@ export class MemoryQueue {
   /** Deletes the queue: ready messages are lost and consumers stop; unacked deliveries settle to no effect. */
   delete(): void {
     this.isDeleted = true;
-    for (const consumer of this.consumers) consumer.stop();
-    this.consumers = [];
+    for (const consumer of this.consumers.clear()) consumer.stop();
     this.ready.clear();
     this.scheduleExpiry();
   }
@@ -241,11 +232,6 @@ export class MemoryQueue {
     }
   }
 
-  private forget(entry: UnackedEntry): void {
-    this.unacked.delete(entry.delivery.tag);
-    entry.consumer.release();
-  }
-
   /** `drop-head`: dead-letter the oldest ready messages until the queue is back within its limits. */
   private trimOverflow(): void {
     if (this.settings.overflow !== 'drop-head') return;
@@ -255,23 +241,9 @@ export class MemoryQueue {
     }
   }
 
-  /** Round-robin: the next consumer after the last one served that has room in its prefetch window. */
-  private pickConsumer(): MemoryConsumer | undefined {
-    for (let i = 0; i < this.consumers.length; i++) {
-      const index = (this.nextConsumer + i) % this.consumers.length;
-      const consumer = this.consumers[index];
-      if (consumer.hasCapacity) {
-        this.nextConsumer = (index + 1) % this.consumers.length;
-        return consumer;
-      }
-    }
-    return undefined;
-  }
-
   private deliver(message: StoredMessage, consumer: MemoryConsumer): void {
-    const tag = this.nextTag++;
-    const delivery = new MemoryDelivery(inboundMessage(message), tag, this.deliveryHooks);
-    this.unacked.set(tag, { message, consumer, delivery, wasRedelivered: message.redelivered });
+    const delivery = new MemoryDelivery(inboundMessage(message), this.unacked.newTag(), this.deliveryHooks, message);
+    this.unacked.add({ message, consumer, delivery, wasRedelivered: message.redelivered });
     consumer.assign(delivery);
   }
 
@@ -284,7 +256,7 @@ export class MemoryQueue {
     for (;;) {
       this.expireHead();
       const head = this.ready.peek();
-      const consumer = head && this.pickConsumer();
+      const consumer = head && this.consumers.pick();
       if (!head || !consumer) break;
       this.ready.shift();
       this.deliver(head, consumer);
@@ -293,6 +265,8 @@ export class MemoryQueue {
   }
 
   private expireHead(): void {
+    // Most messages never expire: read the clock only for a head that can.
+    if (this.ready.peek()?.expiresAt === undefined) return;
     const now = this.clock();
     for (let head = this.ready.peek(); head?.expiresAt !== undefined && head.expiresAt <= now; head = this.ready.peek()) {
       this.ready.shift();

@@ -18,16 +18,16 @@ import type {
   TransportSubscription,
 } from '../transport.interface.js';
 import { MemoryBroker } from './memory.broker.js';
+import { MemoryConfirmBatch } from './memory-confirm.batch.js';
 import { MemoryConsumer } from './memory.consumer.js';
-import { busyReasons, pollUntil } from './memory-idle.waiter.js';
-import { queuedMessage } from './memory.message.js';
+import { busyReasons } from './memory-idle.waiter.js';
+import { MemoryTransportAssertions } from './memory-transport.assertions.js';
 import type { MemoryQueue } from './memory.queue.js';
 import { MemoryQueueReader } from './memory-queue.reader.js';
 import { MemoryReplyRouter } from './memory-reply.router.js';
 import { replyOutbound } from '../reply-message.factory.js';
-import type { MemoryQueuedMessage, MemoryRecords, QueueDepth } from './memory-record.types.js';
 import { MemoryRecorder } from './memory.recorder.js';
-import type { MemoryTransportOptions, WaitForIdleOptions, WaitForOptions } from './memory-transport.options.js';
+import type { MemoryTransportOptions } from './memory-transport.options.js';
 
 /** What the in-process broker reports as its address in connection events. */
 const MEMORY_URL = 'memory://in-process';
@@ -47,14 +47,14 @@ const MEMORY_URL = 'memory://in-process';
  * Known differences: no priorities, no unbinding or deletion API, nothing is persisted outside the
  * process, and message expiry is paused while the transport is closed (caught up on `start()`).
  *
- * On top of the contract it offers an assertion API for tests: {@link records}, {@link messages},
- * {@link queueDepth}, {@link waitForIdle}, {@link waitFor}, {@link purge}, {@link reset} and
+ * On top of the contract it offers an assertion API for tests (see {@link MemoryTransportAssertions}):
+ * `records`, `messages`, `queueDepth`, `waitForIdle`, `waitFor`, `purge`, `reset`, and
  * {@link simulateConnectionLoss}. Deliveries and the wait helpers use real timers from `node:timers`, so
  * they work under jest's fake timers; TTLs use the global timers and clock, so fake timers drive them.
  *
  * `InboundMessage.raw` is a frozen `MemoryStoredMessage` snapshot of the stored message.
  */
-export class MemoryTransport implements MessagingTransport {
+export class MemoryTransport extends MemoryTransportAssertions implements MessagingTransport {
   /** Name for logs. */
   readonly kind = 'memory';
   /** Same as RabbitMQ's: no native delayed redelivery, delivery counts on quorum queues, ordered publishing. */
@@ -67,21 +67,19 @@ export class MemoryTransport implements MessagingTransport {
   /** Typed events: simulated connection losses, and `delivery.stuck`/`unstuck` reported by the consumer runners. */
   readonly events = new TransportEvents();
   private state: 'new' | 'started' | 'closed' = 'new';
-  private readonly recorder: MemoryRecorder;
-  private readonly broker: MemoryBroker;
   private readonly subscriptions = new Map<MemoryConsumer, MemoryQueue>();
-  private readonly pendingConfirms = new Set<Promise<void>>();
+  private readonly confirms = new MemoryConfirmBatch();
   private consumerCount = 0;
   private readonly readers = new Set<MemoryQueueReader>();
   private readonly replies = new MemoryReplyRouter();
 
   constructor(options: MemoryTransportOptions = {}) {
-    this.recorder = new MemoryRecorder(options.maxRecords ?? 10_000);
+    const recorder = new MemoryRecorder(options.maxRecords ?? 10_000);
     const delay = options.deadLetterRequeueDelayMs;
     if (typeof delay === 'number' && !(Number.isFinite(delay) && delay >= 0)) {
       throw new InvalidOptionsError(`MemoryTransport: deadLetterRequeueDelayMs must be a non-negative number, got ${delay}`);
     }
-    this.broker = new MemoryBroker(this.recorder, typeof delay === 'number' ? () => delay : delay);
+    super(recorder, new MemoryBroker(recorder, typeof delay === 'number' ? () => delay : delay));
   }
 
   /**
@@ -102,19 +100,19 @@ export class MemoryTransport implements MessagingTransport {
    * unroutable mandatory message, `PublishNackedError` when a full `reject-publish(-dlx)` queue
    * refused it, and {@link TransportStateError} when not started.
    */
-  async publish(message: OutboundMessage): Promise<void> {
-    this.assertStarted('publish');
-    // Direct reply-to: a reply goes to its requester's address, never into a queue (see request()).
-    if (MemoryReplyRouter.isReply(message)) {
-      this.replies.deliver(message);
-      return new Promise<void>((resolve) => realSetImmediate(resolve));
+  publish(message: OutboundMessage): Promise<void> {
+    // Not async: a plain function returning the confirm saves a promise and a microtask per publish.
+    try {
+      this.assertStarted('publish');
+      // Direct reply-to: a reply goes to its requester's address, never into a queue (see request()).
+      if (MemoryReplyRouter.isReply(message)) {
+        this.replies.deliver(message);
+        return new Promise<void>((resolve) => realSetImmediate(resolve));
+      }
+      return this.confirms.confirm(this.broker.publish(message).error);
+    } catch (error) {
+      return Promise.reject(error as Error);
     }
-    const { error } = this.broker.publish(message);
-    const confirm = new Promise<void>((resolve, reject) => realSetImmediate(() => (error ? reject(error) : resolve())));
-    this.pendingConfirms.add(confirm);
-    const forget = (): void => void this.pendingConfirms.delete(confirm);
-    confirm.then(forget, forget);
-    return confirm;
   }
 
   /**
@@ -145,13 +143,10 @@ export class MemoryTransport implements MessagingTransport {
     }
     this.state = 'closed';
     this.replies.connectionLost('the transport closed');
-    await Promise.allSettled([...this.pendingConfirms]);
+    await this.confirms.settled();
     for (const consumer of [...this.subscriptions.keys()]) this.unsubscribe(consumer);
     for (const reader of [...this.readers]) reader.closeNow();
-    const { registry } = this.broker;
-    for (const queue of registry.queuesWithDeliveries()) queue.returnUnacked();
-    for (const queue of registry.allQueues()) if (queue.settings.exclusive) registry.deleteQueue(queue.name);
-    for (const queue of registry.allQueues()) queue.suspend();
+    this.broker.connectionClosed();
   }
 
   // --- queue access (optional SPI) ---
@@ -202,7 +197,7 @@ export class MemoryTransport implements MessagingTransport {
       state,
       connected: this.state === 'started',
       bufferedPublishes: 0,
-      unconfirmedPublishes: this.pendingConfirms.size,
+      unconfirmedPublishes: this.confirms.pending,
       consumers: this.subscriptions.size,
       stuckDeliveries: this.events.stuckDeliveries,
     };
@@ -218,95 +213,12 @@ export class MemoryTransport implements MessagingTransport {
     this.assertStarted('simulateConnectionLoss');
     this.events.emit('connection.lost', { error: new Error('simulated connection loss') });
     this.replies.connectionLost('connection lost');
-    for (const queue of this.broker.registry.queuesWithDeliveries()) {
-      const recreated = queue.settings.exclusive || (queue.settings.autoDelete && queue.consumerCount > 0);
-      if (recreated && !queue.deleted) queue.dropAll();
-      else queue.returnUnacked();
-    }
+    this.broker.connectionLost();
     this.events.emit('connection.reconnected', { url: MEMORY_URL, downtimeMs: 0 });
   }
 
-  /** Everything recorded so far (oldest first), as a snapshot that later activity does not change. */
-  get records(): MemoryRecords {
-    return this.recorder.snapshot();
-  }
-
-  /** The ready (not delivered) messages of a queue, in delivery order. Throws {@link TopologyError} for an unknown queue. */
-  messages(queue: string): MemoryQueuedMessage[] {
-    return this.requireQueue(queue).readyMessages().map(queuedMessage);
-  }
-
-  /** Ready and unacked message counts of a queue. Throws {@link TopologyError} for an unknown queue. */
-  queueDepth(queue: string): QueueDepth {
-    const found = this.requireQueue(queue);
-    return { ready: found.readyCount, unacked: found.unackedCount };
-  }
-
-  /** Whether the broker has an exchange of that name (built-ins included). */
-  hasExchange(name: string): boolean {
-    return this.broker.registry.exchange(name) !== undefined;
-  }
-
-  /** Whether the broker has a queue of that name. */
-  hasQueue(name: string): boolean {
-    return this.broker.registry.hasQueue(name);
-  }
-
-  /**
-   * Removes a queue's ready messages without dead-lettering them, like AMQP `queue.purge`; unacked
-   * deliveries are untouched. Returns how many were removed.
-   */
-  purge(queue: string): number {
-    return this.requireQueue(queue).purge();
-  }
-
-  /** Forgets all records and purges every queue; the topology and subscriptions stay. */
-  reset(): void {
-    this.recorder.clear();
-    for (const queue of this.broker.registry.allQueues()) queue.purge();
-  }
-
-  /**
-   * Resolves once the broker is idle: no ready message in a queue that has an active consumer, nothing
-   * unacked, no publish awaiting its confirm, and still so over a few checks a timer turn apart (so a
-   * handler's deferred follow-up publish is waited for). Rejects after `timeoutMs` (default 5000) with an
-   * Error listing which queues are busy and how.
-   */
-  waitForIdle(options: WaitForIdleOptions = {}): Promise<void> {
-    const timeoutMs = options.timeoutMs ?? 5000;
-    return pollUntil(() => this.busy().length === 0, {
-      timeoutMs,
-      stableChecks: options.stableChecks ?? 3,
-      onTimeout: () => new Error(`MemoryTransport was not idle after ${timeoutMs} ms: ${this.busy().join('; ')}`),
-    });
-  }
-
-  /**
-   * Resolves with the records once `predicate` holds for them, checking now and then about every
-   * millisecond; rejects after `timeoutMs` (default 5000) with what was recorded and what is busy.
-   *
-   * @example await transport.waitFor((r) => r.acked.filter((a) => a.queue === 'billing').length >= 3);
-   */
-  async waitFor(predicate: (records: MemoryRecords) => boolean, options: WaitForOptions = {}): Promise<MemoryRecords> {
-    const timeoutMs = options.timeoutMs ?? 5000;
-    let records = this.records;
-    await pollUntil(() => predicate((records = this.records)), {
-      timeoutMs,
-      stableChecks: 1,
-      onTimeout: () => {
-        const busy = this.busy();
-        const what = options.description ? ` for ${options.description}` : '';
-        return new Error(
-          `MemoryTransport.waitFor timed out after ${timeoutMs} ms${what}; recorded: ${this.recorder.summary()}; ` +
-            (busy.length > 0 ? `busy: ${busy.join('; ')}` : 'broker idle'),
-        );
-      },
-    });
-    return records;
-  }
-
-  private busy(): string[] {
-    return busyReasons(this.broker.registry.queuesWithDeliveries(), this.pendingConfirms.size);
+  protected busy(): string[] {
+    return busyReasons(this.broker.registry.queuesWithDeliveries(), this.confirms.pending);
   }
 
   private unsubscribe(consumer: MemoryConsumer): void {
@@ -314,12 +226,6 @@ export class MemoryTransport implements MessagingTransport {
     if (!queue) return;
     this.subscriptions.delete(consumer);
     queue.removeConsumer(consumer);
-  }
-
-  private requireQueue(name: string): MemoryQueue {
-    const queue = this.broker.registry.queue(name);
-    if (!queue) throw new TopologyError(`NOT_FOUND: no queue "${name}" in the in-memory broker`);
-    return queue;
   }
 
   private assertStarted(operation: string): void {
