@@ -26,7 +26,9 @@ import { interleave, printTable, say, type SeriesStats } from './bench.stats.js'
  *
  * Variants: `off` is `telemetry: false` in a process whose SDK context manager is registered (an app that
  * traces other things: the library's own cost); `no OTel` also takes the context manager away for its
- * rounds (no OpenTelemetry in the process at all). `BENCH_VARIANTS=off,tracing + metrics` keeps the
+ * rounds (no OpenTelemetry in the process at all); `wire only` is `off` with a `traceparent`-sized header
+ * on every message (what carrying trace context costs the transport and broker, with no OTel work).
+ * `BENCH_VARIANTS=off,tracing + metrics` keeps the
  * variants whose names start with one of the prefixes. `BENCH_BASELINE=<older build>/dist/lib/index.js`
  * adds `before:` copies of the telemetry variants running that build, in the same interleaved rounds.
  */
@@ -65,6 +67,8 @@ class DiscardingMetricExporter implements PushMetricExporter {
 
 interface Setup {
   readonly telemetry: TelemetryOptions | false | undefined;
+  /** Extra publish middleware (the header-only variant). */
+  readonly publishMiddleware?: Library.PublishMiddleware[];
   readonly shutdown: () => Promise<void>;
 }
 
@@ -98,9 +102,21 @@ function meterProvider(): MeterProvider {
 }
 
 const none = async (): Promise<void> => undefined;
+const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00';
 const VARIANTS: VariantSpec[] = [
   { name: 'off (telemetry: false)', contextManager: true, records: false, setup: () => ({ telemetry: false, shutdown: none }) },
   { name: 'no OTel (no context manager)', contextManager: false, records: false, setup: () => ({ telemetry: false, shutdown: none }) },
+  // What carrying trace context costs on the wire alone: a `traceparent`-sized header on every message, no OTel work.
+  {
+    name: 'wire only (traceparent header, telemetry: false)',
+    contextManager: true,
+    records: false,
+    setup: () => ({
+      telemetry: false,
+      publishMiddleware: [(message, next) => next({ ...message, properties: { ...message.properties, headers: { ...message.properties.headers, traceparent: TRACEPARENT } } })],
+      shutdown: none,
+    }),
+  },
   { name: 'API, no SDK (default, no-op)', contextManager: true, records: false, setup: () => ({ telemetry: undefined, shutdown: none }) },
   {
     name: 'tracing only',
@@ -154,8 +170,8 @@ async function boot(lib: Lib, variant: VariantSpec, target: Target): Promise<Rig
   class Sender {
     constructor(@lib.Producer(Tick) readonly producer: Library.TypedProducer<typeof Tick>) {}
   }
-  const { telemetry, shutdown } = variant.setup();
-  const options = { transport: target.transport, topology: target.topology, ...(telemetry === undefined ? {} : { telemetry }) };
+  const { telemetry, shutdown, publishMiddleware } = variant.setup();
+  const options = { transport: target.transport, topology: target.topology, publishMiddleware, ...(telemetry === undefined ? {} : { telemetry }) };
   @Module({ imports: [lib.MessagingModule.forRoot(options), lib.MessagingModule.forFeature([Tick])], providers: [TickConsumer, Sender] })
   class BenchModule {}
   const app: INestApplicationContext = await NestFactory.createApplicationContext(BenchModule, { logger: false });
@@ -183,8 +199,13 @@ function contextSwitcher(): (wanted: boolean) => void {
   let registered = false;
   return (wanted) => {
     if (wanted === registered) return;
-    if (wanted) context.setGlobalContextManager(manager.enable());
-    else {
+    if (wanted) {
+      context.setGlobalContextManager(manager.enable());
+      // Node 20's AsyncLocalStorage installs its promise hooks on the first `with`, and keeps them: enable
+      // them now, as any app tracing other things has, or `off` rounds run before the first traced round
+      // would be faster than those after it (measured: up to 2× apart on the memory transport).
+      context.with(context.active(), () => undefined);
+    } else {
       context.disable();
       manager.disable();
     }
