@@ -9,6 +9,7 @@ import type { TelemetrySettings } from './telemetry.settings.js';
 
 /** Where the publish middleware reports each publish's outcome and duration (the metrics). */
 export interface PublishOutcomes {
+  /** One publish done: `error` is what it was rejected with, undefined once confirmed. */
   published(target: DestinationTarget, durationMs: number, error: unknown): void;
 }
 
