@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import type * as Library from '../lib/index.js';
 import { benchConfig, deferred, payloadOfSize, publishWindowed } from './bench.config.js';
-import { interleave, printTable, say, type SeriesStats } from './bench.stats.js';
+import { interleave, printTable, say, seriesStats, type SeriesStats } from './bench.stats.js';
 
 /**
  * Throughput through the Nest module (publish with confirm → consume → ack) with telemetry off and on,
@@ -26,9 +26,15 @@ import { interleave, printTable, say, type SeriesStats } from './bench.stats.js'
  *
  * Variants: `off` is `telemetry: false` in a process whose SDK context manager is registered (an app that
  * traces other things: the library's own cost); `no OTel` also takes the context manager away for its
- * rounds (no OpenTelemetry in the process at all). `BENCH_VARIANTS=off,tracing + metrics` keeps the
+ * rounds (no OpenTelemetry in the process at all); `wire only` is `off` with a `traceparent`-sized header
+ * on every message (what carrying trace context costs the transport and broker, with no OTel work).
+ * `BENCH_VARIANTS=off,tracing + metrics` keeps the
  * variants whose names start with one of the prefixes. `BENCH_BASELINE=<older build>/dist/lib/index.js`
  * adds `before:` copies of the telemetry variants running that build, in the same interleaved rounds.
+ *
+ * Besides throughput it prints per-round ratios (each variant against `off`, and new against `before:`,
+ * in the same round) and this process's CPU time per message: on a shared machine the CPU figure moves
+ * far less with other processes' load than msg/s does.
  */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const MEMORY_MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20_000);
@@ -65,6 +71,8 @@ class DiscardingMetricExporter implements PushMetricExporter {
 
 interface Setup {
   readonly telemetry: TelemetryOptions | false | undefined;
+  /** Extra publish middleware (the header-only variant). */
+  readonly publishMiddleware?: Library.PublishMiddleware[];
   readonly shutdown: () => Promise<void>;
 }
 
@@ -98,9 +106,21 @@ function meterProvider(): MeterProvider {
 }
 
 const none = async (): Promise<void> => undefined;
+const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00';
 const VARIANTS: VariantSpec[] = [
   { name: 'off (telemetry: false)', contextManager: true, records: false, setup: () => ({ telemetry: false, shutdown: none }) },
   { name: 'no OTel (no context manager)', contextManager: false, records: false, setup: () => ({ telemetry: false, shutdown: none }) },
+  // What carrying trace context costs on the wire alone: a `traceparent`-sized header on every message, no OTel work.
+  {
+    name: 'wire only (traceparent header, telemetry: false)',
+    contextManager: true,
+    records: false,
+    setup: () => ({
+      telemetry: false,
+      publishMiddleware: [(message, next) => next({ ...message, properties: { ...message.properties, headers: { ...message.properties.headers, traceparent: TRACEPARENT } } })],
+      shutdown: none,
+    }),
+  },
   { name: 'API, no SDK (default, no-op)', contextManager: true, records: false, setup: () => ({ telemetry: undefined, shutdown: none }) },
   {
     name: 'tracing only',
@@ -126,7 +146,10 @@ const VARIANTS: VariantSpec[] = [
 ];
 
 interface Rig {
+  /** Messages per second of one run. */
   run(): Promise<number>;
+  /** This process's CPU time per message (user + system, µs) in the last run: unlike throughput, barely moved by other processes' load. */
+  readonly cpuPerMessage: number;
   close(): Promise<void>;
 }
 
@@ -154,20 +177,24 @@ async function boot(lib: Lib, variant: VariantSpec, target: Target): Promise<Rig
   class Sender {
     constructor(@lib.Producer(Tick) readonly producer: Library.TypedProducer<typeof Tick>) {}
   }
-  const { telemetry, shutdown } = variant.setup();
-  const options = { transport: target.transport, topology: target.topology, ...(telemetry === undefined ? {} : { telemetry }) };
+  const { telemetry, shutdown, publishMiddleware } = variant.setup();
+  const options = { transport: target.transport, topology: target.topology, publishMiddleware, ...(telemetry === undefined ? {} : { telemetry }) };
   @Module({ imports: [lib.MessagingModule.forRoot(options), lib.MessagingModule.forFeature([Tick])], providers: [TickConsumer, Sender] })
   class BenchModule {}
   const app: INestApplicationContext = await NestFactory.createApplicationContext(BenchModule, { logger: false });
   await app.init();
   const producer = app.get(Sender).producer;
-  return {
+  const rig = {
+    cpuPerMessage: Number.NaN,
     run: async () => {
       done = deferred();
       expected = handled + target.messages;
       const started = process.hrtime.bigint();
+      const cpu = process.cpuUsage();
       await publishWindowed(target.messages, benchConfig.publishWindow, (i) => producer.send(payloadOfSize(i, benchConfig.bodyBytes)));
       await done.promise;
+      const used = process.cpuUsage(cpu);
+      rig.cpuPerMessage = (used.user + used.system) / target.messages;
       return target.messages / (Number(process.hrtime.bigint() - started) / 1e9);
     },
     close: async () => {
@@ -175,6 +202,14 @@ async function boot(lib: Lib, variant: VariantSpec, target: Target): Promise<Rig
       await shutdown();
     },
   };
+  return rig;
+}
+
+/** The per-round ratios of two series run in the same rounds: median (min..max). */
+function pairedRatio(series: SeriesStats, base: SeriesStats): string {
+  const ratios = series.samples.map((value, round) => value / base.samples[round]!);
+  const stats = seriesStats(ratios);
+  return `${stats.median.toFixed(2)}× (${stats.min.toFixed(2)}..${stats.max.toFixed(2)})`;
 }
 
 /** Registers the context manager for the variants that have one and takes it away for those that do not. */
@@ -183,8 +218,13 @@ function contextSwitcher(): (wanted: boolean) => void {
   let registered = false;
   return (wanted) => {
     if (wanted === registered) return;
-    if (wanted) context.setGlobalContextManager(manager.enable());
-    else {
+    if (wanted) {
+      context.setGlobalContextManager(manager.enable());
+      // Node 20's AsyncLocalStorage installs its promise hooks on the first `with`, and keeps them: enable
+      // them now, as any app tracing other things has, or `off` rounds run before the first traced round
+      // would be faster than those after it (measured: up to 2× apart on the memory transport).
+      context.with(context.active(), () => undefined);
+    } else {
       context.disable();
       manager.disable();
     }
@@ -205,20 +245,38 @@ async function measure(title: string, entries: readonly Entry[], target: (index:
       useContext(entry.spec.contextManager);
       rigs.push(await boot(entry.lib, entry.spec, target(index)));
     }
+    const cpu = new Map<string, number[]>(entries.map((entry) => [entry.name, []]));
+    let warm = false;
     const runOf = (index: number) => async () => {
       useContext(entries[index]!.spec.contextManager);
-      return rigs[index]!.run();
+      const rate = await rigs[index]!.run();
+      if (warm) cpu.get(entries[index]!.name)!.push(rigs[index]!.cpuPerMessage);
+      return rate;
     };
     for (const index of rigs.keys()) await runOf(index)(); // warm-up
+    warm = true;
     const results: Map<string, SeriesStats> = await interleave(
       entries.map((entry, index) => ({ name: entry.name, run: runOf(index) })),
       ROUNDS,
     );
+    const cpuResults = new Map([...cpu].map(([name, samples]) => [name, seriesStats(samples)]));
     const off = entries.find((entry) => entry.spec.name.startsWith('off'))?.name;
     printTable(title, 'msg/s', results, off);
     if (off) {
       const base = results.get(off)!.median;
       for (const [name, stats] of results) if (name !== off) say(`  ${name}: ${(((base - stats.median) / base) * 100).toFixed(1)}% below off`);
+      // Paired per round (the same round's runs share the machine's load), steadier than ratios of medians.
+      say('  per-round ratios, median (min..max):');
+      for (const name of results.keys()) if (name !== off) say(`    ${name} / off: ${pairedRatio(results.get(name)!, results.get(off)!)}`);
+    }
+    for (const name of results.keys()) {
+      const before = results.get(`before: ${name}`);
+      if (before) say(`    ${name}, new / before: ${pairedRatio(results.get(name)!, before)}`);
+    }
+    printTable('  CPU time of this process per message (user + system), µs', 'µs', cpuResults, off, 1);
+    for (const name of cpuResults.keys()) {
+      const before = cpuResults.get(`before: ${name}`);
+      if (before) say(`    ${name}, CPU new / before: ${pairedRatio(cpuResults.get(name)!, before)}`);
     }
   } finally {
     useContext(true);

@@ -32,7 +32,7 @@ export function instrumentPublish(
     ? async (message: OutboundMessage): Promise<void> => {
         const info = publishedMessageInfo(message);
         const started = performance.now();
-        bus.emit('publish.sent', { message: info });
+        if (bus.listens('publish.sent')) bus.emit('publish.sent', { message: info });
         try {
           await send(message);
         } catch (error) {

@@ -31,6 +31,14 @@ export interface ProcessSpanState {
  */
 export const PROCESS_SPAN_KEY = createContextKey('nestjs-typed-messaging process span');
 
+/** The per-delivery counts the consume middleware keeps (metrics on). */
+export interface DeliveryCounts {
+  /** Deliveries received, bumped once per delivery. */
+  consumedOf(target: DestinationTarget): Tally;
+  /** Deliveries being processed, raised and lowered around it. */
+  inFlightOf(target: DestinationTarget): Tally;
+}
+
 /** The process span state of the active context, when processing a delivery. */
 export function activeProcessSpan(active: Context = context.active()): ProcessSpanState | undefined {
   return active.getValue(PROCESS_SPAN_KEY) as ProcessSpanState | undefined;
@@ -61,7 +69,8 @@ function finish(state: ProcessSpanState, processed: ConsumeMiddlewareContext): v
  * The `process <destination>` CONSUMER span around each delivery's processing (decode, validation,
  * handler, settlement), which runs inside the span's context so the handler's own spans nest under it.
  * The span records the settlement outcome, and `error.type` with an ERROR status on failure. Also
- * counts deliveries in flight when metrics are on.
+ * counts deliveries received and in flight when metrics are on (the destination is looked up once for
+ * both; no `message.received` listener, so that event's payload is not built).
  *
  * A delivery is an entry point: its span starts from the root context, never from whatever context the
  * transport's callback happens to run in (the in-memory broker delivers inside the publisher's own async
@@ -73,7 +82,7 @@ export function createConsumeTracing(
   tracer: Tracer | undefined,
   settings: TelemetrySettings,
   targets: DestinationTargets,
-  inFlightOf: ((target: DestinationTarget) => Tally) | undefined,
+  counts: DeliveryCounts | undefined,
 ): ConsumeMiddleware {
   const { tracing, propagation, captureBodySize } = settings;
   const linked = settings.linkOrParent === 'link';
@@ -81,8 +90,12 @@ export function createConsumeTracing(
   const traceDelivery = async (processed: ConsumeMiddlewareContext, next: () => Promise<void>, active: Tracer): Promise<void> => {
     const { message } = processed;
     const target = targets.delivery(message);
-    const inFlight = inFlightOf?.(target);
-    if (inFlight) inFlight.value++;
+    let inFlight: Tally | undefined;
+    if (counts !== undefined) {
+      counts.consumedOf(target).value++;
+      inFlight = counts.inFlightOf(target);
+      inFlight.value++;
+    }
     try {
       const headers = message.properties.headers;
       let parent: Context = ROOT_CONTEXT;
@@ -108,8 +121,10 @@ export function createConsumeTracing(
     }
   };
 
-  const countDelivery = async (processed: ConsumeMiddlewareContext, next: () => Promise<void>, count: (target: DestinationTarget) => Tally): Promise<void> => {
-    const inFlight = count(targets.delivery(processed.message));
+  const countDelivery = async (processed: ConsumeMiddlewareContext, next: () => Promise<void>, count: DeliveryCounts): Promise<void> => {
+    const target = targets.delivery(processed.message);
+    count.consumedOf(target).value++;
+    const inFlight = count.inFlightOf(target);
     inFlight.value++;
     try {
       await next();
@@ -121,6 +136,6 @@ export function createConsumeTracing(
   // One async layer per delivery, whichever work it has: nothing, counting, or tracing (and counting).
   return (processed, next) => {
     if (tracer !== undefined && tracing()) return traceDelivery(processed, next, tracer);
-    return inFlightOf === undefined ? next() : countDelivery(processed, next, inFlightOf);
+    return counts === undefined ? next() : countDelivery(processed, next, counts);
   };
 }

@@ -1,25 +1,29 @@
-import type { Attributes, BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
+import type { Attributes, BatchObservableResult, Histogram, Meter, Observable } from '@opentelemetry/api';
 import type { MessagingEventBus } from '../observability/messaging-event.bus.js';
 import type { MessagingTransport } from '../transports/transport.interface.js';
 import type { DestinationTarget, DestinationTargets } from './destination.targets.js';
+import { UnroutableMessageError } from '../errors/index.js';
 import { errorTypeOf } from './messaging.destinations.js';
 import { MetricTallies, type Tally } from './metric.tallies.js';
+import type { PublishOutcomes } from './publish-tracing.middleware.js';
 import { DURATION_BUCKETS_SECONDS, LIBRARY_ATTRIBUTES, MESSAGING_ATTRIBUTES as ATTR, MESSAGING_METRICS as NAMES } from './semantic.conventions.js';
 
 const MESSAGE_UNIT = '{message}';
 
 /**
- * The module's metrics: histograms and counters fed by the messaging events (so they cost nothing when
- * metrics are off), deliveries in flight counted by the consume middleware, and gauges read from
- * `transport.stats()` at each collection. The per-message counts (sent, consumed, in flight) are kept
+ * The module's metrics: publishes counted and timed by the publish middleware, deliveries counted (received,
+ * in flight) by the consume middleware, the processing histogram and the retry and dead-letter counters fed by
+ * the consume events (so they cost nothing when metrics are off), and gauges read from `transport.stats()`
+ * at each collection. The per-message counts (sent, consumed, in flight) are kept
  * in process and reported at collection through asynchronous instruments (see {@link MetricTallies});
  * the histograms record each message against an attribute set built once per destination.
  */
-export class MessagingMetrics {
+export class MessagingMetrics implements PublishOutcomes {
   private readonly detach: Array<() => void> = [];
   private readonly sent: MetricTallies;
   private readonly consumed: MetricTallies;
   private readonly inFlight: MetricTallies;
+  private readonly operation: Histogram;
 
   constructor(
     meter: Meter,
@@ -32,7 +36,7 @@ export class MessagingMetrics {
     const sent = meter.createObservableCounter(NAMES.sent, { unit: MESSAGE_UNIT, description: 'Messages the producer attempted to publish' });
     const consumed = meter.createObservableCounter(NAMES.consumed, { unit: MESSAGE_UNIT, description: 'Deliveries received by consumers' });
     const inFlight = meter.createObservableUpDownCounter(NAMES.inFlight, { unit: MESSAGE_UNIT, description: 'Deliveries being processed' });
-    const operation = meter.createHistogram(NAMES.operationDuration, { unit: 's', description: 'Publish duration, from send to broker confirm', advice });
+    this.operation = meter.createHistogram(NAMES.operationDuration, { unit: 's', description: 'Publish duration, from send to broker confirm', advice });
     const processing = meter.createHistogram(NAMES.processDuration, { unit: 's', description: 'Handler duration, including immediate retries', advice });
     const retries = meter.createCounter(NAMES.retries, { unit: MESSAGE_UNIT, description: 'Deliveries sent on a delayed retry' });
     const deadLetters = meter.createCounter(NAMES.deadLetters, { unit: MESSAGE_UNIT, description: 'Deliveries dead-lettered, by failure kind' });
@@ -40,22 +44,6 @@ export class MessagingMetrics {
     this.consumed = new MetricTallies(consumed);
     this.inFlight = new MetricTallies(inFlight);
     this.detach.push(
-      events.on('publish.confirmed', ({ message, durationMs }) => {
-        const target = targets.publish(message.exchange, message.routingKey);
-        this.sent.of(target.key, target.metricAttributes).value++;
-        operation.record(durationMs / 1000, target.metricAttributes);
-      }),
-      events.on('publish.failed', ({ message, error, durationMs }) => {
-        const attributes = this.sentFailed(targets.publish(message.exchange, message.routingKey), error);
-        operation.record(durationMs / 1000, attributes);
-      }),
-      events.on('publish.returned', ({ message, error }) => {
-        this.sentFailed(targets.publish(message.exchange, message.routingKey), error);
-      }),
-      events.on('message.received', ({ message }) => {
-        const target = targets.consume(message);
-        this.consumed.of(target.key, target.metricAttributes).value++;
-      }),
       events.on('message.handled', ({ message, durationMs, error }) => {
         const target = targets.consume(message);
         processing.record(durationMs / 1000, error ? target.metricAttributesFailed(errorTypeOf(error)) : target.metricAttributes);
@@ -64,6 +52,26 @@ export class MessagingMetrics {
       events.on('message.dead-lettered', ({ message, kind }) => deadLetters.add(1, { ...targets.consume(message).metricAttributes, [LIBRARY_ATTRIBUTES.failureKind]: kind })),
     );
     this.observe(meter, transport, [sent, consumed, inFlight]);
+  }
+
+  /**
+   * One publish done, from the publish middleware: counted as sent (with `error.type` when it failed) and
+   * timed, except a return (unroutable), which the broker answered without a duration worth recording.
+   */
+  published(target: DestinationTarget, durationMs: number, error: unknown): void {
+    if (error === undefined) {
+      this.sent.of(target.key, target.metricAttributes).value++;
+      this.operation.record(durationMs / 1000, target.metricAttributes);
+      return;
+    }
+    const failure = error instanceof Error ? error : new Error(String(error));
+    const attributes = this.sentFailed(target, failure);
+    if (!(failure instanceof UnroutableMessageError)) this.operation.record(durationMs / 1000, attributes);
+  }
+
+  /** The consumed count of a delivery's destination: the consume middleware bumps it once per delivery. */
+  consumedOf(target: DestinationTarget): Tally {
+    return this.consumed.of(target.key, target.metricAttributes);
   }
 
   /** The in-flight count of a delivery's destination: the consume middleware raises and lowers it. */

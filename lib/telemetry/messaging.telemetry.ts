@@ -25,8 +25,8 @@ export function createMessagingTelemetry(input: MessagingTelemetryInput): Messag
   const metrics = meter ? new MessagingMetrics(meter, events, transport, targets, settings.system) : undefined;
   const stopAnnotating = tracer ? annotateProcessSpans(events) : undefined;
   return {
-    publish: tracer ? createPublishTracing(tracer, settings, targets) : undefined,
-    consume: tracer || metrics ? createConsumeTracing(tracer, settings, targets, metrics && ((target) => metrics.inFlightOf(target))) : undefined,
+    publish: tracer || metrics ? createPublishTracing(tracer, settings, targets, metrics) : undefined,
+    consume: tracer || metrics ? createConsumeTracing(tracer, settings, targets, metrics) : undefined,
     close: () => {
       metrics?.close();
       stopAnnotating?.();
