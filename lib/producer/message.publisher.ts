@@ -12,6 +12,9 @@ import { describeDestination } from '../transports/pending-request.table.js';
 import { supportsRequestReply, type MessagingTransport, type OutboundMessage } from '../transports/transport.interface.js';
 import type { SendOptions, SendResult } from './send.options.js';
 
+/** The options of a send given none: shared, so such a send allocates no options object. */
+const NO_OPTIONS: SendOptions = Object.freeze({});
+
 /** What the module adds around a publisher's sends: the application's middlewares and the publish events. */
 export interface PublisherInstrumentation {
   readonly events?: MessagingEventBus;
@@ -38,7 +41,7 @@ export class MessagePublisher {
    * `MessageValidationError` before anything is sent when the payload breaks the contract, and with
    * `UnroutableMessageError` when a mandatory message reaches no queue.
    */
-  publish<C extends MessageContract>(contract: C, payload: ContractInput<C>, options: SendOptions = {}): Promise<SendResult> {
+  publish<C extends MessageContract>(contract: C, payload: ContractInput<C>, options: SendOptions = NO_OPTIONS): Promise<SendResult> {
     // Not async, and a synchronous schema is checked without a promise: one promise chain per send.
     try {
       // Validation catches callers that bypass the types (JS, `as any`, data from outside);
@@ -94,7 +97,8 @@ export class MessagePublisher {
         replyTo: options.replyTo,
         contentType: JSON_CONTENT_TYPE,
         type: contract.name,
-        timestamp: Math.floor((options.timestamp ?? new Date()).getTime() / 1000),
+        // Date.now() rather than a Date per message: this runs for every send.
+        timestamp: Math.floor((options.timestamp?.getTime() ?? Date.now()) / 1000),
         persistent: options.persistent ?? true,
         expiration: options.expiration,
         priority: options.priority,

@@ -10,7 +10,7 @@ import type { AmqpPublisherOptions } from './amqp-transport.options.js';
 import type { BackoffPolicy } from './backoff.policy.js';
 import { ConfirmChannelSession, type ConfirmSessionEvents } from './confirm-channel.session.js';
 import { ExchangeProbe } from './exchange.probe.js';
-import { orderingKeyOf } from './ordering-key.router.js';
+import { OrderingKeyCache } from './ordering-key.router.js';
 import { takeBackLostPublishes } from './publisher-channel.loss.js';
 import { PublishDispatcher } from './publish.dispatcher.js';
 import { PublishDeadlineList } from './publish-deadline.list.js';
@@ -76,6 +76,7 @@ export class PublisherPool {
   private readonly poolId = randomUUID().slice(0, 8);
   private readonly dispatcher: PublishDispatcher;
   private readonly deadlines: PublishDeadlineList<PublishRequest>;
+  private readonly orderingKeys = new OrderingKeyCache();
   private nextSeq = 0;
   private outstanding = 0;
 
@@ -162,10 +163,10 @@ export class PublisherPool {
       const seq = this.nextSeq++;
       const request = new PublishRequest(
         seq,
-        `${this.poolId}.${seq}`,
+        this.poolId,
         message,
         options,
-        orderingKeyOf(message),
+        this.orderingKeys.of(message),
         this.requestOwner,
         resolve,
         reject,
