@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { checkMessage, validateMessage, type ContractInput, type MessageContract } from '../contracts/index.js';
 import { encodeJson, JSON_CONTENT_TYPE } from '../serialization/index.js';
 import type { MessagingEventBus } from '../observability/messaging-event.bus.js';
@@ -10,6 +9,7 @@ import { readReply } from '../rpc/rpc-reply.codec.js';
 import type { RequestSendOptions } from '../rpc/rpc-request.options.js';
 import { describeDestination } from '../transports/pending-request.table.js';
 import { supportsRequestReply, type MessagingTransport, type OutboundMessage } from '../transports/transport.interface.js';
+import { MessageIdGenerator } from './message-id.generator.js';
 import type { SendOptions, SendResult } from './send.options.js';
 
 /** The options of a send given none: shared, so such a send allocates no options object. */
@@ -27,6 +27,7 @@ export interface PublisherInstrumentation {
  */
 export class MessagePublisher {
   private readonly send: (message: OutboundMessage) => Promise<void>;
+  private readonly messageIds = new MessageIdGenerator();
 
   constructor(
     private readonly transport: MessagingTransport,
@@ -55,7 +56,7 @@ export class MessagePublisher {
   }
 
   private sendChecked(contract: MessageContract, payload: unknown, options: SendOptions): Promise<SendResult> {
-    const messageId = options.messageId ?? randomUUID();
+    const messageId = options.messageId ?? this.messageIds.next();
     return this.send(this.outbound(contract, payload, messageId, options)).then(() => ({ messageId }));
   }
 
@@ -68,7 +69,7 @@ export class MessagePublisher {
     if (!supportsRequestReply(transport)) throw new RequestReplyUnsupportedError(transport.kind);
     if (this.validateOnPublish) await validateMessage(contract, payload);
     const timeoutMs = options.timeoutMs ?? contract.timeoutMs;
-    const message = this.outbound(contract, payload, options.messageId ?? randomUUID(), {
+    const message = this.outbound(contract, payload, options.messageId ?? this.messageIds.next(), {
       ...options,
       persistent: options.persistent ?? false,
       expiration: options.expiration ?? timeoutMs,

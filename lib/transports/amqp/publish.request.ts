@@ -49,6 +49,8 @@ export class PublishRequest implements BufferLinks<PublishRequest>, DeadlineLink
    * admitted (a send waiting for room in a full buffer has no slot yet).
    */
   slot = -1;
+  /** The broker's reason if it blocked the connection when the publish was made (see `timeoutUnderBlock`). */
+  blockedAtPublish: string | undefined = undefined;
   /** True once the request carries the `x-publish-id` header (see `ConfirmChannelSession.send`). */
   tagged = false;
   private settled = false;

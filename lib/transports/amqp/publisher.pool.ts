@@ -5,6 +5,7 @@ import { PublishTimeoutError, TransportStateError } from '../../errors/index.js'
 import type { ExchangeDefinition } from '../../topology/index.js';
 import type { OutboundMessage } from '../transport.interface.js';
 import type { ConnectionAttachable } from './amqp-connection.monitor.js';
+import { timeoutUnderBlock } from './amqp-blocked.policy.js';
 import { toPublishOptions } from './amqp-message.mapper.js';
 import type { AmqpPublisherOptions } from './amqp-transport.options.js';
 import type { BackoffPolicy } from './backoff.policy.js';
@@ -38,6 +39,11 @@ export interface PublisherPoolOptions {
   readonly logger: Logger;
   /** Where buffer pressure is reported (`buffer.high-water`, `buffer.full`). */
   readonly events?: TransportEvents;
+  /**
+   * The broker's reason while it blocks the connection: a publish timing out while blocked (or made
+   * while blocked) fails with `ConnectionBlockedError` instead of `PublishTimeoutError`.
+   */
+  readonly blockedReason?: () => string | undefined;
 }
 
 /** Counters for observability. */
@@ -171,6 +177,8 @@ export class PublisherPool {
         resolve,
         reject,
       );
+      const blocked = this.options.blockedReason?.();
+      if (blocked !== undefined) request.blockedAtPublish = blocked;
       this.outstanding++;
       this.deadlines.track(request);
       this.dispatcher.accept(request);
@@ -191,7 +199,7 @@ export class PublisherPool {
       clearTimeout(timer);
       this.idleWaiters.clear();
     }
-    failEverything(this.slots, this.dispatcher.admission.drain(), (phase) => new PublishTimeoutError(timeoutMs, phase));
+    failEverything(this.slots, this.dispatcher.admission.drain(), (phase, request) => this.timeoutError(request, timeoutMs, phase));
   }
 
   /**
@@ -214,11 +222,15 @@ export class PublisherPool {
     this.dispatcher.pump();
   }
 
+  private timeoutError(request: PublishRequest, timeoutMs: number, phase: PublishTimeoutError['phase']): Error {
+    return timeoutUnderBlock(new PublishTimeoutError(timeoutMs, phase), this.options.blockedReason?.(), request.blockedAtPublish);
+  }
+
   private expire(request: PublishRequest): void {
     const phase = request.phase;
     if (phase === 'settled') return;
     this.dispatcher.withdraw(request);
-    request.fail(new PublishTimeoutError(this.settings.publishTimeoutMs, phase));
+    request.fail(this.timeoutError(request, this.settings.publishTimeoutMs, phase));
     // Room freed in the buffer or under its channel's unconfirmed limit.
     this.pump();
   }
