@@ -19,6 +19,12 @@ function publishedMessageInfo(message: OutboundMessage): PublishedMessageInfo {
   };
 }
 
+/** Whether anyone listens to a publish event; a plain loop, as it runs on every publish. */
+function listensToPublish(bus: MessagingEventBus): boolean {
+  for (const event of PUBLISH_EVENTS) if (bus.listens(event)) return true;
+  return false;
+}
+
 /**
  * The publish path around the transport: the application's publish middlewares, then the publish events.
  * With no middleware and no listener, a publish goes straight to the transport.
@@ -47,8 +53,6 @@ export function instrumentPublish(
     : undefined;
   // Decided per publish (listeners come and go); without one the send is the transport's own promise.
   const observed =
-    bus && emitting
-      ? (message: OutboundMessage): Promise<void> => (PUBLISH_EVENTS.some((event) => bus.listens(event)) ? emitting(message) : send(message))
-      : send;
+    bus && emitting ? (message: OutboundMessage): Promise<void> => (listensToPublish(bus) ? emitting(message) : send(message)) : send;
   return middleware.length > 0 ? composePublish(middleware, observed) : observed;
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { checkMessage, validateMessage, type ContractInput, type MessageContract } from '../contracts/index.js';
 import { encodeJson, JSON_CONTENT_TYPE } from '../serialization/index.js';
 import type { MessagingEventBus } from '../observability/messaging-event.bus.js';
@@ -10,7 +9,11 @@ import { readReply } from '../rpc/rpc-reply.codec.js';
 import type { RequestSendOptions } from '../rpc/rpc-request.options.js';
 import { describeDestination } from '../transports/pending-request.table.js';
 import { supportsRequestReply, type MessagingTransport, type OutboundMessage } from '../transports/transport.interface.js';
+import { MessageIdGenerator } from './message-id.generator.js';
 import type { SendOptions, SendResult } from './send.options.js';
+
+/** The options of a send given none: shared, so such a send allocates no options object. */
+const NO_OPTIONS: SendOptions = Object.freeze({});
 
 /** What the module adds around a publisher's sends: the application's middlewares and the publish events. */
 export interface PublisherInstrumentation {
@@ -24,6 +27,7 @@ export interface PublisherInstrumentation {
  */
 export class MessagePublisher {
   private readonly send: (message: OutboundMessage) => Promise<void>;
+  private readonly messageIds = new MessageIdGenerator();
 
   constructor(
     private readonly transport: MessagingTransport,
@@ -38,7 +42,7 @@ export class MessagePublisher {
    * `MessageValidationError` before anything is sent when the payload breaks the contract, and with
    * `UnroutableMessageError` when a mandatory message reaches no queue.
    */
-  publish<C extends MessageContract>(contract: C, payload: ContractInput<C>, options: SendOptions = {}): Promise<SendResult> {
+  publish<C extends MessageContract>(contract: C, payload: ContractInput<C>, options: SendOptions = NO_OPTIONS): Promise<SendResult> {
     // Not async, and a synchronous schema is checked without a promise: one promise chain per send.
     try {
       // Validation catches callers that bypass the types (JS, `as any`, data from outside);
@@ -52,7 +56,7 @@ export class MessagePublisher {
   }
 
   private sendChecked(contract: MessageContract, payload: unknown, options: SendOptions): Promise<SendResult> {
-    const messageId = options.messageId ?? randomUUID();
+    const messageId = options.messageId ?? this.messageIds.next();
     return this.send(this.outbound(contract, payload, messageId, options)).then(() => ({ messageId }));
   }
 
@@ -65,7 +69,7 @@ export class MessagePublisher {
     if (!supportsRequestReply(transport)) throw new RequestReplyUnsupportedError(transport.kind);
     if (this.validateOnPublish) await validateMessage(contract, payload);
     const timeoutMs = options.timeoutMs ?? contract.timeoutMs;
-    const message = this.outbound(contract, payload, options.messageId ?? randomUUID(), {
+    const message = this.outbound(contract, payload, options.messageId ?? this.messageIds.next(), {
       ...options,
       persistent: options.persistent ?? false,
       expiration: options.expiration ?? timeoutMs,
@@ -94,7 +98,8 @@ export class MessagePublisher {
         replyTo: options.replyTo,
         contentType: JSON_CONTENT_TYPE,
         type: contract.name,
-        timestamp: Math.floor((options.timestamp ?? new Date()).getTime() / 1000),
+        // Date.now() rather than a Date per message: this runs for every send.
+        timestamp: Math.floor((options.timestamp?.getTime() ?? Date.now()) / 1000),
         persistent: options.persistent ?? true,
         expiration: options.expiration,
         priority: options.priority,

@@ -50,6 +50,7 @@ export async function startAmqpResources(deps: AmqpStartDeps, sink: AmqpStartSin
     backoff,
     logger,
     events,
+    blockedReason: () => monitor.blockedReason,
   });
   sink.publishers(publishers);
   for (const attachable of publishers.attachables) monitor.register(attachable);

@@ -32,7 +32,7 @@ import { redactUrl } from './amqp-url.redactor.js';
 import type { PublisherPool } from './publisher.pool.js';
 import { releaseAmqpResources } from './amqp-transport.release.js';
 import { TransportEvents } from '../transport.events.js';
-import { publishUnderBlockPolicy } from './amqp-blocked.policy.js';
+import { refusalWhileBlocked } from './amqp-blocked.policy.js';
 import { TopologyGate } from './topology.gate.js';
 import { AmqpOnDemandChannels } from './amqp-on-demand.channels.js';
 import { replyOutbound } from '../reply-message.factory.js';
@@ -120,12 +120,9 @@ export class AmqpTransport implements MessagingTransport {
     if (this.state !== 'running' || !this.publishers) {
       return Promise.reject(new TransportStateError(`AmqpTransport cannot publish: it is ${this.state}`));
     }
-    const publishers = this.publishers;
-    return publishUnderBlockPolicy(
-      this.#options.publisher.whenBlocked,
-      () => this.#monitor?.blockedReason,
-      () => publishers.publish(message),
-    );
+    // A deadline missed while blocked becomes a ConnectionBlockedError inside the pool (`timeoutUnderBlock`).
+    const refusal = refusalWhileBlocked(this.#options.publisher.whenBlocked, this.#monitor?.blockedReason);
+    return refusal ? Promise.reject(refusal) : this.publishers.publish(message);
   }
 
   /**

@@ -5,6 +5,29 @@ export function orderingKeyOf(message: OutboundMessage): string {
   return message.orderingKey ?? `${message.exchange}\u0000${message.routingKey}`;
 }
 
+/**
+ * {@link orderingKeyOf} remembering the last destination's key: a producer usually sends run after run
+ * to one destination, and building (then hashing, in the router's map) a fresh string per message was
+ * measurable garbage on the publish path.
+ */
+export class OrderingKeyCache {
+  private exchange: string | undefined;
+  private routingKey: string | undefined;
+  private key = '';
+
+  /** The message's ordering key. */
+  of(message: OutboundMessage): string {
+    if (message.orderingKey !== undefined) return message.orderingKey;
+    const { exchange, routingKey } = message;
+    if (exchange !== this.exchange || routingKey !== this.routingKey) {
+      this.exchange = exchange;
+      this.routingKey = routingKey;
+      this.key = orderingKeyOf(message);
+    }
+    return this.key;
+  }
+}
+
 interface Assignment<S> {
   readonly slot: S;
   outstanding: number;

@@ -30,6 +30,11 @@ export class PublishDispatcher {
   private readonly router = new OrderingKeyRouter<PublisherSlot>();
   private readonly pick: SlotPicker;
   private pumping = false;
+  /** The slot for a key with nothing outstanding; made once, not as a closure per admitted request. */
+  private readonly pickSlot = (): PublisherSlot => {
+    const { slots } = this.options;
+    return slots[this.pick(slotCandidates(slots))] ?? (slots[0] as PublisherSlot);
+  };
 
   constructor(private readonly options: PublishDispatcherOptions) {
     const { settings } = options;
@@ -94,7 +99,7 @@ export class PublishDispatcher {
   private admit(request: PublishRequest): boolean {
     const { slots, settings, probe, events } = this.options;
     const key = request.orderingKey;
-    const slot = this.router.acquire(key, () => slots[this.pick(slotCandidates(slots))] ?? (slots[0] as PublisherSlot));
+    const slot = this.router.acquire(key, this.pickSlot);
     const session = slot.session;
     // Older messages waiting in the slot may share this key: joining the queue behind them keeps order.
     const sendNow = slot.queue.size === 0 && session?.canSend(settings.maxUnconfirmedPerChannel) && probe.isReady(request.message.exchange);

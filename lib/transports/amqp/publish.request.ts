@@ -49,16 +49,17 @@ export class PublishRequest implements BufferLinks<PublishRequest>, DeadlineLink
    * admitted (a send waiting for room in a full buffer has no slot yet).
    */
   slot = -1;
+  /** The broker's reason if it blocked the connection when the publish was made (see `timeoutUnderBlock`). */
+  blockedAtPublish: string | undefined = undefined;
+  /** True once the request carries the `x-publish-id` header (see `ConfirmChannelSession.send`). */
+  tagged = false;
   private settled = false;
 
   constructor(
     /** Global acceptance order; re-sends keep it so they go out in the original order. */
     readonly seq: number,
-    /**
-     * Unique per publish, for matching a `basic.return` when the messageId cannot: it travels in the
-     * `x-publish-id` header only when another publish in flight on the same channel shares the messageId.
-     */
-    readonly publishId: string,
+    /** The pool's prefix of {@link publishId}; the id itself is built only for the rare request that needs it. */
+    private readonly publishIdPrefix: string,
     readonly message: OutboundMessage,
     readonly options: AmqpPublishOptions & { messageId: string },
     /** Messages with the same key go out on one publisher slot, in `seq` order. */
@@ -69,14 +70,20 @@ export class PublishRequest implements BufferLinks<PublishRequest>, DeadlineLink
     private readonly reject: (error: Error) => void,
   ) {}
 
-  /** True once the request carries the `x-publish-id` header (see `ConfirmChannelSession.send`). */
-  get tagged(): boolean {
-    return this.options.headers?.[PUBLISH_ID_HEADER] === this.publishId;
+  /**
+   * Unique per publish, for matching a `basic.return` when the messageId cannot: it travels in the
+   * `x-publish-id` header only when another publish in flight on the same channel shares the messageId.
+   * Built on demand: a string per publish would be garbage in the common case, where it is never sent.
+   */
+  get publishId(): string {
+    return `${this.publishIdPrefix}.${this.seq}`;
   }
 
   /** Puts {@link publishId} in the `x-publish-id` header, for a channel where its messageId is not unique. */
   tag(): void {
-    if (!this.tagged) this.options.headers = { ...this.options.headers, [PUBLISH_ID_HEADER]: this.publishId };
+    if (this.tagged) return;
+    this.options.headers = { ...this.options.headers, [PUBLISH_ID_HEADER]: this.publishId };
+    this.tagged = true;
   }
 
   get phase(): PublishPhase {

@@ -5,12 +5,13 @@ import { PublishTimeoutError, TransportStateError } from '../../errors/index.js'
 import type { ExchangeDefinition } from '../../topology/index.js';
 import type { OutboundMessage } from '../transport.interface.js';
 import type { ConnectionAttachable } from './amqp-connection.monitor.js';
+import { timeoutUnderBlock } from './amqp-blocked.policy.js';
 import { toPublishOptions } from './amqp-message.mapper.js';
 import type { AmqpPublisherOptions } from './amqp-transport.options.js';
 import type { BackoffPolicy } from './backoff.policy.js';
 import { ConfirmChannelSession, type ConfirmSessionEvents } from './confirm-channel.session.js';
 import { ExchangeProbe } from './exchange.probe.js';
-import { orderingKeyOf } from './ordering-key.router.js';
+import { OrderingKeyCache } from './ordering-key.router.js';
 import { takeBackLostPublishes } from './publisher-channel.loss.js';
 import { PublishDispatcher } from './publish.dispatcher.js';
 import { PublishDeadlineList } from './publish-deadline.list.js';
@@ -38,6 +39,11 @@ export interface PublisherPoolOptions {
   readonly logger: Logger;
   /** Where buffer pressure is reported (`buffer.high-water`, `buffer.full`). */
   readonly events?: TransportEvents;
+  /**
+   * The broker's reason while it blocks the connection: a publish timing out while blocked (or made
+   * while blocked) fails with `ConnectionBlockedError` instead of `PublishTimeoutError`.
+   */
+  readonly blockedReason?: () => string | undefined;
 }
 
 /** Counters for observability. */
@@ -76,6 +82,7 @@ export class PublisherPool {
   private readonly poolId = randomUUID().slice(0, 8);
   private readonly dispatcher: PublishDispatcher;
   private readonly deadlines: PublishDeadlineList<PublishRequest>;
+  private readonly orderingKeys = new OrderingKeyCache();
   private nextSeq = 0;
   private outstanding = 0;
 
@@ -162,14 +169,16 @@ export class PublisherPool {
       const seq = this.nextSeq++;
       const request = new PublishRequest(
         seq,
-        `${this.poolId}.${seq}`,
+        this.poolId,
         message,
         options,
-        orderingKeyOf(message),
+        this.orderingKeys.of(message),
         this.requestOwner,
         resolve,
         reject,
       );
+      const blocked = this.options.blockedReason?.();
+      if (blocked !== undefined) request.blockedAtPublish = blocked;
       this.outstanding++;
       this.deadlines.track(request);
       this.dispatcher.accept(request);
@@ -190,7 +199,7 @@ export class PublisherPool {
       clearTimeout(timer);
       this.idleWaiters.clear();
     }
-    failEverything(this.slots, this.dispatcher.admission.drain(), (phase) => new PublishTimeoutError(timeoutMs, phase));
+    failEverything(this.slots, this.dispatcher.admission.drain(), (phase, request) => this.timeoutError(request, timeoutMs, phase));
   }
 
   /**
@@ -213,11 +222,15 @@ export class PublisherPool {
     this.dispatcher.pump();
   }
 
+  private timeoutError(request: PublishRequest, timeoutMs: number, phase: PublishTimeoutError['phase']): Error {
+    return timeoutUnderBlock(new PublishTimeoutError(timeoutMs, phase), this.options.blockedReason?.(), request.blockedAtPublish);
+  }
+
   private expire(request: PublishRequest): void {
     const phase = request.phase;
     if (phase === 'settled') return;
     this.dispatcher.withdraw(request);
-    request.fail(new PublishTimeoutError(this.settings.publishTimeoutMs, phase));
+    request.fail(this.timeoutError(request, this.settings.publishTimeoutMs, phase));
     // Room freed in the buffer or under its channel's unconfirmed limit.
     this.pump();
   }

@@ -96,14 +96,14 @@ export function failWaitingFor(slots: readonly PublisherSlot[], exchange: string
 export function failEverything(
   slots: readonly PublisherSlot[],
   waiting: readonly PublishRequest[],
-  errorFor: (phase: 'waiting' | 'buffered' | 'unconfirmed') => Error,
+  errorFor: (phase: 'waiting' | 'buffered' | 'unconfirmed', request: PublishRequest) => Error,
 ): void {
-  for (const request of waiting) request.fail(errorFor('waiting'));
+  for (const request of waiting) request.fail(errorFor('waiting', request));
   for (const slot of slots) {
-    for (const request of slot.queue.drain()) request.fail(errorFor('buffered'));
+    for (const request of slot.queue.drain()) request.fail(errorFor('buffered', request));
   }
   for (const slot of slots) {
-    for (const request of slot.session?.abandon() ?? []) request.fail(errorFor('unconfirmed'));
+    for (const request of slot.session?.abandon() ?? []) request.fail(errorFor('unconfirmed', request));
   }
 }
 
