@@ -7,6 +7,7 @@ import { runSdk } from './sdk.bench.js';
 
 const RAW = 'raw amqplib, ack each, prefetch 100';
 const RAW_TUNED = 'raw amqplib, multi-ack/100, prefetch 1000';
+const RAW_PROPS = 'raw amqplib + sdk properties, ack each, prefetch 100';
 const SDK_DEFAULTS = 'sdk, defaults';
 const SDK_TUNED = 'sdk, best knobs';
 const GOLEVELUP = 'golevelup nestjs-rabbitmq 9';
@@ -25,6 +26,7 @@ export async function e2eMode(): Promise<void> {
   const variants: Variant[] = [
     { name: RAW, run: () => runRawAmqplib(name('raw'), { prefetch: 100, ackEvery: 1 }) },
     { name: RAW_TUNED, run: () => runRawAmqplib(name('raw'), { prefetch: 1000, ackEvery: 100 }) },
+    { name: RAW_PROPS, run: () => runRawAmqplib(name('raw'), { prefetch: 100, ackEvery: 1, sdkProperties: true }) },
     { name: SDK_DEFAULTS, run: () => runSdk(name('sdk')) },
     { name: SDK_TUNED, run: () => runSdk(name('sdk'), tunedPrefetch) },
   ];
@@ -55,10 +57,12 @@ export async function e2eMode(): Promise<void> {
     defaultsVsRaw: median(SDK_DEFAULTS) / median(RAW),
     defaultsVsGolevelup: median(SDK_DEFAULTS) / median(GOLEVELUP),
     tunedVsRawTuned: median(SDK_TUNED) / median(RAW_TUNED),
+    defaultsVsRawWithProperties: median(SDK_DEFAULTS) / median(RAW_PROPS),
   };
   say(`  sdk defaults / raw (ack each, prefetch 100)      ${ratios.defaultsVsRaw.toFixed(2)}  (goal ≥ 1.0)`);
   say(`  sdk defaults / golevelup                        ${withPeers ? ratios.defaultsVsGolevelup.toFixed(2) : 'n/a '}  (goal ≥ 1.5)`);
   say(`  sdk best knobs / raw (multi-ack, prefetch 1000) ${ratios.tunedVsRawTuned.toFixed(2)}  (goal ≥ 1.0)`);
+  say(`  sdk defaults / raw sending the same properties  ${ratios.defaultsVsRawWithProperties.toFixed(2)}  (like for like)`);
   const path = await writeResults('e2e', { ...benchConfig, url: undefined, tunedPrefetch, peerPrefetch, peers: withPeers }, { series: results, ratios });
   say(`  results: ${path}`);
 }
