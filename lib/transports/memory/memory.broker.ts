@@ -8,7 +8,7 @@ import type { MemoryDelivery, SettleOutcome } from './memory.delivery.js';
 import { deadLetterProperties, deathEntries, isDeadLetterCycle } from './memory-dead-letter.headers.js';
 import { routeMessage } from './memory-exchange.router.js';
 import { cloneProperties, copyBody, type DeadLetterReason, type StoredMessage } from './memory.message.js';
-import type { MemoryQueueHooks, UnackedEntry } from './memory-queue.hooks.js';
+import type { MemoryQueueHooks } from './memory-queue.hooks.js';
 import { MemoryQueue } from './memory.queue.js';
 import type { PublishOutcome } from './memory-record.types.js';
 import type { MemoryRecorder } from './memory.recorder.js';
@@ -84,11 +84,11 @@ export class MemoryBroker implements MemoryQueueHooks {
   }
 
   /** Records a settle. */
-  settled(queue: MemoryQueue, entry: UnackedEntry, outcome: SettleOutcome): void {
+  settled(queue: MemoryQueue, delivery: MemoryDelivery, outcome: SettleOutcome): void {
     if (!this.recorder.enabled) return;
-    const { consumer, delivery } = entry;
+    const { consumer } = delivery;
     const kind = outcome === 'ack' ? 'acked' : 'nacked';
-    this.recorder.record(kind, new PendingDelivery(kind, entry.message, queue.name, consumer.name, consumer.tag, delivery.tag, outcome === 'requeue'));
+    this.recorder.record(kind, new PendingDelivery(kind, delivery.stored, queue.name, consumer.name, consumer.tag, delivery.tag, outcome === 'requeue'));
   }
 
   /** Records a delivery as its handler receives it, from the stored message (the handler owns its copy). */
