@@ -52,7 +52,7 @@ export class PendingPublish extends PendingRecord {
 
   build(): PublishedRecord {
     const { exchange, routingKey, body, properties, mandatory, routedQueues, outcome, error } = this;
-    return { ...messageSnapshot({ exchange, routingKey, body, properties }), mandatory, routedQueues, outcome, ...(error ? { error } : {}), time: new Date(this.at) };
+    return { ...messageSnapshot({ exchange, routingKey, body, properties }), mandatory, routedQueues: [...routedQueues], outcome, ...(error ? { error } : {}), time: new Date(this.at) };
   }
 }
 
@@ -88,6 +88,6 @@ export class PendingDeadLetterRecord extends PendingRecord {
   }
 
   build(): DeadLetteredRecord {
-    return { ...this.fields, body: Buffer.from(this.body), payload: parsePayload(this.body), time: new Date(this.at) };
+    return { ...this.fields, routedQueues: [...this.fields.routedQueues], body: Buffer.from(this.body), payload: parsePayload(this.body), time: new Date(this.at) };
   }
 }
