@@ -74,15 +74,29 @@ export async function bootMemoryApp(prefetch: number | undefined, transportOptio
   };
 }
 
+/** Msgs/s and msgs per CPU-second of this process (user + system) over the same timed section. */
+export interface MemoryRunFigures {
+  readonly wall: number;
+  readonly perCpuSecond: number;
+}
+
 /** Publishes `messages` through the module and waits until all were handled; returns msgs/s. */
 export async function runMemory(settings: MemoryRunSettings): Promise<number> {
+  return (await measureMemory(settings)).wall;
+}
+
+/** {@link runMemory} with msgs per CPU-second too, both over the timed section only (not boot or close). */
+export async function measureMemory(settings: MemoryRunSettings): Promise<MemoryRunFigures> {
   const { app, producer, expect } = await bootMemoryApp(settings.prefetch, settings.transport);
   try {
     const handled = expect(settings.messages);
+    const cpu = process.cpuUsage();
     const started = process.hrtime.bigint();
     await publishWindowed(settings.messages, settings.window, (seq) => producer.send({ seq, note: 'memory bench' }));
     await handled;
-    return settings.messages / (Number(process.hrtime.bigint() - started) / 1e9);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const used = process.cpuUsage(cpu);
+    return { wall: settings.messages / seconds, perCpuSecond: settings.messages / ((used.user + used.system) / 1e6) };
   } finally {
     await app.close();
   }
@@ -107,11 +121,9 @@ export async function memoryMode(): Promise<void> {
   const variant = (label: string, messages: number, prefetchOf: number | undefined, transport: MemoryTransportOptions) => ({
     name: label,
     run: async () => {
-      const cpu = process.cpuUsage();
-      const wall = await runMemory({ messages, window, prefetch: prefetchOf, transport });
-      const used = process.cpuUsage(cpu);
-      perCpu.set(label, [...(perCpu.get(label) ?? []), messages / ((used.user + used.system) / 1e6)]);
-      return wall;
+      const figures = await measureMemory({ messages, window, prefetch: prefetchOf, transport });
+      perCpu.set(label, [...(perCpu.get(label) ?? []), figures.perCpuSecond]);
+      return figures.wall;
     },
   });
   const variants = [
