@@ -35,31 +35,31 @@ export function toPublishOptions(
   return options;
 }
 
-/** {@link MessageProperties} from amqplib's decoded properties, leaving out everything absent. */
+/**
+ * {@link MessageProperties} from amqplib's decoded properties, leaving out everything absent. Runs once
+ * per consumed message: plain assignments and one pass over the headers, no helper closures or
+ * intermediate tables.
+ */
 export function toMessageProperties(raw: AmqpMessagePropertiesLike): MessageProperties {
   const properties: MessageProperties = {};
-  const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
-  const assign = <K extends keyof MessageProperties>(key: K, value: MessageProperties[K] | undefined): void => {
-    if (value !== undefined) properties[key] = value;
-  };
-  assign('messageId', text(raw.messageId));
-  assign('correlationId', text(raw.correlationId));
-  assign('replyTo', text(raw.replyTo));
-  assign('contentType', text(raw.contentType));
-  assign('contentEncoding', text(raw.contentEncoding));
-  assign('type', text(raw.type));
-  assign('appId', text(raw.appId));
-  assign('userId', text(raw.userId));
-  assign('timestamp', typeof raw.timestamp === 'number' ? raw.timestamp : undefined);
-  assign('priority', typeof raw.priority === 'number' ? raw.priority : undefined);
-  assign('expiration', parseExpiration(raw.expiration));
+  if (typeof raw.messageId === 'string') properties.messageId = raw.messageId;
+  if (typeof raw.correlationId === 'string') properties.correlationId = raw.correlationId;
+  if (typeof raw.replyTo === 'string') properties.replyTo = raw.replyTo;
+  if (typeof raw.contentType === 'string') properties.contentType = raw.contentType;
+  if (typeof raw.contentEncoding === 'string') properties.contentEncoding = raw.contentEncoding;
+  if (typeof raw.type === 'string') properties.type = raw.type;
+  if (typeof raw.appId === 'string') properties.appId = raw.appId;
+  if (typeof raw.userId === 'string') properties.userId = raw.userId;
+  if (typeof raw.timestamp === 'number') properties.timestamp = raw.timestamp;
+  if (typeof raw.priority === 'number') properties.priority = raw.priority;
+  if (raw.expiration !== undefined) {
+    const expiration = parseExpiration(raw.expiration);
+    if (expiration !== undefined) properties.expiration = expiration;
+  }
   if (raw.deliveryMode === 2) properties.persistent = true;
   else if (raw.deliveryMode === 1) properties.persistent = false;
-  if (isRecord(raw.headers)) {
-    // The publish id only matches basic.return to its publish; consumers see the headers the producer set.
-    const { [PUBLISH_ID_HEADER]: _internal, ...headers } = fromFieldTable(raw.headers);
-    properties.headers = definedEntries(headers);
-  }
+  // The publish id only matches basic.return to its publish; consumers see the headers the producer set.
+  if (isRecord(raw.headers)) properties.headers = fromFieldTable(raw.headers, PUBLISH_ID_HEADER);
   return properties;
 }
 
@@ -69,15 +69,23 @@ export function toMessageProperties(raw: AmqpMessagePropertiesLike): MessageProp
  * in-memory transport and {@link HeaderValue} have it. Nested tables and arrays are converted too.
  */
 function fromFieldValue(value: unknown): HeaderValue {
+  // Most header values are strings and numbers: answered before any of the object checks.
+  if (typeof value !== 'object' || value === null) return value as HeaderValue;
   if (Array.isArray(value)) return value.map(fromFieldValue);
-  if (!isRecord(value) || Buffer.isBuffer(value) || value instanceof Date) return value as HeaderValue;
-  if (value['!'] === 'timestamp' && typeof value['value'] === 'number') return new Date(value['value'] * 1000);
-  return fromFieldTable(value);
+  if (Buffer.isBuffer(value) || value instanceof Date) return value as HeaderValue;
+  const table = value as Record<string, unknown>;
+  if (table['!'] === 'timestamp' && typeof table['value'] === 'number') return new Date(table['value'] * 1000);
+  return fromFieldTable(table, undefined);
 }
 
-function fromFieldTable(table: Record<string, unknown>): Record<string, HeaderValue> {
+/** A converted copy of a field table without its `undefined` entries (no AMQP encoding) and `skip`. */
+function fromFieldTable(table: Record<string, unknown>, skip: string | undefined): Record<string, HeaderValue> {
   const result: Record<string, HeaderValue> = {};
-  for (const [key, value] of Object.entries(table)) result[key] = fromFieldValue(value);
+  for (const key in table) {
+    if (key === skip || !Object.hasOwn(table, key)) continue;
+    const value = table[key];
+    if (value !== undefined) result[key] = fromFieldValue(value);
+  }
   return result;
 }
 

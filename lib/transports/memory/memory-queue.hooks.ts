@@ -1,17 +1,7 @@
 import type { DeadLetterOutcome, DeadLetterRequest } from '../transport.interface.js';
-import type { MemoryConsumer } from './memory.consumer.js';
 import type { MemoryDelivery, SettleOutcome } from './memory.delivery.js';
 import type { DeadLetterReason, StoredMessage } from './memory.message.js';
 import type { MemoryQueue } from './memory.queue.js';
-
-/** A delivered, not yet settled message. */
-export interface UnackedEntry {
-  readonly message: StoredMessage;
-  readonly consumer: MemoryConsumer;
-  readonly delivery: MemoryDelivery;
-  /** The flag before this delivery, restored when the handler never saw it. */
-  readonly wasRedelivered: boolean;
-}
 
 /** What the broker provides to its queues. */
 export interface MemoryQueueHooks {
@@ -23,7 +13,7 @@ export interface MemoryQueueHooks {
   /** The queue gave up a message; route it to the queue's dead-letter exchange. */
   deadLetter(queue: MemoryQueue, message: StoredMessage, reason: DeadLetterReason): void;
   /** A consumer settled a delivery (called before the queue acts on it). */
-  settled(queue: MemoryQueue, entry: UnackedEntry, outcome: SettleOutcome): void;
+  settled(queue: MemoryQueue, delivery: MemoryDelivery, outcome: SettleOutcome): void;
   /** A consumer asked to dead-letter a delivery with its failure recorded (the SDK's copy-then-ack). */
   copyToDeadLetter(queue: MemoryQueue, delivery: MemoryDelivery, request: DeadLetterRequest): Promise<DeadLetterOutcome>;
   /** An `autoDelete` queue lost its last consumer. */

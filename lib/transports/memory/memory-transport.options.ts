@@ -1,8 +1,16 @@
+/**
+ * Records kept per kind unless `maxRecords` says otherwise. Enough for any test's assertions, and small
+ * enough that the records die young: at 10 000 they outlive several scavenges and the transport spent
+ * about half its CPU in the garbage collector (68k against 120k msgs per CPU-second at 1000).
+ */
+export const DEFAULT_MAX_RECORDS = 1000;
+
 /** Options of `MemoryTransport`. */
 export interface MemoryTransportOptions {
   /**
    * Records kept per kind (published, delivered, acked, nacked, dead-lettered), oldest dropped first, so
-   * an app running on the embedded broker does not grow without bound. Default 10 000; `0` records nothing.
+   * an app running on the embedded broker does not grow without bound. Default 1000 (enough for a test's
+   * assertions); `0` records nothing, the setting for an app that runs the embedded broker in production.
    */
   readonly maxRecords?: number;
   /**

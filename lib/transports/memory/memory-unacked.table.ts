@@ -1,13 +1,19 @@
-import type { UnackedEntry } from './memory-queue.hooks.js';
+import type { MemoryDelivery } from './memory.delivery.js';
 
-/** A queue's delivered, unsettled messages by delivery tag; removing one frees its consumer's prefetch slot. */
+/**
+ * A queue's delivered, unsettled messages, in delivery order; removing one frees its consumer's prefetch
+ * slot. A list linked through the deliveries themselves: adding and removing touch two neighbours, where
+ * a map by tag hashed twice per message, and a settle finds its entry from the handle without a lookup.
+ */
 export class MemoryUnackedTable {
-  private readonly entries = new Map<number, UnackedEntry>();
+  private head: MemoryDelivery | undefined;
+  private tail: MemoryDelivery | undefined;
+  private count = 0;
   private nextTag = 1;
 
   /** Number of unsettled deliveries. */
   get size(): number {
-    return this.entries.size;
+    return this.count;
   }
 
   /** The next delivery tag: unique per queue for the life of the transport. */
@@ -15,26 +21,43 @@ export class MemoryUnackedTable {
     return this.nextTag++;
   }
 
-  add(entry: UnackedEntry): void {
-    this.entries.set(entry.delivery.tag, entry);
+  add(delivery: MemoryDelivery): void {
+    delivery.unacked = true;
+    delivery.unackedPrev = this.tail;
+    delivery.unackedNext = undefined;
+    if (this.tail) this.tail.unackedNext = delivery;
+    else this.head = delivery;
+    this.tail = delivery;
+    this.count++;
   }
 
-  get(tag: number): UnackedEntry | undefined {
-    return this.entries.get(tag);
+  /** Whether a delivery is still outstanding (not settled, not returned). */
+  has(delivery: MemoryDelivery): boolean {
+    return delivery.unacked;
   }
 
   /** Forgets a delivery and frees its consumer's slot. */
-  remove(entry: UnackedEntry): void {
-    this.entries.delete(entry.delivery.tag);
-    entry.consumer.release();
+  remove(delivery: MemoryDelivery): void {
+    if (!delivery.unacked) return;
+    const { unackedPrev: prev, unackedNext: next } = delivery;
+    if (prev) prev.unackedNext = next;
+    else this.head = next;
+    if (next) next.unackedPrev = prev;
+    else this.tail = prev;
+    delivery.unacked = false;
+    delivery.unackedPrev = undefined;
+    delivery.unackedNext = undefined;
+    this.count--;
+    delivery.consumer.release();
   }
 
-  /** Forgets every delivery, invalidating its handle (its channel is gone), and returns them. */
-  takeAll(): UnackedEntry[] {
-    const all = [...this.entries.values()];
-    for (const entry of all) {
-      this.remove(entry);
-      entry.delivery.markStale();
+  /** Forgets every delivery, in delivery order, invalidating its handle (its channel is gone), and returns them. */
+  takeAll(): MemoryDelivery[] {
+    const all: MemoryDelivery[] = [];
+    for (let delivery = this.head; delivery; delivery = delivery.unackedNext) all.push(delivery);
+    for (const delivery of all) {
+      this.remove(delivery);
+      delivery.markStale();
     }
     return all;
   }

@@ -8,7 +8,7 @@ import type { MemoryDelivery, SettleOutcome } from './memory.delivery.js';
 import { deadLetterProperties, deathEntries, isDeadLetterCycle } from './memory-dead-letter.headers.js';
 import { routeMessage } from './memory-exchange.router.js';
 import { cloneProperties, copyBody, type DeadLetterReason, type StoredMessage } from './memory.message.js';
-import type { MemoryQueueHooks, UnackedEntry } from './memory-queue.hooks.js';
+import type { MemoryQueueHooks } from './memory-queue.hooks.js';
 import { MemoryQueue } from './memory.queue.js';
 import type { PublishOutcome } from './memory-record.types.js';
 import type { MemoryRecorder } from './memory.recorder.js';
@@ -84,11 +84,11 @@ export class MemoryBroker implements MemoryQueueHooks {
   }
 
   /** Records a settle. */
-  settled(queue: MemoryQueue, entry: UnackedEntry, outcome: SettleOutcome): void {
+  settled(queue: MemoryQueue, delivery: MemoryDelivery, outcome: SettleOutcome): void {
     if (!this.recorder.enabled) return;
-    const { consumer, delivery } = entry;
+    const { consumer } = delivery;
     const kind = outcome === 'ack' ? 'acked' : 'nacked';
-    this.recorder.record(kind, new PendingDelivery(kind, entry.message, queue.name, consumer.name, consumer.tag, delivery.tag, outcome === 'requeue'));
+    this.recorder.record(kind, new PendingDelivery(kind, delivery.stored, queue.name, consumer.name, consumer.tag, delivery.tag, outcome === 'requeue'));
   }
 
   /** Records a delivery as its handler receives it, from the stored message (the handler owns its copy). */
@@ -192,13 +192,15 @@ export class MemoryBroker implements MemoryQueueHooks {
    * Stores a copy in each queue. `body` and `properties` are the broker's own copies already: the first
    * queue keeps them and any further queue gets its own, so no two queues share a mutable object.
    */
-  private enqueueAll(queues: readonly string[], exchange: string, routingKey: string, body: Buffer, properties: MessageProperties): string[] {
+  private enqueueAll(queues: readonly string[], exchange: string, routingKey: string, body: Buffer, properties: MessageProperties): readonly string[] {
     const accepted: string[] = [];
     const now = Date.now();
     let shared = true;
+    let only: MemoryQueue | undefined;
     for (const name of queues) {
       const queue = this.registry.queue(name);
       if (!queue) continue;
+      only = queues.length === 1 ? queue : undefined;
       const ttl = earliest(queue.settings.messageTtl, properties.expiration);
       const stored: StoredMessage = {
         sequence: ++this.sequence,
@@ -215,7 +217,9 @@ export class MemoryBroker implements MemoryQueueHooks {
       shared = false;
       if (queue.enqueue(stored) === 'accepted') accepted.push(name);
     }
-    return accepted;
+    // The usual single queue is answered with that queue's own frozen list: a publish record keeps it, so
+    // one array less per message survives in the records (they copy it when built).
+    return only && accepted.length === 1 ? only.asRoute : accepted;
   }
 
   private flushDeadLetters(): void {
@@ -236,7 +240,7 @@ export class MemoryBroker implements MemoryQueueHooks {
     const target = queue.settings.deadLetterExchange;
     const routingKey = target === undefined ? undefined : (queue.settings.deadLetterRoutingKey ?? message.routingKey);
     let properties = message.properties;
-    let accepted: string[] = [];
+    let accepted: readonly string[] = [];
     if (target !== undefined && routingKey !== undefined) {
       properties = deadLetterProperties(message, reason, Date.now());
       const deaths = deathEntries(properties.headers);

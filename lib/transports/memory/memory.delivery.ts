@@ -1,5 +1,6 @@
 import { DeliveryStaleError } from '../../errors/index.js';
 import { deliveryAttempt } from '../delivery-attempt.js';
+import type { MemoryConsumer } from './memory.consumer.js';
 import type { StoredMessage } from './memory.message.js';
 import type { DeadLetterOutcome, DeadLetterRequest, InboundMessage, TransportDelivery } from '../transport.interface.js';
 
@@ -8,18 +9,26 @@ export type SettleOutcome = 'ack' | 'requeue' | 'reject';
 
 /** What a delivery calls back into its queue for. */
 export interface MemoryDeliveryHooks {
-  settle(tag: number, outcome: SettleOutcome): boolean;
+  settle(delivery: MemoryDelivery, outcome: SettleOutcome): boolean;
   deadLetter(delivery: MemoryDelivery, request: DeadLetterRequest): Promise<DeadLetterOutcome>;
 }
 
 /**
- * One delivery's settle handles. The queue owns the delivery's state; the handle only names it by tag,
- * so a handle whose delivery was returned to the queue (connection loss, close, cancel before hand-over)
- * finds nothing to settle and reports `false`, never touching a later delivery of the same message.
+ * One delivery's settle handles, and its entry in the queue's unacked table (one object per delivery
+ * rather than two). The queue owns the entry's state: once it leaves the table (settled, or returned to
+ * the queue on connection loss, close, cancel before hand-over) the handle finds nothing to settle and
+ * reports `false`, never touching a later delivery of the same message, which is another object.
  */
 export class MemoryDelivery implements TransportDelivery {
   /** Which delivery of the message this is, from 1. */
   readonly attempt: number;
+  /** The stored message's `redelivered` flag before this delivery, restored when the handler never saw it. */
+  readonly wasRedelivered: boolean;
+  /** Links of the queue's unacked table; see {@link MemoryUnackedTable}. */
+  unackedPrev: MemoryDelivery | undefined;
+  unackedNext: MemoryDelivery | undefined;
+  /** True while in the queue's unacked table: delivered and not settled or returned. */
+  unacked = false;
   // Created on first use: most deliveries are settled without anyone looking at their signal.
   private controller: AbortController | undefined;
   private staleReason: DeliveryStaleError | undefined;
@@ -29,10 +38,13 @@ export class MemoryDelivery implements TransportDelivery {
     /** Unique per queue for the life of the transport. */
     readonly tag: number,
     private readonly hooks: MemoryDeliveryHooks,
-    /** The broker's copy it was made from, for the records (the handler owns `message`). */
+    /** The broker's copy it was made from (the handler owns `message`). */
     readonly stored: StoredMessage,
+    /** The subscription it was assigned to. */
+    readonly consumer: MemoryConsumer,
   ) {
     this.attempt = deliveryAttempt(message.properties, message.redelivered);
+    this.wasRedelivered = stored.redelivered;
   }
 
   /** Whether the delivery was returned to its queue; reads as `signal.aborted` without creating the signal. */
@@ -49,12 +61,12 @@ export class MemoryDelivery implements TransportDelivery {
 
   /** Acknowledges the delivery; `false` when it was already settled or returned to the queue. */
   ack(): boolean {
-    return this.hooks.settle(this.tag, 'ack');
+    return this.hooks.settle(this, 'ack');
   }
 
   /** Requeues or dead-letters the delivery; `false` when it was already settled or returned. */
   nack(requeue: boolean): boolean {
-    return this.hooks.settle(this.tag, requeue ? 'requeue' : 'reject');
+    return this.hooks.settle(this, requeue ? 'requeue' : 'reject');
   }
 
   /** Publishes a copy with the failure recorded to the queue's dead-letter exchange, then acks. */

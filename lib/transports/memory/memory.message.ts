@@ -73,15 +73,43 @@ export function parsePayload(body: Buffer): unknown {
 export function inboundMessage(message: StoredMessage): InboundMessage {
   const properties = cloneProperties(message.properties);
   if (message.deliveryCount > 0) properties.headers = { ...properties.headers, [DELIVERY_COUNT_HEADER]: message.deliveryCount };
-  return {
-    body: copyBody(message.body),
-    properties,
-    exchange: message.exchange,
-    routingKey: message.routingKey,
-    queue: message.queue,
-    redelivered: message.redelivered,
-    raw: rawSnapshot(message),
-  };
+  return new MemoryInboundMessage(message, copyBody(message.body), properties);
+}
+
+/**
+ * A delivered message whose frozen `raw` snapshot is taken on first read: most handlers never look at
+ * it, and a frozen object per delivery measured about 1% of the transport's time. The snapshot reads as
+ * if taken at delivery, because only `redelivered` and `deliveryCount` of a stored message ever change,
+ * and those are captured now. The bookkeeping sits in `#` fields, so the message's own enumerable
+ * properties stay exactly those of {@link InboundMessage}.
+ */
+class MemoryInboundMessage implements InboundMessage {
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly queue: string;
+  readonly redelivered: boolean;
+  readonly #stored: StoredMessage;
+  readonly #deliveryCount: number;
+  #raw: MemoryStoredMessage | undefined;
+
+  constructor(
+    stored: StoredMessage,
+    readonly body: Buffer,
+    readonly properties: MessageProperties,
+  ) {
+    this.exchange = stored.exchange;
+    this.routingKey = stored.routingKey;
+    this.queue = stored.queue;
+    this.redelivered = stored.redelivered;
+    this.#stored = stored;
+    this.#deliveryCount = stored.deliveryCount;
+  }
+
+  /** The broker's stored message as it was when delivered, frozen. */
+  get raw(): MemoryStoredMessage {
+    this.#raw ??= rawSnapshot(this.#stored, this.redelivered, this.#deliveryCount);
+    return this.#raw;
+  }
 }
 
 /**
@@ -89,7 +117,7 @@ export function inboundMessage(message: StoredMessage): InboundMessage {
  * freezing a spread copy measured about ten times slower (1.5 µs against 0.17 µs per delivery), as V8
  * cannot reuse the frozen shape of an object built by spreading.
  */
-function rawSnapshot(message: StoredMessage): MemoryStoredMessage {
+function rawSnapshot(message: StoredMessage, redelivered: boolean, deliveryCount: number): MemoryStoredMessage {
   return Object.freeze({
     sequence: message.sequence,
     queue: message.queue,
@@ -97,8 +125,8 @@ function rawSnapshot(message: StoredMessage): MemoryStoredMessage {
     routingKey: message.routingKey,
     body: message.body,
     properties: message.properties,
-    redelivered: message.redelivered,
-    deliveryCount: message.deliveryCount,
+    redelivered,
+    deliveryCount,
     enqueuedAt: message.enqueuedAt,
     expiresAt: message.expiresAt,
   });

@@ -24,7 +24,7 @@ export class MemoryQueue {
   private hadConsumer = false;
   private isDeleted = false;
   private readonly deliveryHooks: MemoryDeliveryHooks = {
-    settle: (tag, outcome) => this.settle(tag, outcome),
+    settle: (delivery, outcome) => this.settle(delivery, outcome),
     deadLetter: (delivery, request) => this.hooks.copyToDeadLetter(this, delivery, request),
   };
 
@@ -33,8 +33,12 @@ export class MemoryQueue {
     private readonly hooks: MemoryQueueHooks,
     private readonly clock: () => number,
   ) {
+    this.asRoute = Object.freeze([settings.name]);
     this.expiry = new MemoryExpiryTimer(clock, () => this.hooks.atomically(() => this.dispatch()));
   }
+
+  /** `[name]`, frozen: what a publish routed to this queue alone reports as its routed queues. */
+  readonly asRoute: readonly string[];
 
   /** The queue's name. */
   get name(): string {
@@ -106,12 +110,11 @@ export class MemoryQueue {
     if (!this.consumers.remove(consumer)) return;
     this.hooks.atomically(() => {
       for (const delivery of consumer.takeOutbox()) {
-        const entry = this.unacked.get(delivery.tag);
-        if (!entry) continue;
-        this.unacked.remove(entry);
+        if (!this.unacked.has(delivery)) continue;
+        this.unacked.remove(delivery);
         delivery.markStale();
-        entry.message.redelivered = entry.wasRedelivered;
-        this.takeBack(entry.message, 'unseen');
+        delivery.stored.redelivered = delivery.wasRedelivered;
+        this.takeBack(delivery.stored, 'unseen');
       }
       this.trimOverflow();
       this.dispatch();
@@ -119,21 +122,21 @@ export class MemoryQueue {
     if (this.consumers.length === 0 && this.hadConsumer && this.settings.autoDelete) this.hooks.lastConsumerGone(this);
   }
 
-  /** Settles a delivery by tag; `false` when it is no longer outstanding. */
-  settle(tag: number, outcome: SettleOutcome): boolean {
-    const entry = this.unacked.get(tag);
-    if (!entry) return false;
+  /** Settles a delivery; `false` when it is no longer outstanding. */
+  settle(delivery: MemoryDelivery, outcome: SettleOutcome): boolean {
+    if (!this.unacked.has(delivery)) return false;
+    const message = delivery.stored;
     this.hooks.enter();
     try {
-      this.unacked.remove(entry);
-      this.hooks.settled(this, entry, outcome);
+      this.unacked.remove(delivery);
+      this.hooks.settled(this, delivery, outcome);
       if (this.deleted) return true;
       if (outcome === 'requeue') {
-        entry.message.redelivered = true;
-        this.takeBack(entry.message, 'requeue');
+        message.redelivered = true;
+        this.takeBack(message, 'requeue');
         this.trimOverflow();
       } else if (outcome === 'reject') {
-        this.hooks.deadLetter(this, entry.message, 'rejected');
+        this.hooks.deadLetter(this, message, 'rejected');
       }
       this.dispatch();
     } finally {
@@ -151,10 +154,10 @@ export class MemoryQueue {
     for (const consumer of this.consumers.all()) consumer.takeOutbox();
     if (this.unacked.size === 0) return;
     this.hooks.atomically(() => {
-      for (const entry of this.unacked.takeAll()) {
+      for (const delivery of this.unacked.takeAll()) {
         if (this.deleted) continue;
-        entry.message.redelivered = true;
-        this.takeBack(entry.message, 'lost');
+        delivery.stored.redelivered = true;
+        this.takeBack(delivery.stored, 'lost');
       }
       this.trimOverflow();
       this.dispatch();
@@ -242,8 +245,8 @@ export class MemoryQueue {
   }
 
   private deliver(message: StoredMessage, consumer: MemoryConsumer): void {
-    const delivery = new MemoryDelivery(inboundMessage(message), this.unacked.newTag(), this.deliveryHooks, message);
-    this.unacked.add({ message, consumer, delivery, wasRedelivered: message.redelivered });
+    const delivery = new MemoryDelivery(inboundMessage(message), this.unacked.newTag(), this.deliveryHooks, message, consumer);
+    this.unacked.add(delivery);
     consumer.assign(delivery);
   }
 

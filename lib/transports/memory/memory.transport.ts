@@ -27,7 +27,7 @@ import { MemoryQueueReader } from './memory-queue.reader.js';
 import { MemoryReplyRouter } from './memory-reply.router.js';
 import { replyOutbound } from '../reply-message.factory.js';
 import { MemoryRecorder } from './memory.recorder.js';
-import type { MemoryTransportOptions } from './memory-transport.options.js';
+import { DEFAULT_MAX_RECORDS, type MemoryTransportOptions } from './memory-transport.options.js';
 
 /** What the in-process broker reports as its address in connection events. */
 const MEMORY_URL = 'memory://in-process';
@@ -74,7 +74,7 @@ export class MemoryTransport extends MemoryTransportAssertions implements Messag
   private readonly replies = new MemoryReplyRouter();
 
   constructor(options: MemoryTransportOptions = {}) {
-    const recorder = new MemoryRecorder(options.maxRecords ?? 10_000);
+    const recorder = new MemoryRecorder(options.maxRecords ?? DEFAULT_MAX_RECORDS);
     const delay = options.deadLetterRequeueDelayMs;
     if (typeof delay === 'number' && !(Number.isFinite(delay) && delay >= 0)) {
       throw new InvalidOptionsError(`MemoryTransport: deadLetterRequeueDelayMs must be a non-negative number, got ${delay}`);
