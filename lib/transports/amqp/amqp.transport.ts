@@ -28,7 +28,7 @@ import { collectAmqpStats, type AmqpTransportStats } from './amqp-transport.stat
 import type { AmqpTransportOptions, ResolvedAmqpTransportOptions } from './amqp-transport.options.js';
 import { resolveAmqpTransportOptions } from './amqp-transport-options.resolver.js';
 import { exponentialBackoff, type BackoffPolicy } from './backoff.policy.js';
-import { redactUrl } from './amqp-url.redactor.js';
+import { amqpTransportLine, describeAmqpTransport, inspectAmqpTransport, type AmqpTransportDescription } from './amqp-transport.description.js';
 import type { PublisherPool } from './publisher.pool.js';
 import { releaseAmqpResources } from './amqp-transport.release.js';
 import { TransportEvents } from '../transport.events.js';
@@ -214,7 +214,6 @@ export class AmqpTransport implements MessagingTransport {
     return this.onDemand.queueStatus(this.queueAccessDeps('check a queue').monitor, queue);
   }
 
-  // --- end of request/reply and queue status ---
 
   /** Counters for observability; cheap enough to call per request. */
   stats(): AmqpTransportStats {
@@ -233,25 +232,17 @@ export class AmqpTransport implements MessagingTransport {
 
   /** A description without secrets: the broker URLs with their passwords masked. */
   toString(): string {
-    return `AmqpTransport(${this.#options.urls.map(redactUrl).join(', ')}; ${this.state})`;
+    return amqpTransportLine(this.#options.urls, this.state);
   }
 
-  /**
-   * What `JSON.stringify` shows: kind, masked URLs and {@link stats}. Never the connection objects,
-   * which hold the password (and are circular).
-   */
-  toJSON(): { kind: string; urls: string[]; connectionName: string | undefined; stats: AmqpTransportStats } {
-    return {
-      kind: this.kind,
-      urls: this.#options.urls.map(redactUrl),
-      connectionName: this.#options.connectionName,
-      stats: this.stats(),
-    };
+  /** What `JSON.stringify` shows: kind, masked URLs and {@link stats}, never the connection objects. */
+  toJSON(): AmqpTransportDescription {
+    return describeAmqpTransport(this.kind, this.#options, this.stats());
   }
 
   /** What `util.inspect` and `console.log` show: the same as {@link toJSON}. */
   [inspect.custom](): string {
-    return `AmqpTransport ${inspect(this.toJSON(), { depth: 4, breakLength: Infinity })}`;
+    return inspectAmqpTransport(this.toJSON());
   }
 
   private async startOnce(topology: TopologyDefinition): Promise<void> {

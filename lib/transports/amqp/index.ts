@@ -1,4 +1,5 @@
 export { AmqpTransport, type AmqpTransportState, type AmqpTransportStats } from './amqp.transport.js';
+export type { AmqpTransportDescription } from './amqp-transport.description.js';
 export type {
   AmqpConsumerConnectionMode,
   AmqpConsumerTransportOptions,
