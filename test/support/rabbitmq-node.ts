@@ -3,8 +3,9 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { promisify } from 'node:util';
+import { probeTcpPort } from './tcp.probe.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -41,16 +42,7 @@ export function freePort(): Promise<number> {
 
 /** True once something accepts TCP connections on the port. */
 export function portOpen(port: number, timeoutMs = 500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('error', () => done(false));
-    socket.connect(port, '127.0.0.1', () => done(true));
-  });
+  return probeTcpPort('127.0.0.1', port, timeoutMs);
 }
 
 /** Extra `rabbitmq.conf` lines, e.g. a TLS listener. */
