@@ -19,7 +19,7 @@ import { ConsumerRunner } from '../consumer/consumer.runner.js';
 import { IdempotentInvokerFactory } from '../idempotency/idempotent-invoker.factory.js';
 import type { TopologyDefinition } from '../topology/index.js';
 import { createConsumerRunners } from './consumer-runners.factory.js';
-import { isRpcContract } from '../rpc/rpc-contract.types.js';
+import { isRpcContract, responseContractOf } from '../rpc/rpc-contract.types.js';
 import { RpcResponder } from '../rpc/rpc.responder.js';
 import { supportsRequestReply, type MessagingTransport } from '../transports/transport.interface.js';
 import { InvalidOptionsError } from '../errors/index.js';
@@ -92,7 +92,7 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
         // An RPC contract's handler returns the reply: validated against the response schema and sent before the ack.
         const replying =
           isRpcContract(contract) && this.responder
-            ? this.responder.wrapInvoker(invoker, { name: `${contract.name} (response)`, schema: contract.response })
+            ? this.responder.wrapInvoker(invoker, responseContractOf(contract))
             : invoker;
         return inbox.wrap({ name, ack: metadata.options.ack ?? ack, idempotent: metadata.options.idempotent }, replying);
       },

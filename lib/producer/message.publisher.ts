@@ -4,7 +4,7 @@ import type { MessagingEventBus } from '../observability/messaging-event.bus.js'
 import type { PublishMiddleware } from '../observability/messaging-middleware.types.js';
 import { instrumentPublish } from '../observability/publish-events.emitter.js';
 import { RequestReplyUnsupportedError, InvalidReplyError, MessageValidationError } from '../errors/index.js';
-import type { RpcContract, RpcRequestInput, RpcResponse } from '../rpc/rpc-contract.types.js';
+import { responseContractOf, type RpcContract, type RpcRequestInput, type RpcResponse } from '../rpc/rpc-contract.types.js';
 import { readReply } from '../rpc/rpc-reply.codec.js';
 import type { RequestSendOptions } from '../rpc/rpc-request.options.js';
 import { describeDestination } from '../transports/pending-request.table.js';
@@ -28,6 +28,8 @@ export interface PublisherInstrumentation {
 export class MessagePublisher {
   private readonly send: (message: OutboundMessage) => Promise<void>;
   private readonly messageIds = new MessageIdGenerator();
+  /** Response contracts by RPC contract, built on a contract's first request instead of on every one. */
+  private readonly responseContracts = new WeakMap<RpcContract, MessageContract>();
 
   constructor(
     private readonly transport: MessagingTransport,
@@ -78,11 +80,20 @@ export class MessagePublisher {
     const reply = await transport.request(message, { timeoutMs });
     const value = readReply(reply, destination);
     try {
-      return (await validateMessage({ ...contract, name: `${contract.name} (response)`, schema: contract.response }, value)) as RpcResponse<C>;
+      return (await validateMessage(this.responseContractFor(contract), value)) as RpcResponse<C>;
     } catch (error) {
       if (error instanceof MessageValidationError) throw new InvalidReplyError(destination, error.message, { cause: error });
       throw error;
     }
+  }
+
+  private responseContractFor(contract: RpcContract): MessageContract {
+    let response = this.responseContracts.get(contract);
+    if (response === undefined) {
+      response = responseContractOf(contract);
+      this.responseContracts.set(contract, response);
+    }
+    return response;
   }
 
   private outbound(contract: MessageContract, payload: unknown, messageId: string, options: SendOptions): OutboundMessage {

@@ -24,6 +24,14 @@ export type RpcResponseInput<C> = C extends RpcContract<StandardSchemaV1, infer 
 /** What `request()` resolves with (the response schema's output type, after its transforms). */
 export type RpcResponse<C> = C extends RpcContract<StandardSchemaV1, infer R> ? StandardSchemaV1.InferOutput<R> : never;
 
+/**
+ * The contract a reply of `contract` is validated against, by the responder before replying and by the
+ * requester on receipt: the response schema, named `<name> (response)` so validation errors say which side.
+ */
+export function responseContractOf(contract: RpcContract): MessageContract {
+  return { name: `${contract.name} (response)`, schema: contract.response, exchange: '', routingKey: '' };
+}
+
 /** Whether a contract is a request/response contract made by `defineRpcContract`. */
 export function isRpcContract(contract: MessageContract): contract is RpcContract {
   return (contract as Partial<RpcContract>).kind === 'rpc';

@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { StandardSchemaV1 } from '@standard-schema/spec';
-import { validateMessage } from '../contracts/index.js';
+import { validateMessage, type MessageContract } from '../contracts/index.js';
 import type { HandlerInvoker } from '../consumer/consumer-binding.types.js';
 import { FAILURE_HEADERS } from '../consumer/delivery-failure.types.js';
 import {
@@ -44,11 +43,10 @@ export class RpcResponder {
 
   /**
    * The invoker of a request handler: calls it, then replies with its (validated) result when the message
-   * is a request. `response` validates (and transforms) the result; without it the result is sent as is.
+   * is a request. `responseContract` (see `responseContractOf`, built once per handler) validates (and
+   * transforms) the result; without it the result is sent as is.
    */
-  wrapInvoker(invoker: HandlerInvoker, response: { readonly name: string; readonly schema: StandardSchemaV1 } | undefined): HandlerInvoker {
-    // Built once per handler rather than per reply.
-    const responseContract = response ? { name: response.name, schema: response.schema, exchange: '', routingKey: '' } : undefined;
+  wrapInvoker(invoker: HandlerInvoker, responseContract: MessageContract | undefined): HandlerInvoker {
     return async (payload, context) => {
       const result = await invoker(payload, context);
       if (!isRequest(context.message)) return result;
