@@ -11,6 +11,7 @@ const RAW_PROPS = 'raw amqplib + sdk properties, ack each, prefetch 100';
 const SDK_DEFAULTS = 'sdk, defaults';
 const SDK_TUNED = 'sdk, best knobs';
 const GOLEVELUP = 'golevelup nestjs-rabbitmq 9';
+const GOLEVELUP_DEFAULTS = 'golevelup nestjs-rabbitmq 9, its defaults';
 
 /**
  * `e2e` mode: publish with confirms → consume with ack, persistent 256-byte JSON messages, first publish
@@ -42,7 +43,10 @@ export async function e2eMode(): Promise<void> {
   }
   const withPeers = peersInstalled() && !process.argv.includes('--no-peers') && process.env.BENCH_PEERS !== '0';
   if (withPeers) {
-    for (const peer of PEERS) variants.push({ name: peer.name, run: () => runPeer(peer.file, name('peer'), peerPrefetch) });
+    for (const peer of PEERS) {
+      const prefetch = 'prefetch' in peer ? peer.prefetch : peerPrefetch;
+      variants.push({ name: peer.name, run: () => runPeer(peer.file, name('peer'), prefetch) });
+    }
   }
   say(
     `e2e bench: ${fmt(messages)} persistent ${bodyBytes}-byte messages, confirm window ${publishWindow}, ${rounds} rounds; ` +
@@ -56,11 +60,13 @@ export async function e2eMode(): Promise<void> {
   const ratios = {
     defaultsVsRaw: median(SDK_DEFAULTS) / median(RAW),
     defaultsVsGolevelup: median(SDK_DEFAULTS) / median(GOLEVELUP),
+    defaultsVsGolevelupDefaults: median(SDK_DEFAULTS) / median(GOLEVELUP_DEFAULTS),
     tunedVsRawTuned: median(SDK_TUNED) / median(RAW_TUNED),
     defaultsVsRawWithProperties: median(SDK_DEFAULTS) / median(RAW_PROPS),
   };
   say(`  sdk defaults / raw (ack each, prefetch 100)      ${ratios.defaultsVsRaw.toFixed(2)}  (goal ≥ 1.0)`);
-  say(`  sdk defaults / golevelup                        ${withPeers ? ratios.defaultsVsGolevelup.toFixed(2) : 'n/a '}  (goal ≥ 1.5)`);
+  say(`  sdk defaults / golevelup at its defaults       ${withPeers ? ratios.defaultsVsGolevelupDefaults.toFixed(2) : 'n/a '}  (goal ≥ 1.5, defaults against defaults)`);
+  say(`  sdk defaults / golevelup at prefetch ${String(peerPrefetch).padEnd(10)} ${withPeers ? ratios.defaultsVsGolevelup.toFixed(2) : 'n/a '}  (golevelup tuned like the raw baseline)`);
   say(`  sdk best knobs / raw (multi-ack, prefetch 1000) ${ratios.tunedVsRawTuned.toFixed(2)}  (goal ≥ 1.0)`);
   say(`  sdk defaults / raw sending the same properties  ${ratios.defaultsVsRawWithProperties.toFixed(2)}  (like for like)`);
   const path = await writeResults('e2e', { ...benchConfig, url: undefined, tunedPrefetch, peerPrefetch, peers: withPeers }, { series: results, ratios });

@@ -11,6 +11,8 @@ const execFileAsync = promisify(execFile);
 export const PEERS = [
   { name: 'amqp-connection-manager', file: 'acm.peer.mjs' },
   { name: 'golevelup nestjs-rabbitmq 9', file: 'golevelup.peer.mjs' },
+  // As a user who sets nothing gets it: golevelup's own default prefetch (10), the SDK defaults' peer.
+  { name: 'golevelup nestjs-rabbitmq 9, its defaults', file: 'golevelup.peer.mjs', prefetch: 'default' },
   { name: "Nest's RMQ transport (manual ack)", file: 'nest-rmq.peer.mjs' },
 ] as const;
 
@@ -24,7 +26,7 @@ export function peersInstalled(): boolean {
  * two apart and give each a fresh heap, as the in-process runs get from their own app) on `queue`, with
  * the same message count, size, confirm window and prefetch as the raw baseline; returns its msgs/s.
  */
-export async function runPeer(file: string, queue: string, prefetch: number): Promise<number> {
+export async function runPeer(file: string, queue: string, prefetch: number | 'default'): Promise<number> {
   const { url, messages, bodyBytes, publishWindow } = benchConfig;
   const { stdout } = await execFileAsync(process.execPath, [join(benchSourceDir(), 'peers', file)], {
     env: {

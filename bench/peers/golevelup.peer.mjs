@@ -21,7 +21,7 @@ async function run() {
   Injectable()(Handler);
   class BenchModule {}
   Module({
-    imports: [RabbitMQModule.forRoot({ uri: url, prefetchCount: prefetch, connectionInitOptions: { wait: true } })],
+    imports: [RabbitMQModule.forRoot({ uri: url, ...(prefetch === undefined ? {} : { prefetchCount: prefetch }), connectionInitOptions: { wait: true } })],
     providers: [Handler],
   })(BenchModule);
   const app = await NestFactory.createApplicationContext(BenchModule, { logger: ['error'] });

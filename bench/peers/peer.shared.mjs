@@ -8,7 +8,8 @@ export const settings = {
   messages: Number(process.env.BENCH_MESSAGES ?? 20_000),
   bodyBytes: Number(process.env.BENCH_BODY_BYTES ?? 256),
   window: Number(process.env.BENCH_WINDOW ?? 500),
-  prefetch: Number(process.env.BENCH_PREFETCH ?? 100),
+  // 'default' leaves the client's own default prefetch in place (a user who sets nothing).
+  prefetch: process.env.BENCH_PREFETCH === 'default' ? undefined : Number(process.env.BENCH_PREFETCH ?? 100),
 };
 
 /** A JSON-able payload whose encoding is `bytes` long, as the SDK bench sends. */
