@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { benchConfig } from './bench.config.js';
 import { fmt, interleave, printTable, say, writeResults, type Variant } from './bench.stats.js';
+import { CpuTally } from './cpu.usage.js';
 import { PEERS, peersInstalled, runPeer } from './peer.runner.js';
 import { runRawAmqplib } from './raw-amqplib.bench.js';
 import { runSdk } from './sdk.bench.js';
@@ -24,12 +26,14 @@ export async function e2eMode(): Promise<void> {
   const tunedPrefetch = Number(process.env.BENCH_SDK_TUNED_PREFETCH ?? 1000);
   const peerPrefetch = Number(process.env.BENCH_PEER_PREFETCH ?? 100);
   const name = (kind: string) => `bench.${kind}.${randomUUID().slice(0, 8)}`;
+  // Every variant also reports the CPU it and the broker spent from first publish to last ack.
+  const cpu = new CpuTally(messages);
   const variants: Variant[] = [
-    { name: RAW, run: () => runRawAmqplib(name('raw'), { prefetch: 100, ackEvery: 1 }) },
-    { name: RAW_TUNED, run: () => runRawAmqplib(name('raw'), { prefetch: 1000, ackEvery: 100 }) },
-    { name: RAW_PROPS, run: () => runRawAmqplib(name('raw'), { prefetch: 100, ackEvery: 1, sdkProperties: true }) },
-    { name: SDK_DEFAULTS, run: () => runSdk(name('sdk')) },
-    { name: SDK_TUNED, run: () => runSdk(name('sdk'), tunedPrefetch) },
+    { name: RAW, run: cpu.measure(RAW, () => runRawAmqplib(name('raw'), { prefetch: 100, ackEvery: 1 })) },
+    { name: RAW_TUNED, run: cpu.measure(RAW_TUNED, () => runRawAmqplib(name('raw'), { prefetch: 1000, ackEvery: 100 })) },
+    { name: RAW_PROPS, run: cpu.measure(RAW_PROPS, () => runRawAmqplib(name('raw'), { prefetch: 100, ackEvery: 1, sdkProperties: true })) },
+    { name: SDK_DEFAULTS, run: cpu.measure(SDK_DEFAULTS, () => runSdk(name('sdk'))) },
+    { name: SDK_TUNED, run: cpu.measure(SDK_TUNED, () => runSdk(name('sdk'), tunedPrefetch)) },
   ];
   // Exploration: BENCH_SDK_VARIANTS=p200,p200c20,p200s,p200n adds the SDK at prefetch 200, with concurrency 20,
   // with one shared connection (s), without ack coalescing (n); other settings stay the defaults.
@@ -39,13 +43,13 @@ export async function e2eMode(): Promise<void> {
     const [, prefetch, concurrency, shared, noCoalescing] = match;
     const consumer = { connection: shared ? ('shared' as const) : ('separate' as const), coalesceAcks: !noCoalescing };
     const label = `sdk, prefetch ${prefetch}${concurrency ? ` concurrency ${concurrency}` : ''}${shared ? ', shared conn' : ''}${noCoalescing ? ', ack each' : ''}`;
-    variants.push({ name: label, run: () => runSdk(name('sdk'), Number(prefetch), consumer, concurrency ? Number(concurrency) : undefined) });
+    variants.push({ name: label, run: cpu.measure(label, () => runSdk(name('sdk'), Number(prefetch), consumer, concurrency ? Number(concurrency) : undefined)) });
   }
   const withPeers = peersInstalled() && !process.argv.includes('--no-peers') && process.env.BENCH_PEERS !== '0';
   if (withPeers) {
     for (const peer of PEERS) {
       const prefetch = 'prefetch' in peer ? peer.prefetch : peerPrefetch;
-      variants.push({ name: peer.name, run: () => runPeer(peer.file, name('peer'), prefetch) });
+      variants.push({ name: peer.name, run: cpu.measure(peer.name, () => runPeer(peer.file, name('peer'), prefetch)) });
     }
   }
   say(
@@ -56,6 +60,10 @@ export async function e2eMode(): Promise<void> {
     say(`  round ${round}: ${[...figures].map(([variant, v]) => `${variant} ${fmt(v)}`).join(' | ')}`),
   );
   printTable('End to end, msgs/s (first publish → last ack)', 'msgs/s', results, RAW);
+  const cpuSeries = cpu.series();
+  printTable('Client CPU, µs/msg (this process, or the peer\'s own; first publish → last ack)', 'µs/msg', cpuSeries.clientMicrosPerMessage, RAW, 1);
+  printTable('Broker CPU, µs/msg (beam.smp utime+stime; n/a when the broker is not local)', 'µs/msg', cpuSeries.brokerMicrosPerMessage, RAW, 1);
+  printTable(`Cores busy, client + broker (of ${availableParallelism()} on this machine)`, 'cores', cpuSeries.busyCores, undefined, 2);
   const median = (variant: string) => results.get(variant)?.median ?? Number.NaN;
   const ratios = {
     defaultsVsRaw: median(SDK_DEFAULTS) / median(RAW),
@@ -69,6 +77,6 @@ export async function e2eMode(): Promise<void> {
   say(`  sdk defaults / golevelup at prefetch ${String(peerPrefetch).padEnd(10)} ${withPeers ? ratios.defaultsVsGolevelup.toFixed(2) : 'n/a '}  (golevelup tuned like the raw baseline)`);
   say(`  sdk best knobs / raw (multi-ack, prefetch 1000) ${ratios.tunedVsRawTuned.toFixed(2)}  (goal ≥ 1.0)`);
   say(`  sdk defaults / raw sending the same properties  ${ratios.defaultsVsRawWithProperties.toFixed(2)}  (like for like)`);
-  const path = await writeResults('e2e', { ...benchConfig, url: undefined, tunedPrefetch, peerPrefetch, peers: withPeers }, { series: results, ratios });
+  const path = await writeResults('e2e', { ...benchConfig, url: undefined, tunedPrefetch, peerPrefetch, peers: withPeers }, { series: results, ratios, cpu: cpuSeries });
   say(`  results: ${path}`);
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { benchConfig } from './bench.config.js';
 import { benchSourceDir } from './bench.stats.js';
+import { brokerPidOf, type E2eFigures } from './cpu.usage.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -24,10 +25,12 @@ export function peersInstalled(): boolean {
 /**
  * Runs one peer in a child process (the peers need Nest 11, the SDK Nest 12; separate processes keep the
  * two apart and give each a fresh heap, as the in-process runs get from their own app) on `queue`, with
- * the same message count, size, confirm window and prefetch as the raw baseline; returns its msgs/s.
+ * the same message count, size, confirm window and prefetch as the raw baseline; returns its msgs/s and
+ * the CPU time it and the broker spent, which the child measures over its own timed window.
  */
-export async function runPeer(file: string, queue: string, prefetch: number | 'default'): Promise<number> {
+export async function runPeer(file: string, queue: string, prefetch: number | 'default'): Promise<E2eFigures> {
   const { url, messages, bodyBytes, publishWindow } = benchConfig;
+  const brokerPid = brokerPidOf(url);
   const { stdout } = await execFileAsync(process.execPath, [join(benchSourceDir(), 'peers', file)], {
     env: {
       ...process.env,
@@ -37,12 +40,15 @@ export async function runPeer(file: string, queue: string, prefetch: number | 'd
       BENCH_BODY_BYTES: String(bodyBytes),
       BENCH_WINDOW: String(publishWindow),
       BENCH_PREFETCH: String(prefetch),
+      BENCH_BROKER_PID: brokerPid === undefined ? '' : String(brokerPid),
     },
     timeout: 600_000,
     maxBuffer: 1 << 20,
   });
   const line = stdout.trim().split('\n').at(-1) ?? '';
-  const parsed = JSON.parse(line) as { msgsPerSec?: unknown };
+  const parsed = JSON.parse(line) as { msgsPerSec?: unknown; clientCpuMicros?: unknown; brokerCpuMicros?: unknown };
   if (typeof parsed.msgsPerSec !== 'number') throw new Error(`peer ${file} printed no result: ${line}`);
-  return parsed.msgsPerSec;
+  const clientMicros = typeof parsed.clientCpuMicros === 'number' ? parsed.clientCpuMicros : Number.NaN;
+  const brokerMicros = typeof parsed.brokerCpuMicros === 'number' ? parsed.brokerCpuMicros : undefined;
+  return { msgsPerSec: parsed.msgsPerSec, cpu: { clientMicros, brokerMicros } };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import amqplib from 'amqplib';
 import { benchConfig, deferred, payloadOfSize, publishWindowed } from './bench.config.js';
+import { brokerPidOf, startCpuWindow, type E2eFigures } from './cpu.usage.js';
 
 /** How the raw client consumes: its prefetch and how many deliveries one ack covers. */
 export interface RawConsumeSettings {
@@ -17,9 +18,10 @@ export interface RawConsumeSettings {
 /**
  * Baseline: amqplib alone, as a careful hand-written client would do it: one confirm channel publishing
  * persistent messages with a window of outstanding confirms, one consumer channel acking each message
- * (or every n-th with `multiple`). Returns messages per second, first publish to last ack.
+ * (or every n-th with `multiple`). Returns messages per second, first publish to last ack, and the CPU
+ * time this process and the broker spent meanwhile.
  */
-export async function runRawAmqplib(queue: string, consume: RawConsumeSettings): Promise<number> {
+export async function runRawAmqplib(queue: string, consume: RawConsumeSettings): Promise<E2eFigures> {
   const { url, messages, bodyBytes, publishWindow } = benchConfig;
   const connection = await amqplib.connect(url);
   try {
@@ -39,6 +41,7 @@ export async function runRawAmqplib(queue: string, consume: RawConsumeSettings):
       if (received === messages) done.resolve();
     });
     const publisher = await connection.createConfirmChannel();
+    const cpuWindow = startCpuWindow(brokerPidOf(url));
     const started = process.hrtime.bigint();
     await publishWindowed(messages, publishWindow, (i) => {
       const body = Buffer.from(JSON.stringify(payloadOfSize(i, bodyBytes)));
@@ -53,8 +56,9 @@ export async function runRawAmqplib(queue: string, consume: RawConsumeSettings):
     });
     await done.promise;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const cpu = cpuWindow.stop();
     await admin.deleteQueue(queue);
-    return messages / seconds;
+    return { msgsPerSec: messages / seconds, cpu };
   } finally {
     await connection.close();
   }

@@ -12,6 +12,7 @@ import {
   type TypedProducer,
 } from '../lib/index.js';
 import { benchConfig, deferred, payloadOfSize, publishWindowed } from './bench.config.js';
+import { brokerPidOf, startCpuWindow, type E2eFigures } from './cpu.usage.js';
 
 const BenchMessage = defineContract({
   name: 'bench.message',
@@ -24,14 +25,14 @@ const BenchMessage = defineContract({
  * every send awaits its confirm (validated, serialized, pooled channels) and a `@Consumer` with auto ack
  * (decode, validate, dispatch). `prefetch` undefined keeps the module's default, as a user who sets nothing
  * gets; `consumer` undefined keeps the transport's consumer defaults. Returns messages per second, first
- * publish to last ack.
+ * publish to last ack, and the CPU time this process and the broker spent meanwhile.
  */
 export async function runSdk(
   queue: string,
   prefetch?: number,
   consumer?: AmqpConsumerTransportOptions,
   concurrency?: number,
-): Promise<number> {
+): Promise<E2eFigures> {
   const { url, messages, bodyBytes, publishWindow } = benchConfig;
   const done = deferred();
   let received = 0;
@@ -62,12 +63,14 @@ export async function runSdk(
   const app = await NestFactory.createApplicationContext(BenchModule, { logger: ['error'] });
   const { producer } = app.get(BenchProducer);
   const payloads = Array.from({ length: messages }, (_, i) => payloadOfSize(i, bodyBytes));
+  const cpuWindow = startCpuWindow(brokerPidOf(url));
   const started = process.hrtime.bigint();
   await publishWindowed(messages, publishWindow, (i) => producer.send(payloads[i]!, { routingKey: queue }));
   const published = Number(process.hrtime.bigint() - started) / 1e9;
   const receivedByThen = received;
   await done.promise;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = cpuWindow.stop();
   // BENCH_SPLIT=1: where the time goes, publishing or consuming (the slower side sets the pace).
   if (process.env.BENCH_SPLIT === '1') {
     process.stdout.write(`    [sdk prefetch ${prefetch ?? 'default'}] published in ${published.toFixed(2)} s (${receivedByThen} consumed by then), all consumed in ${seconds.toFixed(2)} s\n`);
@@ -75,7 +78,7 @@ export async function runSdk(
   await app.close();
   // The module declares `<queue>.error` as the queue's error queue by default: remove both.
   await deleteQueues(url, [queue, `${queue}.error`]);
-  return messages / seconds;
+  return { msgsPerSec: messages / seconds, cpu };
 }
 
 /** Deletes the bench's own queues, one connection of its own; the broker is shared, nothing else is touched. */

@@ -1,6 +1,6 @@
 // amqp-connection-manager alone: a confirm channel wrapper publishing, a consumer acking each message.
 import amqp from 'amqp-connection-manager';
-import { deferred, fail, payloadOfSize, publishWindowed, report, settings, withQueue } from './peer.shared.mjs';
+import { deferred, fail, payloadOfSize, publishWindowed, report, settings, startWindow, withQueue } from './peer.shared.mjs';
 
 async function run() {
   const { url, queue, messages, bodyBytes, window, prefetch } = settings;
@@ -20,12 +20,12 @@ async function run() {
     });
     const publisher = connection.createChannel({ json: false });
     await Promise.all([consumer.waitForConnect(), publisher.waitForConnect()]);
-    const started = process.hrtime.bigint();
+    const timed = startWindow();
     await publishWindowed(messages, window, (i) =>
       publisher.sendToQueue(queue, Buffer.from(JSON.stringify(payloadOfSize(i, bodyBytes))), { persistent: true, contentType: 'application/json' }),
     );
     await done.promise;
-    return messages / (Number(process.hrtime.bigint() - started) / 1e9);
+    return timed.stop();
   } finally {
     await connection.close();
   }

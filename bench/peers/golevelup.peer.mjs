@@ -5,7 +5,7 @@ import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AmqpConnection, RabbitMQModule, RabbitSubscribe } from '@golevelup/nestjs-rabbitmq';
-import { deferred, fail, payloadOfSize, publishWindowed, report, settings, withQueue } from './peer.shared.mjs';
+import { deferred, fail, payloadOfSize, publishWindowed, report, settings, startWindow, withQueue } from './peer.shared.mjs';
 
 async function run() {
   const { url, queue, messages, bodyBytes, window, prefetch } = settings;
@@ -28,12 +28,12 @@ async function run() {
   await app.init();
   const connection = app.get(AmqpConnection);
   const payloads = Array.from({ length: messages }, (_, i) => payloadOfSize(i, bodyBytes));
-  const started = process.hrtime.bigint();
+  const timed = startWindow();
   await publishWindowed(messages, window, (i) => connection.publish('', queue, payloads[i], { persistent: true }));
   await done.promise;
-  const rate = messages / (Number(process.hrtime.bigint() - started) / 1e9);
+  const figures = timed.stop();
   await app.close();
-  return rate;
+  return figures;
 }
 
 withQueue(run).then(report, fail);

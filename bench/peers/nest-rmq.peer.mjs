@@ -5,7 +5,7 @@ import { Controller, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ClientProxyFactory, Ctx, EventPattern, Payload, Transport } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import { deferred, fail, payloadOfSize, publishWindowed, report, settings, withQueue } from './peer.shared.mjs';
+import { deferred, fail, payloadOfSize, publishWindowed, report, settings, startWindow, withQueue } from './peer.shared.mjs';
 
 async function run() {
   const { url, queue, messages, bodyBytes, window, prefetch } = settings;
@@ -31,13 +31,13 @@ async function run() {
   const client = ClientProxyFactory.create({ transport: Transport.RMQ, options: common });
   await client.connect();
   const payloads = Array.from({ length: messages }, (_, i) => payloadOfSize(i, bodyBytes));
-  const started = process.hrtime.bigint();
+  const timed = startWindow();
   await publishWindowed(messages, window, (i) => lastValueFrom(client.emit('bench', payloads[i]), { defaultValue: undefined }));
   await done.promise;
-  const rate = messages / (Number(process.hrtime.bigint() - started) / 1e9);
+  const figures = timed.stop();
   await client.close();
   await app.close();
-  return rate;
+  return figures;
 }
 
 withQueue(run).then(report, fail);

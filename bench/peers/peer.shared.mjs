@@ -1,5 +1,7 @@
 // Settings and reporting shared by the peer runners. The e2e bench starts each runner as a child
 // process (so Nest 11 and Nest 12 never share a process) and reads the one JSON line it prints.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import amqplib from 'amqplib';
 
 export const settings = {
@@ -48,9 +50,41 @@ export async function withQueue(body) {
   }
 }
 
-/** Prints the result line the e2e bench parses, then exits (some clients keep timers alive). */
-export function report(msgsPerSec) {
-  process.stdout.write(`${JSON.stringify({ msgsPerSec })}\n`);
+/** utime + stime of the broker the runner named (BENCH_BROKER_PID) in microseconds, or undefined. */
+function brokerCpuMicros() {
+  const pid = process.env.BENCH_BROKER_PID;
+  if (!pid) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / ticks;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts the timed window (first publish to last ack): `stop()` gives the rate and the CPU time this
+ * process and the broker spent in it, the figures `report` prints.
+ */
+export function startWindow() {
+  const started = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
+  const broker = brokerCpuMicros();
+  return {
+    stop() {
+      const msgsPerSec = settings.messages / (Number(process.hrtime.bigint() - started) / 1e9);
+      const used = process.cpuUsage(cpu);
+      const brokerNow = brokerCpuMicros();
+      return { msgsPerSec, clientCpuMicros: used.user + used.system, brokerCpuMicros: broker === undefined || brokerNow === undefined ? undefined : brokerNow - broker };
+    },
+  };
+}
+
+/** Prints the result line the e2e bench parses (the figures of `startWindow().stop()`), then exits (some clients keep timers alive). */
+export function report(figures) {
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
   process.exit(0);
 }
 

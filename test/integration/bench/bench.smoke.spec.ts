@@ -35,7 +35,9 @@ describeWithBroker('bench smoke: e2e and latency modes', () => {
     await latencyMode();
     const files = (await readdir(dir)).sort();
     expect(files.map((file) => file.split('-')[0])).toEqual(['e2e', 'latency']);
-    const e2e = JSON.parse(await readFile(join(dir, files[0]!), 'utf8')) as { results: { series: Record<string, { median: number }> } };
+    const e2e = JSON.parse(await readFile(join(dir, files[0]!), 'utf8')) as {
+      results: { series: Record<string, { median: number }>; cpu: { clientMicrosPerMessage: Record<string, { median: number }> } };
+    };
     expect(Object.keys(e2e.results.series)).toEqual([
       'raw amqplib, ack each, prefetch 100',
       'raw amqplib, multi-ack/100, prefetch 1000',
@@ -44,5 +46,8 @@ describeWithBroker('bench smoke: e2e and latency modes', () => {
       'sdk, best knobs',
     ]);
     for (const series of Object.values(e2e.results.series)) expect(series.median).toBeGreaterThan(0);
+    // Every variant reports the client CPU it spent per message.
+    expect(Object.keys(e2e.results.cpu.clientMicrosPerMessage)).toEqual(Object.keys(e2e.results.series));
+    for (const series of Object.values(e2e.results.cpu.clientMicrosPerMessage)) expect(series.median).toBeGreaterThan(0);
   }, 30_000);
 });
