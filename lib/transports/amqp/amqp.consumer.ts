@@ -12,6 +12,7 @@ import type { BackoffPolicy } from './backoff.policy.js';
 import { ChannelSupervisor } from './channel.supervisor.js';
 import { amqpReplyCode, errorMessage } from './error-message.util.js';
 import { withTimeout } from './promise-timeout.util.js';
+import { coalesceSocketWrites } from './socket-no-delay.js';
 
 /** What an {@link AmqpConsumer} consumes and with what. */
 export interface AmqpConsumerOptions {
@@ -67,7 +68,10 @@ export class AmqpConsumer implements TransportSubscription {
     this.deadLetterTarget = deadLetterTargetOf(definition);
     this.supervisor = new ChannelSupervisor<AmqpChannelLike>({
       name: this.label,
-      open: (connection) => connection.createChannel(),
+      open: (connection) => {
+        coalesceSocketWrites(connection);
+        return connection.createChannel();
+      },
       setup: (channel) => this.setup(channel),
       closeTimeoutMs: options.brokerTimeoutMs,
       backoff: options.backoff,

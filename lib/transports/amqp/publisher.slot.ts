@@ -1,3 +1,4 @@
+import { coalesceSocketWrites } from './socket-no-delay.js';
 import type { Logger } from '@nestjs/common';
 import { TopologyError } from '../../errors/index.js';
 import type { ExchangeDefinition } from '../../topology/index.js';
@@ -43,7 +44,10 @@ export function createPublisherSlot(index: number, options: PublisherSlotOptions
     queue: new PublishBuffer<PublishRequest>(options.bufferSize),
     supervisor: new ChannelSupervisor<AmqpConfirmChannelLike>({
       name: `publisher channel #${index + 1}`,
-      open: (connection) => connection.createConfirmChannel(),
+      open: (connection) => {
+        coalesceSocketWrites(connection);
+        return connection.createConfirmChannel();
+      },
       setup: async (channel) => {
         await options.topologyGate.whenReady();
         await assertExchanges(channel, options.exchanges);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { EventEmitter } from 'node:events';
 import { PublishTimeoutError } from '../../../lib/errors/index.js';
-import { disableNagle } from '../../../lib/transports/amqp/socket-no-delay.js';
+import { coalesceSocketWrites, disableNagle } from '../../../lib/transports/amqp/socket-no-delay.js';
 import type { InboundMessage } from '../../../lib/transports/transport.interface.js';
 import { fakeTransport, ORDERS_TOPOLOGY } from '../../fixtures/amqp-transport.fixture.js';
 import { installAmqpTestHooks } from '../../fixtures/amqp-test-hooks.fixture.js';
@@ -105,5 +105,37 @@ describe('disableNagle', () => {
   it('leaves anything that is not an amqplib connection alone', () => {
     expect(() => disableNagle(undefined)).not.toThrow();
     expect(() => disableNagle({ connection: {} })).not.toThrow();
+  });
+});
+
+describe('coalesceSocketWrites', () => {
+  it('sends the frames written in one tick together and leaves Nagle as it is', async () => {
+    const socket = new FakeSocket();
+    coalesceSocketWrites({ connection: { stream: socket } });
+    coalesceSocketWrites({ connection: { stream: socket } });
+    expect(socket.noDelay).toBe(false);
+    socket.write('publish-1');
+    socket.write('publish-2');
+    expect(socket.flushes).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(socket.flushes).toEqual([['publish-1', 'publish-2']]);
+  });
+
+  it('is not undone nor doubled by a later disableNagle on the same connection', async () => {
+    const socket = new FakeSocket();
+    coalesceSocketWrites({ connection: { stream: socket } });
+    disableNagle({ connection: { stream: socket } });
+    expect(socket.noDelay).toBe(true);
+    socket.write('a');
+    socket.write('b');
+    await new Promise((resolve) => setImmediate(resolve));
+    socket.write('c');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(socket.flushes).toEqual([['a', 'b'], ['c']]);
+  });
+
+  it('leaves anything that is not an amqplib connection alone', () => {
+    expect(() => coalesceSocketWrites(undefined)).not.toThrow();
+    expect(() => coalesceSocketWrites({ connection: {} })).not.toThrow();
   });
 });
