@@ -44,5 +44,14 @@ describeWithBroker('bench smoke: e2e and latency modes', () => {
       'sdk, best knobs',
     ]);
     for (const series of Object.values(e2e.results.series)) expect(series.median).toBeGreaterThan(0);
+    const latency = JSON.parse(await readFile(join(dir, files[1]!), 'utf8')) as { results: { series: Record<string, unknown> } };
+    expect(Object.keys(latency.results.series)).toEqual([
+      'raw amqplib, Nagle on',
+      'raw amqplib + sdk properties, Nagle on',
+      'sdk, Nagle on',
+      'raw amqplib, TCP_NODELAY',
+      'raw amqplib + sdk properties, TCP_NODELAY',
+      'sdk, TCP_NODELAY',
+    ]);
   }, 30_000);
 });
