@@ -49,5 +49,14 @@ describeWithBroker('bench smoke: e2e and latency modes', () => {
     // Every variant reports the client CPU it spent per message.
     expect(Object.keys(e2e.results.cpu.clientMicrosPerMessage)).toEqual(Object.keys(e2e.results.series));
     for (const series of Object.values(e2e.results.cpu.clientMicrosPerMessage)) expect(series.median).toBeGreaterThan(0);
+    const latency = JSON.parse(await readFile(join(dir, files[1]!), 'utf8')) as { results: { series: Record<string, unknown> } };
+    expect(Object.keys(latency.results.series)).toEqual([
+      'raw amqplib, Nagle on',
+      'raw amqplib + sdk properties, Nagle on',
+      'sdk, Nagle on',
+      'raw amqplib, TCP_NODELAY',
+      'raw amqplib + sdk properties, TCP_NODELAY',
+      'sdk, TCP_NODELAY',
+    ]);
   }, 30_000);
 });
