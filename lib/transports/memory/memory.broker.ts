@@ -12,7 +12,7 @@ import type { MemoryQueueHooks } from './memory-queue.hooks.js';
 import { MemoryQueue } from './memory.queue.js';
 import type { PublishOutcome } from './memory-record.types.js';
 import type { MemoryRecorder } from './memory.recorder.js';
-import { PendingDeadLetterRecord, PendingDelivery, PendingPublish, type RecordedMessage } from './memory-pending.records.js';
+import { PendingDeadLetterRecord } from './memory-pending.records.js';
 import { MemoryTopologyRegistry } from './memory-topology.registry.js';
 
 /** What a publish did; the transport rejects the publish with `error` when there is one. */
@@ -88,7 +88,7 @@ export class MemoryBroker implements MemoryQueueHooks {
     if (!this.recorder.enabled) return;
     const { consumer } = delivery;
     const kind = outcome === 'ack' ? 'acked' : 'nacked';
-    this.recorder.record(kind, new PendingDelivery(kind, delivery.stored, queue.name, consumer.name, consumer.tag, delivery.tag, outcome === 'requeue'));
+    this.recorder.recordDelivery(kind, delivery.stored, queue.name, consumer.name, consumer.tag, delivery.tag, outcome === 'requeue');
   }
 
   /** Records a delivery as its handler receives it, from the stored message (the handler owns its copy). */
@@ -97,8 +97,7 @@ export class MemoryBroker implements MemoryQueueHooks {
     const { stored } = delivery;
     // A quorum redelivery's properties carry x-delivery-count, which only the handler's copy has: copied now, before the handler can change it.
     const message = stored.deliveryCount > 0 ? { ...stored, properties: cloneProperties(delivery.message.properties) } : stored;
-    const record = new PendingDelivery('delivered', message, stored.queue, consumer.name, consumer.tag, delivery.tag, delivery.message.redelivered);
-    this.recorder.record('delivered', record);
+    this.recorder.recordDelivery('delivered', message, stored.queue, consumer.name, consumer.tag, delivery.tag, delivery.message.redelivered);
   }
 
   /** Publishes the failure-recorded copy through the broker, then acks, as the AMQP transport does. */
@@ -156,8 +155,7 @@ export class MemoryBroker implements MemoryQueueHooks {
       error = new InvalidOptionsError(`Message expiration must be a non-negative integer number of milliseconds, got ${expiration}`);
     }
     if (error) {
-      const copy = { exchange: name, routingKey, body: Buffer.from(message.body), properties: cloneProperties(message.properties) };
-      return this.recordPublish(message, copy, { outcome: 'failed', routedQueues: [], error });
+      return this.recordPublish(message, Buffer.from(message.body), cloneProperties(message.properties), { outcome: 'failed', routedQueues: [], error });
     }
 
     const body = copyBody(message.body);
@@ -180,11 +178,12 @@ export class MemoryBroker implements MemoryQueueHooks {
     } finally {
       this.leave();
     }
-    return this.recorder.enabled ? this.recordPublish(message, { exchange: name, routingKey, body, properties }, result) : result;
+    return this.recorder.enabled ? this.recordPublish(message, body, properties, result) : result;
   }
 
-  private recordPublish(message: OutboundMessage, copy: RecordedMessage, result: PublishResult): PublishResult {
-    this.recorder.record('published', new PendingPublish(copy, message.mandatory, result.routedQueues, result.outcome, result.error));
+  /** Records a publish with the broker's own copies of its body and properties. */
+  private recordPublish(message: OutboundMessage, body: Buffer, properties: MessageProperties, result: PublishResult): PublishResult {
+    this.recorder.recordPublish(message.exchange, message.routingKey, body, properties, message.mandatory, result.routedQueues, result.outcome, result.error);
     return result;
   }
 
