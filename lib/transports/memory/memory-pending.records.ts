@@ -9,12 +9,12 @@ export type RecordedMessage = Pick<MessageSnapshot, 'exchange' | 'routingKey' | 
 const LOADED_AT = Date.now();
 
 /**
- * The clock reading a record keeps: milliseconds since the module loaded rather than since the epoch, a
+ * The clock reading a record keeps, of now or of `now` (epoch milliseconds) read by the caller: milliseconds since the module loaded rather than since the epoch, a
  * small integer stored in the ring's array itself, where an epoch reading would be one more heap number
  * per record to keep and scavenge.
  */
-export function recordClock(): number {
-  return Date.now() - LOADED_AT;
+export function recordClock(now = Date.now()): number {
+  return now - LOADED_AT;
 }
 
 /** The `Date` of a {@link recordClock} reading. */

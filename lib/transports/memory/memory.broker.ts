@@ -157,16 +157,18 @@ export class MemoryBroker implements MemoryQueueHooks {
       error = new InvalidOptionsError(`Message expiration must be a non-negative integer number of milliseconds, got ${expiration}`);
     }
     if (error || !exchange) {
-      return this.recordPublish(message, Buffer.from(message.body), cloneProperties(message.properties), { outcome: 'failed', routedQueues: [], error });
+      return this.recordPublish(message, Buffer.from(message.body), cloneProperties(message.properties), { outcome: 'failed', routedQueues: [], error }, Date.now());
     }
 
     const body = copyBody(message.body);
     const properties = cloneProperties(message.properties);
+    // One clock reading for the enqueue times and the publish record: they happen in the same call.
+    const now = Date.now();
     let result: PublishResult;
     this.enter();
     try {
       const route = this.routes.route(exchange, routingKey, properties.headers);
-      const accepted = this.enqueueAll(route.queues, name, routingKey, body, properties);
+      const accepted = this.enqueueAll(route.queues, name, routingKey, body, properties, now);
       if (route.queues.length === 0) {
         result = message.mandatory ? { outcome: 'returned', routedQueues: [], error: new UnroutableMessageError(name, routingKey) } : DROPPED;
       } else if (accepted) {
@@ -178,12 +180,12 @@ export class MemoryBroker implements MemoryQueueHooks {
     } finally {
       this.leave();
     }
-    return this.recorder.enabled ? this.recordPublish(message, body, properties, result) : result;
+    return this.recorder.enabled ? this.recordPublish(message, body, properties, result, now) : result;
   }
 
   /** Records a publish with the broker's own copies of its body and properties. */
-  private recordPublish(message: OutboundMessage, body: Buffer, properties: MessageProperties, result: PublishResult): PublishResult {
-    this.recorder.recordPublish(message.exchange, message.routingKey, body, properties, message.mandatory, result.routedQueues, result.outcome, result.error);
+  private recordPublish(message: OutboundMessage, body: Buffer, properties: MessageProperties, result: PublishResult, now: number): PublishResult {
+    this.recorder.recordPublish(message.exchange, message.routingKey, body, properties, message.mandatory, result.routedQueues, result.outcome, result.error, now);
     return result;
   }
 
@@ -192,9 +194,15 @@ export class MemoryBroker implements MemoryQueueHooks {
    * queue keeps them and any further queue gets its own, so no two queues share a mutable object.
    * Returns `undefined` when every queue took the message, else the names of those that did.
    */
-  private enqueueAll(queues: readonly MemoryQueue[], exchange: string, routingKey: string, body: Buffer, properties: MessageProperties): string[] | undefined {
+  private enqueueAll(
+    queues: readonly MemoryQueue[],
+    exchange: string,
+    routingKey: string,
+    body: Buffer,
+    properties: MessageProperties,
+    now: number,
+  ): string[] | undefined {
     let accepted: string[] | undefined;
-    const now = Date.now();
     for (let index = 0; index < queues.length; index++) {
       const queue = queues[index] as MemoryQueue;
       const ttl = earliest(queue.settings.messageTtl, properties.expiration);
@@ -247,7 +255,7 @@ export class MemoryBroker implements MemoryQueueHooks {
         return !cycle;
       });
       const route = this.routes.routeOf(queues);
-      accepted = this.enqueueAll(route.queues, target, routingKey, message.body, properties) ?? route.names;
+      accepted = this.enqueueAll(route.queues, target, routingKey, message.body, properties, Date.now()) ?? route.names;
     }
     if (!this.recorder.enabled) return;
     const fields = {

@@ -30,7 +30,7 @@ export class MemoryRecorder {
     if (this.limit > 0) this.lists[kind].push(record);
   }
 
-  /** Keeps a publish record (references to the broker's copies, which it never mutates). */
+  /** Keeps a publish record (references to the broker's copies, which it never mutates) taken at `now` (epoch ms). */
   recordPublish(
     exchange: string,
     routingKey: string,
@@ -40,9 +40,10 @@ export class MemoryRecorder {
     routedQueues: readonly string[],
     outcome: PublishOutcome,
     error: Error | undefined,
+    now: number,
   ): void {
     if (this.limit <= 0) return;
-    this.lists.published.push(PUBLISH_LAYOUT, exchange, routingKey, body, properties, mandatory, routedQueues, outcome, error, recordClock());
+    this.lists.published.push(PUBLISH_LAYOUT, exchange, routingKey, body, properties, mandatory, routedQueues, outcome, error, recordClock(now));
   }
 
   /**
