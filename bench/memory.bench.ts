@@ -132,6 +132,7 @@ export async function memoryMode(): Promise<void> {
     variant(`N=${fmt(small)} records default (1k)`, small, prefetch, {}),
     variant(`N=${fmt(large)} records default (1k)`, large, prefetch, {}),
     variant(`N=${fmt(small)} records 10k`, small, prefetch, { maxRecords: 10_000 }),
+    variant(`N=${fmt(large)} records 10k`, large, prefetch, { maxRecords: 10_000 }),
     variant(`N=${fmt(small)} records default, module default prefetch`, small, undefined, {}),
   ];
   await runMemory({ messages: Math.min(small, 50_000), window, prefetch, transport: {} }); // warm-up: JIT
@@ -145,8 +146,12 @@ export async function memoryMode(): Promise<void> {
   const independence = {
     recordsOff: ratio(variants[1]!.name, variants[0]!.name),
     records: ratio(variants[3]!.name, variants[2]!.name),
+    records10k: ratio(variants[5]!.name, variants[4]!.name),
   };
-  say(`  N-independence (N=${fmt(large)} / N=${fmt(small)}): records off ${independence.recordsOff.toFixed(2)}, records default ${independence.records.toFixed(2)} (goal 0.90–1.10)`);
+  say(
+    `  N-independence (N=${fmt(large)} / N=${fmt(small)}): records off ${independence.recordsOff.toFixed(2)}, records default ${independence.records.toFixed(2)}, ` +
+      `records 10k ${independence.records10k.toFixed(2)} (goal 0.90–1.10)`,
+  );
   const path = await writeResults('memory', { small, large, rounds, window, prefetch }, { series: results, perCpuSecond: cpuResults, independence });
   say(`  results: ${path}`);
 }

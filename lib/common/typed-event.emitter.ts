@@ -23,6 +23,11 @@ export class TypedEventEmitter<M extends object> {
     else this.listeners.delete(event);
   }
 
+  /** Whether no event has a listener: per-message paths check this before asking event by event. */
+  get silent(): boolean {
+    return this.listeners.size === 0;
+  }
+
   /** Whether anyone listens to `event`: emitters skip building the payload when not. */
   listens(event: keyof M): boolean {
     return this.listeners.has(event);

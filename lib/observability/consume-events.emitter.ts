@@ -46,7 +46,7 @@ export class ConsumeEvents implements SettlementObserver {
 
   /** Whether any consume event has a listener right now. */
   get observed(): boolean {
-    return CONSUME_EVENTS.some((event) => this.bus.listens(event));
+    return !this.bus.silent && CONSUME_EVENTS.some((event) => this.bus.listens(event));
   }
 
   received(delivery: TransportDelivery, consumer: string): void {

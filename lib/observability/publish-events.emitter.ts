@@ -21,6 +21,7 @@ function publishedMessageInfo(message: OutboundMessage): PublishedMessageInfo {
 
 /** Whether anyone listens to a publish event; a plain loop, as it runs on every publish. */
 function listensToPublish(bus: MessagingEventBus): boolean {
+  if (bus.silent) return false;
   for (const event of PUBLISH_EVENTS) if (bus.listens(event)) return true;
   return false;
 }

@@ -1,5 +1,6 @@
 import { messageSnapshot, parsePayload } from './memory.message.js';
 import type { AckedRecord, DeadLetteredRecord, DeliveredRecord, MessageSnapshot, NackedRecord, PublishedRecord } from './memory-record.types.js';
+import type { RecordLayout } from './memory-record.ring.js';
 
 /** The message fields a record copies: references to the broker's own, never-mutated copies. */
 export type RecordedMessage = Pick<MessageSnapshot, 'exchange' | 'routingKey' | 'properties' | 'body'>;
@@ -8,86 +9,87 @@ export type RecordedMessage = Pick<MessageSnapshot, 'exchange' | 'routingKey' | 
 const LOADED_AT = Date.now();
 
 /**
- * A record as taken: references and the clock reading, one object. Copying the message, parsing its
- * payload and making the `Date` wait until someone reads the records, so a busy transport that nobody
- * inspects pays little per record (records it keeps outlive many scavenges, so every object counts). The
- * broker never mutates a body or properties it holds (dead-lettering builds new properties), so building
- * later yields the same record as building at once.
+ * The clock reading a record keeps, of now or of `now` (epoch milliseconds) read by the caller: milliseconds since the module loaded rather than since the epoch, a
+ * small integer stored in the ring's array itself, where an epoch reading would be one more heap number
+ * per record to keep and scavenge.
  */
-export abstract class PendingRecord {
-  // Milliseconds since the module loaded rather than since the epoch: a small integer is stored in the
-  // object itself, where an epoch reading would be one more heap number per record to keep and scavenge.
-  private readonly sinceLoad = Date.now() - LOADED_AT;
-
-  /** When the record was taken. */
-  protected get at(): number {
-    return LOADED_AT + this.sinceLoad;
-  }
-
-  /** The record as the assertion API shows it. */
-  abstract build(): object;
+export function recordClock(now = Date.now()): number {
+  return now - LOADED_AT;
 }
 
-/** A publish that reached the broker. */
-export class PendingPublish extends PendingRecord {
-  // The message's fields are held directly, not as one object: one object less kept per record.
-  private readonly exchange: string;
-  private readonly routingKey: string;
-  private readonly body: Buffer;
-  private readonly properties: RecordedMessage['properties'];
-
-  constructor(
-    message: RecordedMessage,
-    private readonly mandatory: boolean,
-    private readonly routedQueues: readonly string[],
-    private readonly outcome: PublishedRecord['outcome'],
-    private readonly error: Error | undefined,
-  ) {
-    super();
-    this.exchange = message.exchange;
-    this.routingKey = message.routingKey;
-    this.body = message.body;
-    this.properties = message.properties;
-  }
-
-  build(): PublishedRecord {
-    const { exchange, routingKey, body, properties, mandatory, routedQueues, outcome, error } = this;
-    return { ...messageSnapshot({ exchange, routingKey, body, properties }), mandatory, routedQueues: [...routedQueues], outcome, ...(error ? { error } : {}), time: new Date(this.at) };
-  }
+/** The `Date` of a {@link recordClock} reading. */
+function timeOf(reading: unknown): Date {
+  return new Date(LOADED_AT + (reading as number));
 }
 
-/** A delivery handed over, acked or nacked: `flag` is `redelivered` for the first, `requeue` for a nack. */
-export class PendingDelivery extends PendingRecord {
-  constructor(
-    private readonly kind: 'delivered' | 'acked' | 'nacked',
-    private readonly message: RecordedMessage,
-    private readonly queue: string,
-    private readonly consumerName: string,
-    private readonly consumerTag: string,
-    private readonly deliveryTag: number,
-    private readonly flag: boolean,
-  ) {
-    super();
-  }
+/*
+ * Records are taken as references and a clock reading, in a RecordRing. Copying the message, parsing its
+ * payload and making the `Date` wait until someone reads the records, so a busy transport that nobody
+ * inspects pays little per record. The broker never mutates a body or properties it holds
+ * (dead-lettering builds new properties), so building later yields the same record as building at once.
+ */
 
-  build(): DeliveredRecord | AckedRecord | NackedRecord {
-    const { queue, consumerName, consumerTag, deliveryTag } = this;
-    const base = { ...messageSnapshot(this.message), queue, consumerName, consumerTag, deliveryTag, time: new Date(this.at) };
-    if (this.kind === 'delivered') return { ...base, redelivered: this.flag };
-    return this.kind === 'nacked' ? { ...base, requeue: this.flag } : base;
-  }
+/**
+ * A publish that reached the broker. Values: exchange, routing key, body, properties, mandatory, routed
+ * queues, outcome, error, clock reading.
+ */
+export const PUBLISH_LAYOUT: RecordLayout = {
+  build(slots, base): PublishedRecord {
+    const exchange = slots[base + 1] as string;
+    const routingKey = slots[base + 2] as string;
+    const body = slots[base + 3] as Buffer;
+    const properties = slots[base + 4] as RecordedMessage['properties'];
+    const error = slots[base + 8] as Error | undefined;
+    return {
+      ...messageSnapshot({ exchange, routingKey, body, properties }),
+      mandatory: slots[base + 5] as boolean,
+      routedQueues: [...(slots[base + 6] as readonly string[])],
+      outcome: slots[base + 7] as PublishedRecord['outcome'],
+      ...(error ? { error } : {}),
+      time: timeOf(slots[base + 9]),
+    };
+  },
+};
+
+/**
+ * A delivery handed over, acked or nacked. Values: message, queue, consumer name, consumer tag, delivery
+ * tag, flag (`redelivered` for a delivery, `requeue` for a nack), clock reading.
+ */
+function deliveryLayout(kind: 'delivered' | 'acked' | 'nacked'): RecordLayout {
+  return {
+    build(slots, base): DeliveredRecord | AckedRecord | NackedRecord {
+      const record = {
+        ...messageSnapshot(slots[base + 1] as RecordedMessage),
+        queue: slots[base + 2] as string,
+        consumerName: slots[base + 3] as string,
+        consumerTag: slots[base + 4] as string,
+        deliveryTag: slots[base + 5] as number,
+        time: timeOf(slots[base + 7]),
+      };
+      const flag = slots[base + 6] as boolean;
+      if (kind === 'delivered') return { ...record, redelivered: flag };
+      return kind === 'nacked' ? { ...record, requeue: flag } : record;
+    },
+  };
 }
 
-/** A broker-side dead-lettering (or discard). */
-export class PendingDeadLetterRecord extends PendingRecord {
+/** Layouts of the delivery records, by kind; see {@link deliveryLayout}. */
+export const DELIVERY_LAYOUTS: Readonly<Record<'delivered' | 'acked' | 'nacked', RecordLayout>> = {
+  delivered: deliveryLayout('delivered'),
+  acked: deliveryLayout('acked'),
+  nacked: deliveryLayout('nacked'),
+};
+
+/** A broker-side dead-lettering (or discard): rare, so one object that is its own layout. */
+export class PendingDeadLetterRecord implements RecordLayout {
+  private readonly at = recordClock();
+
   constructor(
     private readonly fields: Omit<DeadLetteredRecord, 'body' | 'payload' | 'time'>,
     private readonly body: Buffer,
-  ) {
-    super();
-  }
+  ) {}
 
   build(): DeadLetteredRecord {
-    return { ...this.fields, routedQueues: [...this.fields.routedQueues], body: Buffer.from(this.body), payload: parsePayload(this.body), time: new Date(this.at) };
+    return { ...this.fields, routedQueues: [...this.fields.routedQueues], body: Buffer.from(this.body), payload: parsePayload(this.body), time: timeOf(this.at) };
   }
 }

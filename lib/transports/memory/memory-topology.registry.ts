@@ -37,8 +37,14 @@ export class MemoryTopologyRegistry implements RoutingTable {
   private readonly bindingKeys = new Set<string>();
   /** Deleted queues whose unacked deliveries have not all been settled yet. */
   private readonly retired = new Set<MemoryQueue>();
+  private changes = 0;
 
   constructor(private readonly createQueue: (settings: QueueSettings) => MemoryQueue) {}
+
+  /** Changes whenever the topology may have: what a remembered route is checked against. */
+  get version(): number {
+    return this.changes;
+  }
 
   /** An exchange by name, built-ins included. */
   exchange(name: string): ExchangeState | undefined {
@@ -130,6 +136,7 @@ export class MemoryTopologyRegistry implements RoutingTable {
     }
 
     if (problems.length > 0) throw new TopologyError(`The in-memory broker refused the topology: ${problems.join('; ')}`);
+    this.changes++;
     for (const [name, state] of exchanges) this.exchanges.set(name, state);
     for (const [name, settings] of queues) this.queues.set(name, this.createQueue(settings));
     for (const binding of bindings) this.addBinding(binding);
@@ -142,6 +149,7 @@ export class MemoryTopologyRegistry implements RoutingTable {
   deleteQueue(name: string): void {
     const queue = this.queues.get(name);
     if (!queue) return;
+    this.changes++;
     this.queues.delete(name);
     queue.delete();
     if (queue.unackedCount > 0) this.retired.add(queue);

@@ -7,12 +7,13 @@ import type { MemoryConsumer } from './memory.consumer.js';
 import type { MemoryDelivery, SettleOutcome } from './memory.delivery.js';
 import { deadLetterProperties, deathEntries, isDeadLetterCycle } from './memory-dead-letter.headers.js';
 import { routeMessage } from './memory-exchange.router.js';
+import { MemoryRouteCache } from './memory-route.cache.js';
 import { cloneProperties, copyBody, type DeadLetterReason, type StoredMessage } from './memory.message.js';
 import type { MemoryQueueHooks } from './memory-queue.hooks.js';
 import { MemoryQueue } from './memory.queue.js';
 import type { PublishOutcome } from './memory-record.types.js';
 import type { MemoryRecorder } from './memory.recorder.js';
-import { PendingDeadLetterRecord, PendingDelivery, PendingPublish, type RecordedMessage } from './memory-pending.records.js';
+import { PendingDeadLetterRecord } from './memory-pending.records.js';
 import { MemoryTopologyRegistry } from './memory-topology.registry.js';
 
 /** What a publish did; the transport rejects the publish with `error` when there is one. */
@@ -37,6 +38,7 @@ interface PendingDeadLetter {
  */
 export class MemoryBroker implements MemoryQueueHooks {
   readonly registry = new MemoryTopologyRegistry((settings) => new MemoryQueue(settings, this, () => Date.now()));
+  private readonly routes = new MemoryRouteCache(this.registry);
   private sequence = 0;
   private readonly pendingDeadLetters = new RingDeque<PendingDeadLetter>();
   private depth = 0;
@@ -88,7 +90,7 @@ export class MemoryBroker implements MemoryQueueHooks {
     if (!this.recorder.enabled) return;
     const { consumer } = delivery;
     const kind = outcome === 'ack' ? 'acked' : 'nacked';
-    this.recorder.record(kind, new PendingDelivery(kind, delivery.stored, queue.name, consumer.name, consumer.tag, delivery.tag, outcome === 'requeue'));
+    this.recorder.recordDelivery(kind, delivery.stored, queue.name, consumer.name, consumer.tag, delivery.tag, outcome === 'requeue');
   }
 
   /** Records a delivery as its handler receives it, from the stored message (the handler owns its copy). */
@@ -97,8 +99,7 @@ export class MemoryBroker implements MemoryQueueHooks {
     const { stored } = delivery;
     // A quorum redelivery's properties carry x-delivery-count, which only the handler's copy has: copied now, before the handler can change it.
     const message = stored.deliveryCount > 0 ? { ...stored, properties: cloneProperties(delivery.message.properties) } : stored;
-    const record = new PendingDelivery('delivered', message, stored.queue, consumer.name, consumer.tag, delivery.tag, delivery.message.redelivered);
-    this.recorder.record('delivered', record);
+    this.recorder.recordDelivery('delivered', message, stored.queue, consumer.name, consumer.tag, delivery.tag, delivery.message.redelivered);
   }
 
   /** Publishes the failure-recorded copy through the broker, then acks, as the AMQP transport does. */
@@ -155,71 +156,75 @@ export class MemoryBroker implements MemoryQueueHooks {
     else if (expiration !== undefined && (!Number.isInteger(expiration) || expiration < 0)) {
       error = new InvalidOptionsError(`Message expiration must be a non-negative integer number of milliseconds, got ${expiration}`);
     }
-    if (error) {
-      const copy = { exchange: name, routingKey, body: Buffer.from(message.body), properties: cloneProperties(message.properties) };
-      return this.recordPublish(message, copy, { outcome: 'failed', routedQueues: [], error });
+    if (error || !exchange) {
+      return this.recordPublish(message, Buffer.from(message.body), cloneProperties(message.properties), { outcome: 'failed', routedQueues: [], error }, Date.now());
     }
 
     const body = copyBody(message.body);
     const properties = cloneProperties(message.properties);
+    // One clock reading for the enqueue times and the publish record: they happen in the same call.
+    const now = Date.now();
     let result: PublishResult;
     this.enter();
     try {
-      const queues = routeMessage(this.registry, name, { routingKey, headers: properties.headers });
-      const accepted = this.enqueueAll(queues, name, routingKey, body, properties);
-      if (queues.length === 0) {
-        result = message.mandatory
-          ? { outcome: 'returned', routedQueues: [], error: new UnroutableMessageError(name, routingKey) }
-          : { outcome: 'dropped', routedQueues: [] };
-      } else if (accepted.length < queues.length) {
+      const route = this.routes.route(exchange, routingKey, properties.headers);
+      const accepted = this.enqueueAll(route.queues, name, routingKey, body, properties, now);
+      if (route.queues.length === 0) {
+        result = message.mandatory ? { outcome: 'returned', routedQueues: [], error: new UnroutableMessageError(name, routingKey) } : DROPPED;
+      } else if (accepted) {
         // A queue that refuses a message for being full still counts as a route (no mandatory return), as on RabbitMQ.
         result = { outcome: 'nacked', routedQueues: accepted, error: new PublishNackedError(name, routingKey) };
       } else {
-        result = { outcome: 'routed', routedQueues: accepted };
+        result = route.routed;
       }
     } finally {
       this.leave();
     }
-    return this.recorder.enabled ? this.recordPublish(message, { exchange: name, routingKey, body, properties }, result) : result;
+    return this.recorder.enabled ? this.recordPublish(message, body, properties, result, now) : result;
   }
 
-  private recordPublish(message: OutboundMessage, copy: RecordedMessage, result: PublishResult): PublishResult {
-    this.recorder.record('published', new PendingPublish(copy, message.mandatory, result.routedQueues, result.outcome, result.error));
+  /** Records a publish with the broker's own copies of its body and properties. */
+  private recordPublish(message: OutboundMessage, body: Buffer, properties: MessageProperties, result: PublishResult, now: number): PublishResult {
+    this.recorder.recordPublish(message.exchange, message.routingKey, body, properties, message.mandatory, result.routedQueues, result.outcome, result.error, now);
     return result;
   }
 
   /**
    * Stores a copy in each queue. `body` and `properties` are the broker's own copies already: the first
    * queue keeps them and any further queue gets its own, so no two queues share a mutable object.
+   * Returns `undefined` when every queue took the message, else the names of those that did.
    */
-  private enqueueAll(queues: readonly string[], exchange: string, routingKey: string, body: Buffer, properties: MessageProperties): readonly string[] {
-    const accepted: string[] = [];
-    const now = Date.now();
-    let shared = true;
-    let only: MemoryQueue | undefined;
-    for (const name of queues) {
-      const queue = this.registry.queue(name);
-      if (!queue) continue;
-      only = queues.length === 1 ? queue : undefined;
+  private enqueueAll(
+    queues: readonly MemoryQueue[],
+    exchange: string,
+    routingKey: string,
+    body: Buffer,
+    properties: MessageProperties,
+    now: number,
+  ): string[] | undefined {
+    let accepted: string[] | undefined;
+    for (let index = 0; index < queues.length; index++) {
+      const queue = queues[index] as MemoryQueue;
       const ttl = earliest(queue.settings.messageTtl, properties.expiration);
       const stored: StoredMessage = {
         sequence: ++this.sequence,
-        queue: name,
+        queue: queue.name,
         exchange,
         routingKey,
-        body: shared ? body : copyBody(body),
-        properties: shared ? properties : cloneProperties(properties),
+        body: index === 0 ? body : copyBody(body),
+        properties: index === 0 ? properties : cloneProperties(properties),
         redelivered: false,
         deliveryCount: 0,
         enqueuedAt: now,
         expiresAt: ttl === undefined ? undefined : now + ttl,
       };
-      shared = false;
-      if (queue.enqueue(stored) === 'accepted') accepted.push(name);
+      if (queue.enqueue(stored) === 'accepted') {
+        accepted?.push(queue.name);
+      } else {
+        accepted ??= queues.slice(0, index).map((earlier) => earlier.name);
+      }
     }
-    // The usual single queue is answered with that queue's own frozen list: a publish record keeps it, so
-    // one array less per message survives in the records (they copy it when built).
-    return only && accepted.length === 1 ? only.asRoute : accepted;
+    return accepted;
   }
 
   private flushDeadLetters(): void {
@@ -249,7 +254,8 @@ export class MemoryBroker implements MemoryQueueHooks {
         if (cycle) this.logger.warn(`Dead-letter cycle: message from "${queue.name}" (${reason}) dropped instead of entering "${name}" again`);
         return !cycle;
       });
-      accepted = this.enqueueAll(queues, target, routingKey, message.body, properties);
+      const route = this.routes.routeOf(queues);
+      accepted = this.enqueueAll(route.queues, target, routingKey, message.body, properties, Date.now()) ?? route.names;
     }
     if (!this.recorder.enabled) return;
     const fields = {
@@ -265,6 +271,9 @@ export class MemoryBroker implements MemoryQueueHooks {
     this.recorder.record('deadLettered', new PendingDeadLetterRecord(fields, message.body));
   }
 }
+
+/** What a non-mandatory publish that reached no queue reports; shared, as it carries nothing of its own. */
+const DROPPED: PublishResult = Object.freeze({ outcome: 'dropped', routedQueues: Object.freeze([]) });
 
 /** The sooner of two optional TTLs. */
 function earliest(a: number | undefined, b: number | undefined): number | undefined {

@@ -33,12 +33,8 @@ export class MemoryQueue {
     private readonly hooks: MemoryQueueHooks,
     private readonly clock: () => number,
   ) {
-    this.asRoute = Object.freeze([settings.name]);
     this.expiry = new MemoryExpiryTimer(clock, () => this.hooks.atomically(() => this.dispatch()));
   }
-
-  /** `[name]`, frozen: what a publish routed to this queue alone reports as its routed queues. */
-  readonly asRoute: readonly string[];
 
   /** The queue's name. */
   get name(): string {

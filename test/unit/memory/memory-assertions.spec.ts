@@ -203,6 +203,18 @@ describe('MemoryTransport assertion API', () => {
     expect(off.records).toEqual({ published: [], delivered: [], acked: [], nacked: [], deadLettered: [] });
   });
 
+  it('keeps the newest records across reads as the cap wraps around, the same objects on each read', async () => {
+    const t = await startTransport(topology, { maxRecords: 3 });
+    for (let i = 1; i <= 5; i++) await t.publish(message('app', 'order.created', { i }));
+    const first = t.records.published;
+    expect(first.map((p) => p.payload)).toEqual([{ i: 3 }, { i: 4 }, { i: 5 }]);
+    await t.publish(message('app', 'order.created', { i: 6 }));
+    const second = t.records.published;
+    expect(second.map((p) => p.payload)).toEqual([{ i: 4 }, { i: 5 }, { i: 6 }]);
+    expect(second[0]).toBe(first[1]);
+    expect(second[2]).toMatchObject({ exchange: 'app', routingKey: 'order.created', outcome: 'routed', routedQueues: ['orders', 'audit'] });
+  });
+
   it('logs, and survives, a handler that throws', async () => {
     const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     try {

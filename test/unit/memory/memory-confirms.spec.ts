@@ -25,6 +25,23 @@ describe('MemoryTransport publisher confirms (batched per loop turn)', () => {
     expect(t.stats().unconfirmedPublishes).toBe(0);
   });
 
+  it('keeps publish order across a failure between successful publishes', async () => {
+    const t = await startTransport({ queues: [{ name: 'q' }] });
+    const settled: string[] = [];
+    const track = (name: string, publishing: Promise<void>) =>
+      publishing.then(
+        () => settled.push(`${name} ok`),
+        (error: Error) => settled.push(`${name} ${error.constructor.name}`),
+      );
+    await Promise.all([
+      track('a', t.publish(message('', 'q', { n: 1 }))),
+      track('b', t.publish(message('', 'q', { n: 2 }))),
+      track('c', t.publish(message('missing', 'q', { n: 3 }))),
+      track('d', t.publish(message('', 'q', { n: 4 }))),
+    ]);
+    expect(settled).toEqual(['a ok', 'b ok', `c ${TopologyError.name}`, 'd ok']);
+  });
+
   it('puts a publish made while a batch is being confirmed into the next batch', async () => {
     const t = await startTransport({ queues: [{ name: 'q' }] });
     const order: string[] = [];

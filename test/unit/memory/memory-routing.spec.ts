@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { TopologyError, UnroutableMessageError } from '../../../lib/errors/index.js';
 import type { TopologyDefinition } from '../../../lib/topology/index.js';
-import { message, routedBy, startTransport } from './memory.helpers.js';
+import { collect, message, routedBy, startTransport } from './memory.helpers.js';
 
 const queues = (...names: string[]): TopologyDefinition['queues'] => names.map((name) => ({ name }));
 
@@ -246,5 +246,42 @@ describe('MemoryTransport routing', () => {
     expect(a.payload).toEqual({ n: 1 });
     expect(b.payload).toEqual({ n: 1 });
     expect(a.body).not.toBe(b.body);
+  });
+
+  it('routes by the current topology: a binding declared later is followed, a deleted queue is left out', async () => {
+    const t = await startTransport({
+      exchanges: [{ name: 'd', type: 'direct' }],
+      queues: [{ name: 'a' }, { name: 'temp', autoDelete: true }],
+      bindings: [
+        { exchange: 'd', queue: 'a', routingKey: 'k' },
+        { exchange: 'd', queue: 'temp', routingKey: 'k' },
+      ],
+    });
+    // Routed twice first, so a remembered route would be reused if nothing noticed the changes.
+    expect(await routedBy(t, message('d', 'k'))).toEqual(['a', 'temp']);
+    expect(await routedBy(t, message('d', 'k'))).toEqual(['a', 'temp']);
+    expect(await routedBy(t, message('', 'b'))).toEqual([]);
+    await t.start({ queues: [{ name: 'b' }], bindings: [{ exchange: 'd', queue: 'b', routingKey: 'k' }] });
+    expect(await routedBy(t, message('d', 'k'))).toEqual(['a', 'temp', 'b']);
+    expect(await routedBy(t, message('', 'b'))).toEqual(['b']);
+    const consumer = await collect(t, 'temp');
+    await consumer.subscription.cancel(); // its last consumer gone, the auto-delete queue is deleted
+    expect(t.hasQueue('temp')).toBe(false);
+    expect(await routedBy(t, message('d', 'k'))).toEqual(['a', 'b']);
+    expect(t.queueDepth('a').ready).toBe(4);
+    expect(t.queueDepth('b').ready).toBe(3);
+  });
+
+  it('routes a headers exchange by each message own headers, also for the same routing key', async () => {
+    const t = await startTransport({
+      exchanges: [{ name: 'h', type: 'headers' }],
+      queues: [{ name: 'eu' }, { name: 'us' }],
+      bindings: [
+        { exchange: 'h', queue: 'eu', arguments: { 'x-match': 'all', region: 'eu' } },
+        { exchange: 'h', queue: 'us', arguments: { 'x-match': 'all', region: 'us' } },
+      ],
+    });
+    expect(await routedBy(t, message('h', 'same', { n: 1 }, { headers: { region: 'eu' } }))).toEqual(['eu']);
+    expect(await routedBy(t, message('h', 'same', { n: 2 }, { headers: { region: 'us' } }))).toEqual(['us']);
   });
 });
