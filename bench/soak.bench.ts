@@ -30,7 +30,7 @@ async function memoryTarget(): Promise<SoakTarget> {
   const { app, producer, expect } = await bootMemoryApp(undefined, {});
   let seq = 0;
   return {
-    name: 'memory transport (defaults, records 10k)',
+    name: 'memory transport (defaults, 1,000 records)',
     pump: async (n) => {
       const handled = expect(n);
       await publishWindowed(n, 1000, () => producer.send({ seq: seq++, note: 'soak' }));
