@@ -12,6 +12,7 @@ const RAW_TUNED = 'raw amqplib, multi-ack/100, prefetch 1000';
 const RAW_PROPS = 'raw amqplib + sdk properties, ack each, prefetch 100';
 const SDK_DEFAULTS = 'sdk, defaults';
 const SDK_TUNED = 'sdk, best knobs';
+const SDK_ENHANCED = 'sdk, defaults + guard and global interceptor';
 const GOLEVELUP = 'golevelup nestjs-rabbitmq 9';
 const GOLEVELUP_DEFAULTS = 'golevelup nestjs-rabbitmq 9, its defaults';
 
@@ -34,6 +35,8 @@ export async function e2eMode(): Promise<void> {
     { name: RAW_PROPS, run: cpu.measure(RAW_PROPS, () => runRawAmqplib(name('raw'), { prefetch: 100, ackEvery: 1, sdkProperties: true })) },
     { name: SDK_DEFAULTS, run: cpu.measure(SDK_DEFAULTS, () => runSdk(name('sdk'))) },
     { name: SDK_TUNED, run: cpu.measure(SDK_TUNED, () => runSdk(name('sdk'), tunedPrefetch)) },
+    // The issue's "enhancers on": every message through Nest's guard and interceptor pipeline.
+    { name: SDK_ENHANCED, run: cpu.measure(SDK_ENHANCED, () => runSdk(name('sdk'), undefined, undefined, undefined, true)) },
   ];
   // Exploration: BENCH_SDK_VARIANTS=p200,p200c20,p200s,p200n adds the SDK at prefetch 200, with concurrency 20,
   // with one shared connection (s), without ack coalescing (n); other settings stay the defaults.
@@ -71,12 +74,14 @@ export async function e2eMode(): Promise<void> {
     defaultsVsGolevelupDefaults: median(SDK_DEFAULTS) / median(GOLEVELUP_DEFAULTS),
     tunedVsRawTuned: median(SDK_TUNED) / median(RAW_TUNED),
     defaultsVsRawWithProperties: median(SDK_DEFAULTS) / median(RAW_PROPS),
+    enhancedVsRaw: median(SDK_ENHANCED) / median(RAW),
   };
   say(`  sdk defaults / raw (ack each, prefetch 100)      ${ratios.defaultsVsRaw.toFixed(2)}  (goal ≥ 1.0)`);
   say(`  sdk defaults / golevelup at its defaults       ${withPeers ? ratios.defaultsVsGolevelupDefaults.toFixed(2) : 'n/a '}  (goal ≥ 1.5, defaults against defaults)`);
   say(`  sdk defaults / golevelup at prefetch ${String(peerPrefetch).padEnd(10)} ${withPeers ? ratios.defaultsVsGolevelup.toFixed(2) : 'n/a '}  (golevelup tuned like the raw baseline)`);
   say(`  sdk best knobs / raw (multi-ack, prefetch 1000) ${ratios.tunedVsRawTuned.toFixed(2)}  (goal ≥ 1.0)`);
   say(`  sdk defaults / raw sending the same properties  ${ratios.defaultsVsRawWithProperties.toFixed(2)}  (like for like)`);
+  say(`  sdk with a guard and an interceptor / raw      ${ratios.enhancedVsRaw.toFixed(2)}  (enhancers on every message)`);
   const path = await writeResults('e2e', { ...benchConfig, url: undefined, tunedPrefetch, peerPrefetch, peers: withPeers }, { series: results, ratios, cpu: cpuSeries });
   say(`  results: ${path}`);
 }

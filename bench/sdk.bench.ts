@@ -1,5 +1,15 @@
-import { Injectable, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import {
+  Injectable,
+  Module,
+  UseGuards,
+  type CallHandler,
+  type CanActivate,
+  type ExecutionContext,
+  type NestInterceptor,
+  type Provider,
+} from '@nestjs/common';
+import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
+import type { Observable } from 'rxjs';
 import amqplib from 'amqplib';
 import { z } from 'zod';
 import {
@@ -24,14 +34,18 @@ const BenchMessage = defineContract({
  * The same workload through the SDK: a Nest application with `MessagingModule`, a typed producer whose
  * every send awaits its confirm (validated, serialized, pooled channels) and a `@Consumer` with auto ack
  * (decode, validate, dispatch). `prefetch` undefined keeps the module's default, as a user who sets nothing
- * gets; `consumer` undefined keeps the transport's consumer defaults. Returns messages per second, first
- * publish to last ack, and the CPU time this process and the broker spent meanwhile.
+ * gets; `consumer` undefined keeps the transport's consumer defaults; `enhancers` puts a guard on the
+ * consumer and a global interceptor in the app (both let everything through, as an auth check and a
+ * logging interceptor that found nothing to do would), so every message takes Nest's enhancer path.
+ * Returns messages per second, first publish to last ack, and the CPU time this process and the broker
+ * spent meanwhile.
  */
 export async function runSdk(
   queue: string,
   prefetch?: number,
   consumer?: AmqpConsumerTransportOptions,
   concurrency?: number,
+  enhancers = false,
 ): Promise<E2eFigures> {
   const { url, messages, bodyBytes, publishWindow } = benchConfig;
   const done = deferred();
@@ -44,6 +58,8 @@ export async function runSdk(
       if (++received === messages) done.resolve();
     }
   }
+  if (enhancers) UseGuards(AllowGuard)(BenchConsumer);
+  const enhancerProviders: Provider[] = enhancers ? [AllowGuard, { provide: APP_INTERCEPTOR, useClass: PassThroughInterceptor }] : [];
   @Injectable()
   class BenchProducer {
     constructor(@Producer(BenchMessage) readonly producer: TypedProducer<typeof BenchMessage>) {}
@@ -56,7 +72,7 @@ export async function runSdk(
       }),
       MessagingModule.forFeature([BenchMessage]),
     ],
-    providers: [BenchConsumer, BenchProducer],
+    providers: [BenchConsumer, BenchProducer, ...enhancerProviders],
   })
   class BenchModule {}
 
@@ -79,6 +95,22 @@ export async function runSdk(
   // The module declares `<queue>.error` as the queue's error queue by default: remove both.
   await deleteQueues(url, [queue, `${queue}.error`]);
   return { msgsPerSec: messages / seconds, cpu };
+}
+
+/** A guard that admits every message: the cost of the guard path itself. */
+@Injectable()
+class AllowGuard implements CanActivate {
+  canActivate(_context: ExecutionContext): boolean {
+    return true;
+  }
+}
+
+/** A global interceptor that passes the handler's result through untouched. */
+@Injectable()
+class PassThroughInterceptor implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return next.handle();
+  }
 }
 
 /** Deletes the bench's own queues, one connection of its own; the broker is shared, nothing else is touched. */

@@ -44,6 +44,7 @@ describeWithBroker('bench smoke: e2e and latency modes', () => {
       'raw amqplib + sdk properties, ack each, prefetch 100',
       'sdk, defaults',
       'sdk, best knobs',
+      'sdk, defaults + guard and global interceptor',
     ]);
     for (const series of Object.values(e2e.results.series)) expect(series.median).toBeGreaterThan(0);
     // Every variant reports the client CPU it spent per message.
