@@ -86,56 +86,45 @@ class FakeSocket extends EventEmitter {
   }
 }
 
-describe('disableNagle', () => {
-  it('turns Nagle off and sends the frames written in one tick together, before the next I/O', async () => {
+/** Lets the current tick end and the event loop pass its I/O phase once. */
+const nextIoTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe.each([
+  { name: 'disableNagle', wrap: disableNagle, noDelay: true },
+  { name: 'coalesceSocketWrites', wrap: coalesceSocketWrites, noDelay: false },
+])('$name', ({ wrap, noDelay }) => {
+  it(`sends the frames written in one tick together, before the next I/O (Nagle ${noDelay ? 'off' : 'left on'})`, async () => {
     const socket = new FakeSocket();
-    disableNagle({ connection: { stream: socket } });
-    disableNagle({ connection: { stream: socket } });
-    expect(socket.noDelay).toBe(true);
+    wrap({ connection: { stream: socket } });
+    wrap({ connection: { stream: socket } });
+    expect(socket.noDelay).toBe(noDelay);
     socket.write('a');
     socket.write('b');
     socket.write('c');
     expect(socket.flushes).toEqual([]);
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextIoTurn();
     socket.write('d');
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextIoTurn();
     expect(socket.flushes).toEqual([['a', 'b', 'c'], ['d']]);
   });
 
   it('leaves anything that is not an amqplib connection alone', () => {
-    expect(() => disableNagle(undefined)).not.toThrow();
-    expect(() => disableNagle({ connection: {} })).not.toThrow();
+    expect(() => wrap(undefined)).not.toThrow();
+    expect(() => wrap({ connection: {} })).not.toThrow();
   });
 });
 
-describe('coalesceSocketWrites', () => {
-  it('sends the frames written in one tick together and leaves Nagle as it is', async () => {
-    const socket = new FakeSocket();
-    coalesceSocketWrites({ connection: { stream: socket } });
-    coalesceSocketWrites({ connection: { stream: socket } });
-    expect(socket.noDelay).toBe(false);
-    socket.write('publish-1');
-    socket.write('publish-2');
-    expect(socket.flushes).toEqual([]);
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(socket.flushes).toEqual([['publish-1', 'publish-2']]);
-  });
-
-  it('is not undone nor doubled by a later disableNagle on the same connection', async () => {
+describe('coalesceSocketWrites then disableNagle', () => {
+  it('is neither undone nor doubled by a later disableNagle on the same connection', async () => {
     const socket = new FakeSocket();
     coalesceSocketWrites({ connection: { stream: socket } });
     disableNagle({ connection: { stream: socket } });
     expect(socket.noDelay).toBe(true);
     socket.write('a');
     socket.write('b');
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextIoTurn();
     socket.write('c');
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextIoTurn();
     expect(socket.flushes).toEqual([['a', 'b'], ['c']]);
-  });
-
-  it('leaves anything that is not an amqplib connection alone', () => {
-    expect(() => coalesceSocketWrites(undefined)).not.toThrow();
-    expect(() => coalesceSocketWrites({ connection: {} })).not.toThrow();
   });
 });
