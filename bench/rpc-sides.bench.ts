@@ -1,4 +1,4 @@
-import { Controller, Inject, Injectable, Module, type INestApplicationContext, type INestMicroservice, type PipeTransform } from '@nestjs/common';
+import { Controller, Inject, Injectable, Module, type INestApplicationContext, type INestMicroservice, type PipeTransform, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ClientsModule, MessagePattern, Payload, Transport, type ClientProxy } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
@@ -87,6 +87,30 @@ class ZodPipe implements PipeTransform {
 
 const NEST_CLIENT = 'BENCH_RMQ_CLIENT';
 
+/** Holds the ClientProxy a client module registers under {@link NEST_CLIENT}. */
+@Injectable()
+class Requester {
+  constructor(@Inject(NEST_CLIENT) readonly client: ClientProxy) {}
+}
+
+/**
+ * Starts `server`, then the application context of `clientModule` (which provides {@link Requester}),
+ * and requests through its ClientProxy, parsing each response with zod.
+ */
+async function clientSide(server: INestMicroservice, clientModule: Type): Promise<RpcSide> {
+  await server.listen();
+  const app: INestApplicationContext = await NestFactory.createApplicationContext(clientModule, { logger: ['error'] });
+  const { client } = app.get(Requester);
+  await client.connect();
+  return {
+    request: async (i) => MultiplyResponse.parse(await lastValueFrom(client.send('bench.multiply', { a: i, b: 2 }))).product,
+    close: async () => {
+      await app.close();
+      await server.close();
+    },
+  };
+}
+
 /**
  * Nest's own RMQ transport: ClientRMQ.send (in an application context, via ClientsModule) → ServerRMQ
  * @MessagePattern (a microservice), direct reply-to as Nest does it. The handler validates its request
@@ -108,26 +132,11 @@ export async function nestRmqSide(url: string, queue: string): Promise<RpcSide> 
 
   const options = { urls: [url], queue, queueOptions: { durable: false, autoDelete: true }, prefetchCount: RPC_BENCH_PREFETCH };
 
-  @Injectable()
-  class Requester {
-    constructor(@Inject(NEST_CLIENT) readonly client: ClientProxy) {}
-  }
-
   @Module({ imports: [ClientsModule.register([{ name: NEST_CLIENT, transport: Transport.RMQ, options }])], providers: [Requester] })
   class ClientModule {}
 
   const server: INestMicroservice = await NestFactory.createMicroservice(ServerModule, { transport: Transport.RMQ, options: { ...options, noAck: true }, logger: ['error'] });
-  await server.listen();
-  const app: INestApplicationContext = await NestFactory.createApplicationContext(ClientModule, { logger: ['error'] });
-  const { client } = app.get(Requester);
-  await client.connect();
-  return {
-    request: async (i) => MultiplyResponse.parse(await lastValueFrom(client.send('bench.multiply', { a: i, b: 2 }))).product,
-    close: async () => {
-      await app.close();
-      await server.close();
-    },
-  };
+  return clientSide(server, ClientModule);
 }
 
 /**
@@ -149,26 +158,11 @@ export async function sdkMicroservicesSide(url: string, queue: string): Promise<
   @Module({ controllers: [MultiplyController] })
   class ServerModule {}
 
-  @Injectable()
-  class Requester {
-    constructor(@Inject(NEST_CLIENT) readonly client: ClientProxy) {}
-  }
-
   const transport = () => new current.AmqpTransport({ urls: url, connectionName: `bench-rpc-sdkms-client-${queue}` });
   @Module({ imports: [ClientsModule.register([{ name: NEST_CLIENT, customClass: MessagingClient, options: { transport, topology, queue } }])], providers: [Requester] })
   class ClientModule {}
 
   const strategy = new MessagingServer({ transport: () => new current.AmqpTransport({ urls: url, connectionName: `bench-rpc-sdkms-server-${queue}` }), topology });
   const server: INestMicroservice = await NestFactory.createMicroservice(ServerModule, { strategy, logger: ['error'] });
-  await server.listen();
-  const app: INestApplicationContext = await NestFactory.createApplicationContext(ClientModule, { logger: ['error'] });
-  const { client } = app.get(Requester);
-  await client.connect();
-  return {
-    request: async (i) => MultiplyResponse.parse(await lastValueFrom(client.send('bench.multiply', { a: i, b: 2 }))).product,
-    close: async () => {
-      await app.close();
-      await server.close();
-    },
-  };
+  return clientSide(server, ClientModule);
 }
