@@ -1,24 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 import { PublishBufferFullError, PublishTimeoutError } from '../../../lib/errors/index.js';
-import type { AmqpTransport, AmqpTransportOptions } from '../../../lib/transports/amqp/index.js';
-import { fakeTransport, ORDERS_TOPOLOGY, outbound } from '../../fixtures/amqp-transport.fixture.js';
+import type { AmqpTransportOptions } from '../../../lib/transports/amqp/index.js';
+import { outbound, runningFakeTransport } from '../../fixtures/amqp-transport.fixture.js';
 import { installAmqpTestHooks } from '../../fixtures/amqp-test-hooks.fixture.js';
-import type { FakeAmqpBroker, FakeBrokerOptions, FakeChannel } from '../../fixtures/fake-amqp.fixture.js';
-import { flushMicrotasks, waitFor } from '../../fixtures/wait-for.fixture.js';
+import type { FakeBrokerOptions, FakeChannel } from '../../fixtures/fake-amqp.fixture.js';
+import { flushMicrotasks } from '../../fixtures/wait-for.fixture.js';
 
 const hooks = installAmqpTestHooks();
 
-async function running(
-  options: Partial<AmqpTransportOptions> = {},
-  brokerOptions: FakeBrokerOptions = {},
-): Promise<{ broker: FakeAmqpBroker; transport: AmqpTransport }> {
-  const { broker, transport } = fakeTransport(options, brokerOptions);
-  hooks.closeAfterTest(() => transport.close());
-  await transport.start(ORDERS_TOPOLOGY);
-  const expected = options.publisher?.channels ?? 2;
-  await waitFor(() => transport.stats().channels.publishers === expected, 'publisher channels up');
-  return { broker, transport };
-}
+const running = (options: Partial<AmqpTransportOptions> = {}, brokerOptions: FakeBrokerOptions = {}) =>
+  runningFakeTransport(hooks, options, brokerOptions);
 
 const body = (i: number | string): Buffer => Buffer.from(`m${i}`);
 const bodies = (channel: FakeChannel | undefined): string[] => (channel?.publishes ?? []).map((p) => p.content.toString());

@@ -7,7 +7,7 @@ import {
   UnroutableMessageError,
 } from '../../../lib/errors/index.js';
 import type { AmqpTransport, AmqpTransportOptions } from '../../../lib/transports/amqp/index.js';
-import { fakeTransport, ORDERS_TOPOLOGY, outbound } from '../../fixtures/amqp-transport.fixture.js';
+import { outbound, runningFakeTransport } from '../../fixtures/amqp-transport.fixture.js';
 import type { FakeAmqpBroker, FakeBrokerOptions, FakeChannel } from '../../fixtures/fake-amqp.fixture.js';
 import { installAmqpTestHooks } from '../../fixtures/amqp-test-hooks.fixture.js';
 import { flushMicrotasks, waitFor } from '../../fixtures/wait-for.fixture.js';
@@ -22,11 +22,7 @@ interface Running {
 }
 
 async function running(options: Partial<AmqpTransportOptions> = {}, brokerOptions: FakeBrokerOptions = {}): Promise<Running> {
-  const { broker, transport } = fakeTransport(options, brokerOptions);
-  hooks.closeAfterTest(() => transport.close());
-  await transport.start(ORDERS_TOPOLOGY);
-  const expected = options.publisher?.channels ?? 2;
-  await waitFor(() => transport.stats().channels.publishers === expected, 'publisher channels up');
+  const { broker, transport } = await runningFakeTransport(hooks, options, brokerOptions);
   return { broker, transport, publishers: () => broker.openConfirmChannels };
 }
 

@@ -2,21 +2,15 @@ import { describe, expect, it } from '@jest/globals';
 import { inspect } from 'node:util';
 import { TopologyError, UnroutableMessageError } from '../../../lib/errors/index.js';
 import type { AmqpTransportOptions } from '../../../lib/transports/amqp/index.js';
-import { fakeTransport, ORDERS_TOPOLOGY, outbound } from '../../fixtures/amqp-transport.fixture.js';
+import { outbound, runningFakeTransport } from '../../fixtures/amqp-transport.fixture.js';
 import type { FakeBrokerOptions } from '../../fixtures/fake-amqp.fixture.js';
 import { installAmqpTestHooks } from '../../fixtures/amqp-test-hooks.fixture.js';
 import { sleep, waitFor } from '../../fixtures/wait-for.fixture.js';
 
 const hooks = installAmqpTestHooks();
 
-async function running(options: Partial<AmqpTransportOptions> = {}, brokerOptions: FakeBrokerOptions = {}) {
-  const { broker, transport } = fakeTransport(options, brokerOptions);
-  hooks.closeAfterTest(() => transport.close());
-  await transport.start(ORDERS_TOPOLOGY);
-  const expected = options.publisher?.channels ?? 2;
-  await waitFor(() => transport.stats().channels.publishers === expected, 'publisher channels up');
-  return { broker, transport };
-}
+const running = (options: Partial<AmqpTransportOptions> = {}, brokerOptions: FakeBrokerOptions = {}) =>
+  runningFakeTransport(hooks, options, brokerOptions);
 
 /** Settles `promise` or reports that it hung for `ms`. */
 function within<T>(promise: Promise<T>, ms: number): Promise<'settled' | 'hung'> {
