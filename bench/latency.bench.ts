@@ -1,15 +1,11 @@
-import { Injectable, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import amqplib from 'amqplib';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { AmqpTransport, defineContract, MessagingModule, Producer, type TypedProducer } from '../lib/index.js';
-import { createAmqpConnectionManager, type AmqpConnectionFactory } from '../lib/testing/index.js';
-import { disableNagle } from '../lib/transports/amqp/socket-no-delay.js';
+import { defineContract } from '../lib/index.js';
 import { benchConfig, payloadOfSize } from './bench.config.js';
 import { fmt, interleave, quantile, say, seriesStats, writeResults, type SeriesStats } from './bench.stats.js';
-import { deleteQueues } from './sdk.bench.js';
+import { startPublisherApp } from './publisher-app.bench.js';
 
 const LatencyMessage = defineContract({ name: 'bench.latency', exchange: '', schema: z.object({ seq: z.number().int(), pad: z.string() }) });
 
@@ -40,12 +36,6 @@ async function paced(count: number, rate: number, send: (seq: number) => Promise
   return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
 }
 
-/** The SDK's connection with TCP_NODELAY set on every socket it opens (the library leaves Nagle on for publishing). */
-export const noDelayFactory: AmqpConnectionFactory = (urls, options) => {
-  const manager = createAmqpConnectionManager(urls, options);
-  manager.on('connect', () => disableNagle(manager.connection));
-  return manager;
-};
 
 /**
  * The properties every SDK publish carries besides raw amqplib's (a UUID messageId, the contract name as
@@ -77,26 +67,11 @@ async function rawLatency(count: number, rate: number, noDelay: boolean, likeSdk
 }
 
 async function sdkLatency(count: number, rate: number, noDelay: boolean): Promise<Percentiles> {
-  const queue = `bench.latency.sdk.${randomUUID().slice(0, 8)}`;
-  @Injectable()
-  class LatencyProducer {
-    constructor(@Producer(LatencyMessage) readonly producer: TypedProducer<typeof LatencyMessage>) {}
-  }
-  @Module({
-    imports: [
-      MessagingModule.forRoot({ transport: new AmqpTransport({ urls: benchConfig.url, connectionName: 'bench-latency', ...(noDelay ? { connectionFactory: noDelayFactory } : {}) }), topology: { queues: [{ name: queue, durable: true }] } }),
-      MessagingModule.forFeature([LatencyMessage]),
-    ],
-    providers: [LatencyProducer],
-  })
-  class LatencyModule {}
-  const app = await NestFactory.createApplicationContext(LatencyModule, { logger: ['error'] });
+  const { producer, queue, close } = await startPublisherApp(LatencyMessage, 'latency', noDelay);
   try {
-    const { producer } = app.get(LatencyProducer);
     return await paced(count, rate, (seq) => producer.send(payloadOfSize(seq, benchConfig.bodyBytes), { routingKey: queue }));
   } finally {
-    await app.close();
-    await deleteQueues(benchConfig.url, [queue]);
+    await close();
   }
 }
 

@@ -1,13 +1,10 @@
-import { Injectable, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import amqplib from 'amqplib';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { AmqpTransport, defineContract, MessagingModule, Producer, type TypedProducer } from '../lib/index.js';
+import { defineContract } from '../lib/index.js';
 import { benchConfig, payloadOfSize, publishWindowed } from './bench.config.js';
 import { fmt, interleave, printTable, say, seriesStats, writeResults, type Variant } from './bench.stats.js';
-import { noDelayFactory } from './latency.bench.js';
-import { deleteQueues } from './sdk.bench.js';
+import { startPublisherApp } from './publisher-app.bench.js';
 
 /** Client CPU (user + system) per message of the last run of each variant, µs: what the process itself spends. */
 const cpuPerMessage = new Map<string, number[]>();
@@ -29,27 +26,12 @@ const WindowMessage = defineContract({ name: 'bench.window', exchange: '', schem
 
 /** Publish-only through the Nest module with default options: `window` sends awaiting their confirm at once. */
 async function sdkPublish(name: string, count: number, window: number, noDelay = false): Promise<number> {
-  const queue = `bench.window.sdk.${randomUUID().slice(0, 8)}`;
-  @Injectable()
-  class WindowProducer {
-    constructor(@Producer(WindowMessage) readonly producer: TypedProducer<typeof WindowMessage>) {}
-  }
-  @Module({
-    imports: [
-      MessagingModule.forRoot({ transport: new AmqpTransport({ urls: benchConfig.url, connectionName: 'bench-window', ...(noDelay ? { connectionFactory: noDelayFactory } : {}) }), topology: { queues: [{ name: queue, durable: true }] } }),
-      MessagingModule.forFeature([WindowMessage]),
-    ],
-    providers: [WindowProducer],
-  })
-  class WindowModule {}
-  const app = await NestFactory.createApplicationContext(WindowModule, { logger: ['error'] });
+  const { producer, queue, close } = await startPublisherApp(WindowMessage, 'window', noDelay);
   try {
-    const { producer } = app.get(WindowProducer);
     const payloads = Array.from({ length: count }, (_, i) => payloadOfSize(i, benchConfig.bodyBytes));
     return await timed(name, count, () => publishWindowed(count, window, (i) => producer.send(payloads[i]!, { routingKey: queue })));
   } finally {
-    await app.close();
-    await deleteQueues(benchConfig.url, [queue, `${queue}.error`]);
+    await close();
   }
 }
 
