@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { benchConfig, publishWindowed } from './bench.config.js';
 import { pathToFileURL } from 'node:url';
+import { deleteQueues } from './sdk.bench.js';
 import { nestRmqSide, sdkMicroservicesSide, sdkSide, type MessagingLib, type RpcSide } from './rpc-sides.bench.js';
 
 const requests = Number(process.env.BENCH_RPC_REQUESTS ?? 5_000);
@@ -55,7 +56,8 @@ function percentile(sorted: readonly number[], p: number): number {
 
 /** Warms the side up, then times `requests` round trips with `concurrency` in flight. */
 async function round(create: (queue: string) => Promise<RpcSide>, prefix: string): Promise<RoundResult> {
-  const side = await create(`bench.rpc.${prefix}.${randomUUID().slice(0, 8)}`);
+  const queue = `bench.rpc.${prefix}.${randomUUID().slice(0, 8)}`;
+  const side = await create(queue);
   try {
     await publishWindowed(200, concurrency, (i) => side.request(i));
     const latencies: number[] = [];
@@ -75,6 +77,8 @@ async function round(create: (queue: string) => Promise<RpcSide>, prefix: string
     return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), perSecond: requests / elapsed, cpuPerRequest: (used.user + used.system) / requests, brokerPerRequest: brokerUsed / requests };
   } finally {
     await side.close();
+    // The request queue auto-deletes; the SDK's module also declares `<queue>.error`, which does not.
+    await deleteQueues(benchConfig.url, [`${queue}.error`]);
   }
 }
 
