@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { benchConfig, publishWindowed } from './bench.config.js';
 import { pathToFileURL } from 'node:url';
+import { brokerPidOf, processCpuMicros } from './cpu.usage.js';
 import { deleteQueues } from './sdk.bench.js';
 import { nestRmqSide, sdkMicroservicesSide, sdkSide, type MessagingLib, type RpcSide } from './rpc-sides.bench.js';
 
@@ -21,33 +21,9 @@ interface RoundResult {
   readonly brokerPerRequest: number;
 }
 
-/** The pid of a RabbitMQ running on this machine, found once through /proc (Linux only). */
-const brokerPid: string | undefined = (() => {
-  try {
-    const isBroker = (pid: string): boolean => {
-      try {
-        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-        return argv[0]!.endsWith('beam.smp') && argv.some((arg) => arg === 'rabbit');
-      } catch {
-        return false;
-      }
-    };
-    return readdirSync('/proc').find((pid) => /^\d+$/.test(pid) && isBroker(pid));
-  } catch {
-    return undefined;
-  }
-})();
-
-/** CPU time of the broker process so far, µs; NaN when it cannot be read. */
+/** CPU time of the RabbitMQ serving the bench's URL so far, µs; NaN when it does not run here or cannot be read. */
 function brokerCpuMicros(): number {
-  if (!brokerPid) return Number.NaN;
-  try {
-    const fields = readFileSync(`/proc/${brokerPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    // utime and stime, fields 14 and 15 of stat (11 and 12 after the command), in clock ticks of 10 ms.
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
-  } catch {
-    return Number.NaN;
-  }
+  return processCpuMicros(brokerPidOf(benchConfig.url)) ?? Number.NaN;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
