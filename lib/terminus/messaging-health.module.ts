@@ -5,7 +5,8 @@ import { MessagingHealthIndicator } from './messaging.health-indicator.js';
 
 /**
  * Provides {@link MessagingHealthIndicator}; import it in the module whose health controller uses it,
- * next to `MessagingModule.forRoot`.
+ * next to `MessagingModule.forRoot`. Serve the indicator on the readiness route, not on liveness: a broker
+ * outage must not restart every replica (see the indicator).
  */
 @Module({})
 export class MessagingHealthModule {

@@ -24,7 +24,13 @@ export interface MessagingHealthDetails {
  *   holds at least `bufferedPublishesDegradedAt` messages, or a consumer is not running or not
  *   subscribed on the broker;
  * - `up` otherwise.
- * It reads in-process state only (no broker round trip), so it is cheap enough for a liveness probe.
+ * It reads in-process state only (no broker round trip), so it is cheap to poll often.
+ *
+ * Use it for a **readiness** probe, not a liveness probe: `down` means the broker is unreachable, which a
+ * restart cannot fix. On a liveness probe a broker outage would restart every replica at once, again and
+ * again (a restart storm), dropping the in-flight work and buffered publishes each time, while the
+ * transport would have reconnected by itself. Readiness only takes the instance out of the load balancer
+ * until the connection is back.
  */
 @Injectable()
 export class MessagingHealthIndicator {
