@@ -1,4 +1,4 @@
-import { MessagingError, TransportConnectionError } from './messaging.errors.js';
+import { InvalidOptionsError, MessagingError, TransportConnectionError } from './messaging.errors.js';
 
 /**
  * The broker's TLS certificate failed verification (unknown CA, wrong host name, expired), or the broker
@@ -11,6 +11,25 @@ export class TlsVerificationError extends TransportConnectionError {
   constructor(message: string, tlsCode: string, options?: { cause?: unknown }) {
     super(message, options);
     this.tlsCode = tlsCode;
+  }
+}
+
+/**
+ * `tls` or `auth: 'external'` was configured while some broker URL is `amqp://`. The TLS options would be
+ * ignored on that URL and the connection (with the URL's password) would go in plaintext, so the transport
+ * refuses at construction instead. Every URL of a cluster list is checked: a reconnect may pick any of them.
+ */
+export class TlsRequiresAmqpsError extends InvalidOptionsError {
+  constructor(
+    /** The offending URLs, passwords masked. */
+    readonly plaintextUrls: readonly string[],
+    /** Which option asked for TLS. */
+    readonly option: 'tls' | 'auth: external',
+  ) {
+    super(
+      `AmqpTransport: "${option}" needs amqps:// URLs, but ${plaintextUrls.join(', ')} would connect in plaintext; ` +
+        'use amqps:// (usually port 5671) for every broker URL, or drop the TLS options',
+    );
   }
 }
 

@@ -1,4 +1,4 @@
-import { InvalidOptionsError } from '../../errors/index.js';
+import { InvalidOptionsError, TlsRequiresAmqpsError } from '../../errors/index.js';
 import { defaultRequeueDelayMs } from '../dead-letter.copy.js';
 import { redactUrl } from './amqp-url.redactor.js';
 import { assertKnownOptionKeys, resolveTlsOptions } from './amqp-tls-options.resolver.js';
@@ -56,6 +56,7 @@ export function resolveAmqpTransportOptions(options: AmqpTransportOptions): Reso
     throw new InvalidOptionsError(`AmqpTransport: "publisher.whenBufferFull" must be "wait" or "fail", got "${String(whenBufferFull)}"`);
   }
   const { tls, auth } = resolveTlsOptions(options);
+  refusePlaintextWithTls(urls, tls !== undefined, auth);
   const requeueDelay = options.deadLetterRequeueDelayMs;
   if (requeueDelay !== undefined && typeof requeueDelay !== 'function') {
     throw new InvalidOptionsError('AmqpTransport: "deadLetterRequeueDelayMs" must be a function of the attempt');
@@ -119,4 +120,15 @@ function checkUrl(url: string): void {
   if (parsed.protocol !== 'amqp:' && parsed.protocol !== 'amqps:') {
     throw new InvalidOptionsError(`AmqpTransport: "${redactUrl(url)}" must use the amqp: or amqps: scheme`);
   }
+}
+
+/**
+ * amqplib opens TLS only for `amqps:` URLs and silently ignores the TLS socket options on `amqp:` ones, so
+ * `tls` with an `amqp://` URL would send the password in plaintext while the code looks secure. Every URL
+ * counts: a reconnect rotates through the whole cluster list.
+ */
+function refusePlaintextWithTls(urls: readonly string[], tls: boolean, auth: 'plain' | 'external'): void {
+  if (!tls && auth !== 'external') return;
+  const plaintext = urls.filter((url) => new URL(url).protocol !== 'amqps:');
+  if (plaintext.length > 0) throw new TlsRequiresAmqpsError(plaintext.map(redactUrl), tls ? 'tls' : 'auth: external');
 }

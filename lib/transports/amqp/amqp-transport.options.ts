@@ -116,7 +116,11 @@ export interface AmqpTransportOptions {
   readonly connectTimeoutMs?: number;
   /** Name shown for the connection in the RabbitMQ management UI. */
   readonly connectionName?: string;
-  /** TLS options for `amqps://` URLs: CA, client certificate and key, servername, verification. */
+  /**
+   * TLS options for `amqps://` URLs: CA, client certificate and key, servername, verification. Every URL
+   * must then be `amqps://`: with an `amqp://` one the constructor throws `TlsRequiresAmqpsError` rather
+   * than connect in plaintext. The same holds for `auth: 'external'`.
+   */
   readonly tls?: AmqpTlsOptions;
   /**
    * SASL mechanism: `plain` (default, user and password from the URL) or `external` (the broker takes

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import {
   AmqpTransport,
+  TlsRequiresAmqpsError,
   TlsVerificationError,
   TransportConnectionError,
   type AmqpTransportOptions,
@@ -124,6 +125,36 @@ describeWithPrivateNodes('amqps:// against a private node with a TLS listener', 
     await roundTrip(transport);
     const connections = await node!.ctl(['list_connections', '--no-table-headers', 'auth_mechanism', 'user', 'ssl', 'peer_cert_subject']);
     expect(connections).toMatch(/EXTERNAL\tguest\ttrue\tCN=guest/);
+  });
+
+  it('tls or auth: external with an amqp:// URL (alone or in a cluster list) is refused: nothing connects in plaintext', async () => {
+    const name = uniqueName('tls-plain');
+    const plain = `127.0.0.1:${node!.port}`;
+    const attempts: AmqpTransportOptions[] = [
+      { urls: `amqp://guest:guest@${plain}`, tls: { ca: pki.ca } },
+      { urls: [`amqp://guest:guest@${plain}`, `amqps://guest:guest@localhost:${node!.tlsListenerPort}`], tls: { ca: pki.ca } },
+      { urls: `amqp://${plain}`, tls: { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey }, auth: 'external' },
+    ];
+    const outcomes: unknown[] = [];
+    for (const options of attempts) {
+      outcomes.push(
+        await (async () => {
+          const transport = new AmqpTransport({ ...options, connectionName: `${name}-refused`, connectTimeoutMs: 5_000 });
+          transports.push(transport);
+          await transport.start({});
+          return 'started';
+        })().catch((e: unknown) => e),
+      );
+    }
+    // A control on the same listing: a TLS connection of the same test is seen, with ssl = true.
+    const control = tlsTransport({ tls: { ca: pki.ca }, connectionName: `${name}-control` });
+    await control.start({});
+    const listing = await node!.ctl(['list_connections', '--no-table-headers', 'ssl', 'client_properties']);
+    const ours = listing.split('\n').filter((line) => line.includes(name));
+    expect(ours.filter((line) => line.includes(`${name}-refused`))).toEqual([]);
+    expect(ours).toHaveLength(1);
+    expect(ours[0]).toMatch(/^true\t.*-control/);
+    for (const outcome of outcomes) expect(outcome).toBeInstanceOf(TlsRequiresAmqpsError);
   });
 
   it('credentials never appear in logs, errors, events, util.inspect or JSON: a failing and a succeeding run, scanned', async () => {

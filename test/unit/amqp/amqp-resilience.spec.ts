@@ -4,6 +4,7 @@ import {
   ConnectionBlockedError,
   InvalidOptionsError,
   PublishTimeoutError,
+  TlsRequiresAmqpsError,
   QueueUnavailableError,
   type AmqpTransportOptions,
   type ConnectionBlockedEvent,
@@ -40,6 +41,34 @@ describe('AmqpTransport options: TLS, auth and unknown keys', () => {
     expect(bad({ auth: 'external' })).toThrow(/needs "tls"/);
     expect(bad({ auth: 'external', tls: { ca: 'x' } })).toThrow(/needs "tls.cert" and "tls.key"/);
     expect(bad({ publisher: { whenBlocked: 'drop' } })).toThrow(/"publisher.whenBlocked" must be "wait" or "fail"/);
+  });
+
+  it('refuses tls or auth: external unless every URL is amqps:// (no silent plaintext), naming the URLs without passwords', () => {
+    const cert = { cert: 'CERT', key: 'KEY' };
+    const refused = [
+      { urls: 'amqp://app:pw@broker.test:5672', tls: { ca: 'CA' } },
+      { urls: 'amqp://app:pw@broker.test:5672', tls: {} },
+      { urls: 'amqp://broker.test:5672', auth: 'external' as const, tls: cert },
+      // A cluster list: one plaintext member is enough to send the password (or the session) in clear on a reconnect.
+      { urls: ['amqps://app:pw@rabbit-1:5671', 'amqp://app:pw@rabbit-2:5672'], tls: { ca: 'CA' } },
+    ];
+    for (const options of refused) {
+      const error = (() => {
+        try {
+          new AmqpTransport(options);
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      })();
+      expect(error).toBeInstanceOf(TlsRequiresAmqpsError);
+      expect(error).toBeInstanceOf(InvalidOptionsError);
+      expect((error as TlsRequiresAmqpsError).message).toMatch(/needs amqps:\/\/ URLs.*amqp:\/\/(app:\*\*\*@)?(broker\.test|rabbit-2)/);
+      expect((error as TlsRequiresAmqpsError).message).not.toContain(':pw@');
+      expect((error as TlsRequiresAmqpsError).plaintextUrls.every((url) => url.startsWith('amqp://'))).toBe(true);
+    }
+    expect(() => new AmqpTransport({ urls: ['AMQPS://app:pw@rabbit-1:5671', 'amqps://rabbit-2'], tls: { ca: 'CA' } })).not.toThrow();
+    expect(() => new AmqpTransport({ urls: 'amqp://app:pw@broker.test:5672' })).not.toThrow();
   });
 
   it('hands TLS options and EXTERNAL credentials to the connection, and nothing when not asked', () => {
