@@ -19,8 +19,12 @@ Commands:
                  --reason <text> --older-than <duration, e.g. 90s, 10m, 2h, 1d>
   dlq purge <queue> [--yes]                     Delete every ready message (asks unless --yes)
 
+Broker URL: from $AMQP_URL, or from a file (--url-file), never with its password on the command line,
+where every user of the machine can read it (ps). The password is never printed.
+
 Options:
-  --url <amqp url>          Broker URL (default: $AMQP_URL); the password is never printed
+  --url-file <path>         Read the broker URL from this file's first line (keep it mode 600)
+  --url <amqp url>          Broker URL without a password (refused with one: use AMQP_URL or --url-file)
   --connection-name <name>  Connection name shown by the broker (default: ${CLI_NAME}-cli)
   --timeout <ms>            Connect timeout (default 10000)
   --json                    Machine-readable output
@@ -40,7 +44,10 @@ export class CliUsageError extends Error {
 
 /** Options every command shares. */
 export interface CliCommon {
+  /** From `--url` (never with a password) or `AMQP_URL`; `undefined` with `--url-file`. */
   readonly url: string | undefined;
+  /** `--url-file`: the broker URL is read from this file when the command runs. */
+  readonly urlFile?: string | undefined;
   readonly connectionName: string;
   readonly timeoutMs: number;
   readonly json: boolean;
@@ -76,6 +83,7 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
       options: {
         help: { type: 'boolean', short: 'h' },
         url: { type: 'string' },
+        'url-file': { type: 'string' },
         'connection-name': { type: 'string' },
         timeout: { type: 'string' },
         json: { type: 'boolean' },
@@ -101,8 +109,17 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
   const [group, command, queue, ...rest] = positionals;
   if (group !== 'dlq') throw new CliUsageError(`Unknown command "${group}"`);
   if (!queue) throw new CliUsageError(`dlq ${command ?? '<command>'} needs a queue name`);
+  const urlFile = v['url-file'];
+  if (urlFile !== undefined && v.url !== undefined) throw new CliUsageError('Pass either --url or --url-file, not both');
+  if (v.url !== undefined && hasPassword(v.url)) {
+    throw new CliUsageError(
+      '--url carries a password, which every user of this machine can read in the process list (ps); ' +
+        'set AMQP_URL or put the URL in a file passed with --url-file instead',
+    );
+  }
   const common: CliCommon = {
-    url: v.url ?? env['AMQP_URL'],
+    url: urlFile === undefined ? (v.url ?? env['AMQP_URL']) : undefined,
+    urlFile,
     connectionName: v['connection-name'] ?? `${CLI_NAME}-cli`,
     timeoutMs: count('timeout', v.timeout, 10_000),
     json: v.json === true,
@@ -122,6 +139,15 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
       return { name: 'purge', queue, yes: v.yes === true, ...common };
     default:
       throw new CliUsageError(`Unknown dlq command "${command ?? ''}"`);
+  }
+}
+
+/** Whether a URL has a password; an unparseable one counts when it has `user:secret@` in it. */
+function hasPassword(url: string): boolean {
+  try {
+    return new URL(url).password !== '';
+  } catch {
+    return /\/\/[^/@]*:[^/@]*@/.test(url);
   }
 }
 

@@ -1,7 +1,18 @@
 import type { DeadLetterEntry, DeadLetterMessage, DeadLetterPage, RedriveReport } from '../dead-letters/index.js';
+import type { HeaderValue } from '../transports/transport.interface.js';
+import { escapeControls } from './cli.escape.js';
+
+// Every value below comes from a message someone else wrote (or from the broker): each goes through
+// escapeControls before it is printed, so none can drive the terminal or forge a line.
+
+/** A possibly missing value as safe text. */
+function shown(value: string | number | undefined): string | undefined {
+  return value === undefined ? undefined : escapeControls(String(value));
+}
 
 function cell(value: string | number | undefined, width: number): string {
-  const text = value === undefined ? '-' : String(value);
+  // Escaped before it is cut to width, so the column counts what the terminal shows.
+  const text = value === undefined ? '-' : escapeControls(String(value));
   return text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
 }
 
@@ -11,7 +22,7 @@ function kindOf(entry: DeadLetterEntry): string | undefined {
 
 /** A page as an aligned table, one message per line. */
 export function formatPage(page: DeadLetterPage): string {
-  const header = `${page.queue}: ${page.total} message(s); showing ${page.entries.length} from position ${page.offset}`;
+  const header = `${escapeControls(page.queue)}: ${page.total} message(s); showing ${page.entries.length} from position ${page.offset}`;
   if (page.entries.length === 0) return header;
   const widths = [5, 24, 18, 16, 24, 20, 7, 36];
   const row = (values: (string | number | undefined)[]): string => values.map((v, i) => cell(v, widths[i])).join(' ').trimEnd();
@@ -41,8 +52,28 @@ export function formatMessage(message: DeadLetterMessage): string {
     ['redrives', message.redriveCount],
     ['size', `${message.size} bytes`],
   ];
-  const fields = lines.filter(([, value]) => value !== undefined).map(([name, value]) => `${`${name}:`.padEnd(22)}${value}`);
-  return [...fields, 'body:', message.bodyPreview].join('\n');
+  const fields = lines.filter(([, value]) => value !== undefined).map(([name, value]) => `${`${name}:`.padEnd(22)}${shown(value)}`);
+  const headers = Object.entries(message.headers).map(([name, value]) => `  ${escapeControls(name)}: ${escapeControls(headerText(value))}`);
+  return [...fields, 'headers:', ...headers, 'body:', escapeControls(message.bodyPreview)].join('\n');
+}
+
+/** A header value as one line of text: Buffers as UTF-8 (base64 when not text), tables and arrays as JSON. */
+function headerText(value: HeaderValue): string {
+  if (typeof value === 'string') return value;
+  if (Buffer.isBuffer(value)) return bufferText(value);
+  if (value instanceof Date) return value.toISOString();
+  if (value === null || typeof value !== 'object') return String(value);
+  return JSON.stringify(value, (_key, inner: unknown) => (isSerializedBuffer(inner) ? bufferText(Buffer.from(inner.data)) : inner));
+}
+
+function bufferText(bytes: Buffer): string {
+  const text = bytes.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(bytes) ? text : `base64:${bytes.toString('base64')}`;
+}
+
+/** JSON.stringify calls Buffer#toJSON before the replacer sees the value. */
+function isSerializedBuffer(value: unknown): value is { type: 'Buffer'; data: number[] } {
+  return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data);
 }
 
 /** A peeked message for JSON output: the body as text, or base64 when it is not valid UTF-8. */
@@ -56,11 +87,12 @@ export function messageJson(message: DeadLetterMessage): Record<string, unknown>
 /** What a redrive did, as a few lines. */
 export function formatReport(report: RedriveReport): string {
   const verb = report.dryRun ? 'would move' : 'moved';
-  const lines = [`${report.queue}: examined ${report.examined}, ${verb} ${report.moved.length}`];
-  for (const item of report.moved) lines.push(`  ${verb}: ${item.messageId ?? '(no id)'} -> ${item.to}`);
-  for (const item of report.unresolved) lines.push(`  left (origin unknown): ${item.messageId ?? '(no id)'} at position ${item.position}`);
-  for (const item of report.failed) lines.push(`  left (publish failed): ${item.messageId ?? '(no id)'} -> ${item.to}: ${item.error}`);
-  for (const item of report.duplicated) lines.push(`  duplicated (sent, but still in the queue too): ${item.messageId ?? '(no id)'}`);
-  for (const id of report.missingIds) lines.push(`  not found: ${id}`);
+  const id = (messageId: string | undefined): string => shown(messageId) ?? '(no id)';
+  const lines = [`${escapeControls(report.queue)}: examined ${report.examined}, ${verb} ${report.moved.length}`];
+  for (const item of report.moved) lines.push(`  ${verb}: ${id(item.messageId)} -> ${shown(item.to)}`);
+  for (const item of report.unresolved) lines.push(`  left (origin unknown): ${id(item.messageId)} at position ${item.position}`);
+  for (const item of report.failed) lines.push(`  left (publish failed): ${id(item.messageId)} -> ${shown(item.to)}: ${shown(item.error)}`);
+  for (const item of report.duplicated) lines.push(`  duplicated (sent, but still in the queue too): ${id(item.messageId)}`);
+  for (const missing of report.missingIds) lines.push(`  not found: ${escapeControls(missing)}`);
   return lines.join('\n');
 }

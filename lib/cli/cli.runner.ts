@@ -2,6 +2,8 @@ import { Logger } from '@nestjs/common';
 import { DeadLetters, RedriveInterruptedError, type RedriveReport } from '../dead-letters/index.js';
 import { AmqpTransport } from '../transports/amqp/index.js';
 import { parseCliArgs, CliUsageError, USAGE, type CliCommand } from './cli.args.js';
+import { resolveBrokerUrl } from './cli.credentials.js';
+import { escapeControls, escapingIo, jsonText } from './cli.escape.js';
 import { formatMessage, formatPage, formatReport, messageJson } from './cli.format.js';
 import { cliLogger, type CliIo } from './cli.output.js';
 
@@ -14,10 +16,14 @@ type DlqCommand = Exclude<CliCommand, { name: 'help' }>;
  * Runs the CLI on an argument list and resolves with the exit code. Works straight on RabbitMQ through an
  * `AmqpTransport` of its own (no topology declared) and the same {@link DeadLetters} the module provides.
  */
-export async function runCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, io: CliIo): Promise<number> {
+export async function runCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, rawIo: CliIo): Promise<number> {
+  // Everything printed may quote text from messages, the broker or the command line: escape it all.
+  const io = escapingIo(rawIo);
   let command: CliCommand;
+  let url: string | undefined;
   try {
     command = parseCliArgs(argv, env);
+    url = command.name === 'help' ? undefined : await resolveBrokerUrl(command, io);
   } catch (error) {
     if (!(error instanceof CliUsageError)) throw error;
     io.err(`${error.message}\n\n${USAGE}`);
@@ -27,13 +33,13 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
     io.out(USAGE);
     return EXIT.ok;
   }
-  if (!command.url) {
-    io.err(`No broker URL: pass --url or set AMQP_URL\n\n${USAGE}`);
+  if (!url) {
+    io.err(`No broker URL: set AMQP_URL or pass --url-file\n\n${USAGE}`);
     return EXIT.usage;
   }
   Logger.overrideLogger(cliLogger(io, command.verbose));
   const transport = new AmqpTransport({
-    urls: command.url,
+    urls: url,
     connectionName: command.connectionName,
     connectTimeoutMs: command.timeoutMs,
     closeTimeoutMs: command.timeoutMs,
@@ -55,16 +61,16 @@ async function execute(command: DlqCommand, deadLetters: DeadLetters, io: CliIo)
   switch (command.name) {
     case 'list': {
       const page = await deadLetters.list(command.queue, { offset: command.offset, limit: command.limit });
-      io.out(command.json ? JSON.stringify(page, null, 2) : formatPage(page));
+      io.out(command.json ? jsonText(page) : formatPage(page));
       return EXIT.ok;
     }
     case 'peek': {
       const message = await deadLetters.peek(command.queue, command.messageId);
       if (!message) {
-        io.err(`No message "${command.messageId}" in ${command.queue}`);
+        io.err(`No message "${escapeControls(command.messageId)}" in ${escapeControls(command.queue)}`);
         return EXIT.failure;
       }
-      io.out(command.json ? JSON.stringify(messageJson(message), null, 2) : formatMessage(message));
+      io.out(command.json ? jsonText(messageJson(message)) : formatMessage(message));
       return EXIT.ok;
     }
     case 'redrive': {
@@ -84,17 +90,17 @@ async function purge(command: Extract<DlqCommand, { name: 'purge' }>, deadLetter
       io.err('Refusing to purge without --yes: standard input is not a terminal');
       return EXIT.usage;
     }
-    confirm = (await io.ask(`Purge every ready message of "${command.queue}"? Type the queue name to confirm: `)).trim();
+    confirm = (await io.ask(`Purge every ready message of "${escapeControls(command.queue)}"? Type the queue name to confirm: `)).trim();
     if (confirm !== command.queue) {
       io.err('Not confirmed; nothing was purged');
       return EXIT.failure;
     }
   }
   const removed = await deadLetters.purge(command.queue, { confirm });
-  io.out(command.json ? JSON.stringify({ queue: command.queue, purged: removed }) : `${command.queue}: purged ${removed} message(s)`);
+  io.out(command.json ? jsonText({ queue: command.queue, purged: removed }) : `${escapeControls(command.queue)}: purged ${removed} message(s)`);
   return EXIT.ok;
 }
 
 function printReport(command: DlqCommand, report: RedriveReport, io: CliIo): void {
-  io.out(command.json ? JSON.stringify(report, null, 2) : formatReport(report));
+  io.out(command.json ? jsonText(report) : formatReport(report));
 }

@@ -1,5 +1,8 @@
 import { afterAll, afterEach, beforeAll, expect, it, jest } from '@jest/globals';
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { BrokerTestScope } from '../../fixtures/amqp-integration.fixture.js';
@@ -92,9 +95,63 @@ describeWithBroker('dlq CLI against RabbitMQ (child process)', () => {
     expect(usage.stderr).toContain('needs exactly one selection');
     expect((await dlq(['dlq', 'list', 'q'], {})).code).toBe(2);
     expect((await dlq(['--help'])).stdout).toContain('Usage: nestjs-typed-messaging');
-    const refused = await dlq(['dlq', 'list', 'q', '--url', 'amqp://guest:Sup3rSecret@127.0.0.1:1', '--timeout', '500', '--verbose']);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('***');
-    expect(refused.stdout + refused.stderr).not.toContain('Sup3rSecret');
+    // A password in argv is readable by every user through ps: refused before anything connects.
+    const inArgv = await dlq(['dlq', 'list', 'q', '--url', 'amqp://guest:Sup3rSecret@127.0.0.1:1', '--timeout', '500'], {});
+    expect(inArgv.code).toBe(2);
+    expect(inArgv.stderr).toMatch(/--url carries a password.*AMQP_URL.*--url-file/);
+    expect(inArgv.stdout + inArgv.stderr).not.toContain('Sup3rSecret');
+    // From the environment or a file, it is used and still never printed.
+    const fromEnv = await dlq(['dlq', 'list', 'q', '--timeout', '500', '--verbose'], { AMQP_URL: 'amqp://guest:Sup3rSecret@127.0.0.1:1' });
+    expect(fromEnv.code).toBe(1);
+    expect(fromEnv.stderr).toContain('guest:***@');
+    expect(fromEnv.stdout + fromEnv.stderr).not.toContain('Sup3rSecret');
+    const dir = await mkdtemp(join(tmpdir(), 'ntm-dlq-cli-'));
+    try {
+      await writeFile(join(dir, 'url'), `${AMQP_URL}\n`, { mode: 0o600 });
+      const missing = uniqueName('dlq-cli.missing');
+      const fromFile = await dlq(['dlq', 'list', missing, '--url-file', join(dir, 'url')], {});
+      expect(fromFile.stderr).not.toMatch(/No broker URL|readable by other users/);
+      expect(fromFile.code).toBe(1); // connected, then the queue does not exist
+      expect(fromFile.stderr).toContain(missing);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('prints hostile header names and values, message ids, types, queue names and bodies escaped, in text and JSON', async () => {
+    h = await amqpHarness(scope)();
+    const { errors } = h.names;
+    // Clear screen, set the window title (OSC ... BEL), a one-byte C1 CSI colour, DEL, a CR that
+    // overwrites the line, and a newline that would forge a field.
+    const evil = '\u001b[2J\u001b]0;pwned\u0007\u009b31m\u007f\rfailure kind: validation\nforged';
+    const id = `id-${evil}`;
+    await h.transport.publish({
+      exchange: '',
+      routingKey: errors,
+      body: Buffer.from(JSON.stringify({ note: evil })),
+      properties: {
+        messageId: id,
+        type: `Type${evil}`,
+        contentType: 'application/json',
+        headers: { 'x-failure-kind': 'handler', 'x-failure-reason': `boom${evil}`, 'x-failure-queue': `origin${evil}`, [`x-evil${evil}`]: `value${evil}` },
+      },
+      mandatory: true,
+    });
+    const rawControl = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+    const listed = await dlq(['dlq', 'list', errors]);
+    const peeked = await dlq(['dlq', 'peek', errors, id]);
+    const json = await dlq(['dlq', 'peek', errors, id, '--json']);
+    for (const result of [listed, peeked, json]) {
+      expect(result.code).toBe(0);
+      expect(result.stdout + result.stderr).not.toMatch(rawControl);
+    }
+    expect(peeked.stdout).toContain('x-evil\\x1b[2J\\x1b]0;pwned\\x07\\x9b31m\\x7f\\rfailure kind: validation\\nforged: value');
+    expect(peeked.stdout).toMatch(/message id:\s+id-\\x1b\[2J/);
+    expect(peeked.stdout).toMatch(/reason:\s+boom\\x1b\[2J/);
+    expect(peeked.stdout.split('\n').filter((line) => line.startsWith('failure kind:'))).toEqual(['failure kind:         handler']);
+    expect(listed.stdout).toContain('id-\\x1b[2J');
+    const parsed = JSON.parse(json.stdout) as { messageId: string; headers: Record<string, string> };
+    expect(parsed.messageId).toBe(id);
+    expect(parsed.headers['x-failure-reason']).toBe(`boom${evil}`);
   });
 });

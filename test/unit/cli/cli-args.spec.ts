@@ -32,6 +32,22 @@ describe('dlq CLI arguments', () => {
     expect(() => parseCliArgs(argv, env)).toThrow(CliUsageError);
   });
 
+  it('refuses --url with a password (ps shows every argument to every user); takes it from AMQP_URL or --url-file', () => {
+    for (const url of ['amqp://guest:Sup3rSecret@127.0.0.1:5672', 'amqps://u:p@h/vhost', 'amqp://u:p@h:notaport']) {
+      expect(() => parseCliArgs(['dlq', 'list', 'q', '--url', url], {})).toThrow(CliUsageError);
+      expect(() => parseCliArgs(['dlq', 'list', 'q', '--url', url], {})).toThrow(/password.*process list.*AMQP_URL.*--url-file/);
+    }
+    try {
+      parseCliArgs(['dlq', 'list', 'q', '--url', 'amqp://guest:Sup3rSecret@h'], {});
+    } catch (error) {
+      expect(String(error)).not.toContain('Sup3rSecret');
+    }
+    // Without a password (a user name alone, or none) --url is fine.
+    expect(parseCliArgs(['dlq', 'list', 'q', '--url', 'amqp://guest@h'], {})).toMatchObject({ url: 'amqp://guest@h', urlFile: undefined });
+    expect(parseCliArgs(['dlq', 'list', 'q', '--url-file', '/run/secrets/amqp'], env)).toMatchObject({ url: undefined, urlFile: '/run/secrets/amqp' });
+    expect(() => parseCliArgs(['dlq', 'list', 'q', '--url-file', 'f', '--url', 'amqp://h'], env)).toThrow(/either --url or --url-file/);
+  });
+
   it('reads durations', () => {
     expect([parseDuration('90s'), parseDuration('2h'), parseDuration('1d'), parseDuration('500ms'), parseDuration('30')]).toEqual([
       90_000, 7_200_000, 86_400_000, 500, 30_000,
