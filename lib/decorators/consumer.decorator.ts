@@ -17,7 +17,8 @@ export interface ConsumerOptions {
   readonly queue: string;
   /**
    * Unacknowledged messages the broker may hand this queue's consumer at once. A queue-level setting:
-   * all handlers of one queue share it, so those that set it must agree. Default 10.
+   * all handlers of one queue share it, so those that set it must agree. Default: the module's
+   * `consumerDefaults.prefetch`, else 200 (`MESSAGING_DEFAULTS.prefetch`).
    */
   readonly prefetch?: number;
   /** Handlers of this queue running at the same time (queue-level, like `prefetch`). Default: `prefetch`; cannot exceed it. */

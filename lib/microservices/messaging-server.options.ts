@@ -17,7 +17,7 @@ export interface MessagingServerOptions {
   readonly topology?: TopologyDefinition;
   /** Queue of handlers whose extras name none. */
   readonly queue?: string;
-  /** Default prefetch of a queue. Default 10. */
+  /** Default prefetch of a queue (extras may set their own). Default 200 (`MESSAGING_DEFAULTS.prefetch`). */
   readonly prefetch?: number;
   /** Default ack mode. Default `auto`. */
   readonly ack?: AckMode;
