@@ -55,6 +55,9 @@ describe('README code blocks compile against the code', () => {
   it('finds the TypeScript blocks, and no untagged block that looks like TypeScript', () => {
     expect(tsBlocks.length).toBeGreaterThanOrEqual(15);
     expect(blocks.filter(looksLikeUntaggedTypeScript).map((block) => `README.md:${block.line}`)).toEqual([]);
+    // Two blocks naming the same file would check only one of them.
+    const names = tsBlocks.flatMap((block) => blockFiles(block, dir)).map((file) => file.fileName);
+    expect(names.filter((name, i) => names.indexOf(name) !== i)).toEqual([]);
   });
 
   it('no diagnostic falls outside a block (a preamble or the project)', () => {
