@@ -178,7 +178,7 @@ export class MessagingServer extends Server<Record<string, never>, MessagingServ
         }
       };
       this.handleRequest(context, produce, (packet) => {
-        if (packet.err !== undefined) reject(toHandlerError(packet.err));
+        if (packet.err !== undefined) reject(toHandlerError(packet.err, context.getPattern()));
         else if (packet.isDisposed) resolve(packet.response ?? last);
         else last = packet.response;
       });
@@ -193,7 +193,7 @@ export class MessagingServer extends Server<Record<string, never>, MessagingServ
           await fn(runEndHook);
           resolve();
         } catch (error) {
-          reject(toHandlerError(error));
+          reject(toHandlerError(error, context.getPattern()));
           throw error;
         }
       });
