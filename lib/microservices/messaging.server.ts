@@ -115,6 +115,8 @@ export class MessagingServer extends Server<Record<string, never>, MessagingServ
       topology: { errorQueues: options.errorQueues ?? MESSAGING_DEFAULTS.errorQueues, delayLine: options.retryDelayLine },
       stuckAfterMs: MESSAGING_DEFAULTS.stuckAfterMs,
       responder,
+      // @MessagePattern handlers answer requests; @EventPattern handlers never reply.
+      answers: ({ name }) => this.getHandlerByPattern(name)?.isEventHandler === false,
       logger: this.logger,
     });
     if ((options.ownsTransport ?? true) || transport.stats().state === 'created') await transport.start(topology);
