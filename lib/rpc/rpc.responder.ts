@@ -1,5 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { validateMessage, type MessageContract } from '../contracts/index.js';
+import { RequestExpiredError } from '../errors/index.js';
+import { retryHistory } from '../retry/retry.headers.js';
 import type { HandlerInvoker } from '../consumer/consumer-binding.types.js';
 import { FAILURE_HEADERS } from '../consumer/delivery-failure.types.js';
 import {
@@ -47,11 +49,18 @@ export class RpcResponder {
 
   /**
    * The invoker of a request handler: calls it, then replies with its (validated) result when the message
-   * is a request. `responseContract` (see `responseContractOf`, built once per handler) validates (and
+   * is a request. A request's retry copy arriving past its deadline is refused with `RequestExpiredError`
+   * before the handler (and its guards) run; that failure is past the deadline too, so it is
+   * dead-lettered, not retried. `responseContract` (see `responseContractOf`, built once per handler) validates (and
    * transforms) the result; without it the result is sent as is.
    */
   wrapInvoker(invoker: HandlerInvoker, responseContract: MessageContract | undefined): HandlerInvoker {
     return async (payload, context) => {
+      // A retry copy that waited too long (behind others): its requester gave up, nobody would hear the
+      // answer. Only retry copies: a first delivery waited under the broker's own expiry, which needs no
+      // clock agreement between the two hosts.
+      const deadline = retryHistory(context.message.properties.headers).delays.length > 0 ? this.deadlineOf(context.message) : undefined;
+      if (deadline !== undefined && Date.now() >= deadline) throw new RequestExpiredError(context.message.properties.messageId, new Date(deadline));
       const result = await invoker(payload, context);
       if (!isRequest(context.message)) return result;
       const value = responseContract ? await validateMessage(responseContract, result) : result;
