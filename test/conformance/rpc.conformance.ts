@@ -101,10 +101,12 @@ export function describeRpcConformance(harness: TransportHarness): void {
       const outcomes = inFlight.map((request) => rejectionOf(request));
       await waitUntil(() => responder.deliveries.length >= 2, 'both requests delivered');
       const oldRequest = responder.deliveries[0].message;
-      const started = Date.now();
+      // Timed from the end of the close: on RabbitMQ the harness closes through rabbitmqctl, whose own
+      // start-up took 11-16 s on the loaded shared broker (the 30 s timeout is what "at once" rules out).
       await harness.loseConnection(transport);
+      const closed = Date.now();
       for (const outcome of outcomes) expect(await outcome).toBeInstanceOf(RequestInterruptedError);
-      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(Date.now() - closed).toBeLessThan(10_000);
       // Answering the old address (after the reconnect) must neither fail nor reach anyone.
       await waitUntil(() => transport.stats().connected, 'the reconnect', 20_000);
       await waitUntil(async () => {
