@@ -49,10 +49,10 @@ export class RpcResponder {
 
   /**
    * The invoker of a request handler: calls it, then replies with its (validated) result when the message
-   * is a request. A request's retry copy arriving past its deadline is refused with `RequestExpiredError`
-   * before the handler (and its guards) run; that failure is past the deadline too, so it is
-   * dead-lettered, not retried. `responseContract` (see `responseContractOf`, built once per handler) validates (and
-   * transforms) the result; without it the result is sent as is.
+   * is a request. `responseContract` (see `responseContractOf`, built once per handler) validates (and
+   * transforms) the result; without it the result is sent as is. A request's retry copy arriving past its
+   * deadline is refused with `RequestExpiredError` before the handler (and its guards) run; that failure
+   * is past the deadline too, so it is dead-lettered, not retried.
    */
   wrapInvoker(invoker: HandlerInvoker, responseContract: MessageContract | undefined): HandlerInvoker {
     return async (payload, context) => {
