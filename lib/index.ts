@@ -19,7 +19,7 @@ export type { ConsumerOptions, ConsumerHandler, ConsumerResult, AckMode, Message
 export { MessageContext, FAILURE_HEADERS, MESSAGING_CONTEXT_TYPE, getMessageContext, isMessagingContext } from './consumer/index.js';
 export type { NackOptions, RetryOptions, FailureKind, SettlementState, MessagingContextType, AnyContextType, UnknownTypePolicy } from './consumer/index.js';
 export { MessagePublisher, TypedProducer } from './producer/index.js';
-export { defineRpcContract, isRpcContract, RpcProducer, RPC_DEFAULT_TIMEOUT_MS, RPC_STATUS_HEADER } from './rpc/index.js';
+export { defineRpcContract, isRpcContract, RpcProducer, RPC_DEADLINE_HEADER, RPC_DEFAULT_TIMEOUT_MS, RPC_STATUS_HEADER } from './rpc/index.js';
 export type { RpcContract, RpcContractDefinition, RpcDestination, RpcRequestInput, RpcResponseInput, RpcResponse, RequestSendOptions } from './rpc/index.js';
 export type { SendOptions, SendResult } from './producer/index.js';
 export {

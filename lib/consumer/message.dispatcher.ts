@@ -34,6 +34,11 @@ export interface DispatchSettings {
   readonly classifyError?: (error: unknown) => FailureKind | undefined;
   /** Sends messages on delayed retries; undefined when no handler of the queue retries with delays. */
   readonly retryScheduler?: RetryScheduler;
+  /**
+   * When nobody waits any more for what `consumer` makes of `message` (an RPC request's requester gives
+   * up), in ms since the epoch; undefined: no deadline. No retry is made that would run after it.
+   */
+  readonly deadlineOf?: (message: InboundMessage, consumer: string) => number | undefined;
   /** Emits the consume events. */
   readonly events?: ConsumeEvents;
   /** Runs around the processing of every delivery. */

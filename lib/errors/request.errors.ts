@@ -78,3 +78,19 @@ export class InvalidReplyError extends MessagingError {
     super(`The reply from ${destination} is invalid: ${reason}`, options);
   }
 }
+
+/**
+ * A request reached its handler after its requester had stopped waiting (its deadline, see
+ * `RPC_DEADLINE_HEADER`): typically a retry that waited behind other messages. The handler is not run for
+ * a requester that cannot hear the answer; the request is dead-lettered with this error.
+ */
+export class RequestExpiredError extends MessagingError {
+  readonly code = 'REQUEST_EXPIRED';
+
+  constructor(
+    readonly messageId: string | undefined,
+    readonly deadline: Date,
+  ) {
+    super(`Request ${messageId ?? '(no id)'} arrived after its requester stopped waiting (${deadline.toISOString()}); its handler was not run`);
+  }
+}

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { InvalidOptionsError, RequestReplyUnsupportedError } from '../errors/index.js';
 import { RPC_DEFAULT_TIMEOUT_MS } from '../rpc/rpc-contract.factory.js';
 import { readReply } from '../rpc/rpc-reply.codec.js';
+import { withRequestDeadline } from '../rpc/rpc-request.deadline.js';
 import { encodeJson, JSON_CONTENT_TYPE } from '../serialization/index.js';
 import { describeDestination } from '../transports/pending-request.table.js';
 import { supportsRequestReply, type MessagingTransport, type OutboundMessage } from '../transports/transport.interface.js';
@@ -84,7 +85,9 @@ export class MessagingClient extends ClientProxy {
     if (!supportsRequestReply(transport)) throw new RequestReplyUnsupportedError(transport.kind);
     const message = this.outbound(packet, false);
     const timeoutMs = this.options.timeoutMs ?? RPC_DEFAULT_TIMEOUT_MS;
-    const reply = await transport.request({ ...message, properties: { ...message.properties, expiration: timeoutMs } }, { timeoutMs });
+    // The deadline header lets the server retry the request only while this client still waits.
+    const properties = { ...message.properties, expiration: timeoutMs, headers: withRequestDeadline(message.properties.headers, Date.now() + timeoutMs) };
+    const reply = await transport.request({ ...message, properties }, { timeoutMs });
     return readReply(reply, `${message.properties.type ?? 'request'} at ${describeDestination(message)}`);
   }
 

@@ -115,6 +115,8 @@ export class MessagingServer extends Server<Record<string, never>, MessagingServ
       topology: { errorQueues: options.errorQueues ?? MESSAGING_DEFAULTS.errorQueues, delayLine: options.retryDelayLine },
       stuckAfterMs: MESSAGING_DEFAULTS.stuckAfterMs,
       responder,
+      // @MessagePattern handlers answer requests; @EventPattern handlers never reply.
+      answers: ({ name }) => this.getHandlerByPattern(name)?.isEventHandler === false,
       logger: this.logger,
     });
     if ((options.ownsTransport ?? true) || transport.stats().state === 'created') await transport.start(topology);
@@ -178,7 +180,7 @@ export class MessagingServer extends Server<Record<string, never>, MessagingServ
         }
       };
       this.handleRequest(context, produce, (packet) => {
-        if (packet.err !== undefined) reject(toHandlerError(packet.err));
+        if (packet.err !== undefined) reject(toHandlerError(packet.err, context.getPattern()));
         else if (packet.isDisposed) resolve(packet.response ?? last);
         else last = packet.response;
       });
@@ -193,7 +195,7 @@ export class MessagingServer extends Server<Record<string, never>, MessagingServ
           await fn(runEndHook);
           resolve();
         } catch (error) {
-          reject(toHandlerError(error));
+          reject(toHandlerError(error, context.getPattern()));
           throw error;
         }
       });

@@ -7,7 +7,8 @@ import { RetryScheduler } from '../retry/retry.scheduler.js';
 import type { RpcResponder } from '../rpc/rpc.responder.js';
 import { findQueue, validateTopology, type TopologyDefinition } from '../topology/index.js';
 import { deadLetterTargetOf } from '../transports/dead-letter.copy.js';
-import type { MessagingTransport, TransportDelivery } from '../transports/transport.interface.js';
+import type { InboundMessage, MessagingTransport, TransportDelivery } from '../transports/transport.interface.js';
+import type { QueueBinding } from '../consumer/consumer-binding.types.js';
 import { buildConsumerTopology, type ConsumerTopologyOptions } from './consumer-topology.builder.js';
 
 /** What {@link createConsumerRunners} needs: the module and the microservices server give the same. */
@@ -23,6 +24,11 @@ export interface ConsumerRunnersInput {
   /** Warn about deliveries unsettled this long (0: never). */
   readonly stuckAfterMs: number;
   readonly responder: RpcResponder | undefined;
+  /**
+   * Whether a handler answers requests (an RPC contract's `@Consumer`, a `@MessagePattern`): only those
+   * reply, and only their requests' retries are bounded by the requester's deadline. Default: none.
+   */
+  readonly answers?: (consumer: DiscoveredConsumer) => boolean;
   readonly logger: Logger;
 }
 
@@ -36,11 +42,20 @@ export function createConsumerRunners(input: ConsumerRunnersInput): { runners: C
   const bindings = createQueueBindings(input.discovered, input.declared, input.defaults, input.invokerFor);
   const { topology, delays } = buildConsumerTopology(input.declared, bindings, input.topology);
   validateTopology(topology);
-  const settings: DispatchSettings = { ...input.settings, retryScheduler: delays && new RetryScheduler(transport, delays) };
+  const answering = answeringConsumers(input.discovered, bindings, input.answers);
+  const deadlineOf =
+    responder && answering.size > 0
+      ? (message: InboundMessage, consumer: string) => (answering.has(consumer) ? responder.deadlineOf(message) : undefined)
+      : undefined;
+  const settings: DispatchSettings = { ...input.settings, retryScheduler: delays && new RetryScheduler(transport, delays), deadlineOf };
   const runners = bindings.map((binding) => {
     const dispatcher = new MessageDispatcher(binding, settings);
-    // Requests get their error reply when dead-lettered; without request/reply the delivery goes as is.
-    const dispatch = responder ? { dispatch: (d: TransportDelivery, s?: AbortSignal) => dispatcher.dispatch(responder.wrapDelivery(d), s) } : dispatcher;
+    // Requests to a queue with a request handler get their error reply when dead-lettered; other queues'
+    // deliveries go as they are, so a one-way consumer never answers whoever set a reply address.
+    const dispatch =
+      responder && answering.has(binding.name)
+        ? { dispatch: (d: TransportDelivery, s?: AbortSignal) => dispatcher.dispatch(responder.wrapDelivery(d, answering), s) }
+        : dispatcher;
     return new ConsumerRunner(binding, transport, dispatch, input.stuckAfterMs);
   });
   for (const { binding } of runners) {
@@ -49,4 +64,20 @@ export function createConsumerRunners(input: ConsumerRunnersInput): { runners: C
     }
   }
   return { runners, topology };
+}
+
+/**
+ * The names failures of request handlers are recorded under: each answering handler's, and the combined
+ * name of each queue with one (what a failure before routing, an unknown type, is recorded under).
+ */
+function answeringConsumers(
+  discovered: readonly DiscoveredConsumer[],
+  bindings: readonly QueueBinding[],
+  answers: ((consumer: DiscoveredConsumer) => boolean) | undefined,
+): ReadonlySet<string> {
+  const names = new Set(answers ? discovered.filter(answers).map((consumer) => consumer.name) : []);
+  for (const binding of bindings) {
+    if ([...binding.handlers.values()].some((handler) => names.has(handler.name))) names.add(binding.name);
+  }
+  return names;
 }

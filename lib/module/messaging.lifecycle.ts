@@ -108,6 +108,7 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
       topology: { errorQueues: options.errorQueues ?? MESSAGING_DEFAULTS.errorQueues, delayLine: options.retryDelayLine },
       stuckAfterMs: this.stuckAfterMs(),
       responder: this.responder,
+      answers: ({ metadata }) => isRpcContract(metadata.contract),
       logger: this.logger,
     });
     this.runners = runners;

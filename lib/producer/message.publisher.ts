@@ -6,6 +6,7 @@ import { instrumentPublish } from '../observability/publish-events.emitter.js';
 import { RequestReplyUnsupportedError, InvalidReplyError, MessageValidationError } from '../errors/index.js';
 import { responseContractOf, type RpcContract, type RpcRequestInput, type RpcResponse } from '../rpc/rpc-contract.types.js';
 import { readReply } from '../rpc/rpc-reply.codec.js';
+import { withRequestDeadline } from '../rpc/rpc-request.deadline.js';
 import type { RequestSendOptions } from '../rpc/rpc-request.options.js';
 import { describeDestination } from '../transports/pending-request.table.js';
 import { supportsRequestReply, type MessagingTransport, type OutboundMessage } from '../transports/transport.interface.js';
@@ -75,6 +76,8 @@ export class MessagePublisher {
       ...options,
       persistent: options.persistent ?? false,
       expiration: options.expiration ?? timeoutMs,
+      // The responder retries the request only while this requester still waits for the answer.
+      headers: withRequestDeadline(options.headers, Date.now() + timeoutMs),
     });
     const destination = `${contract.name} at ${describeDestination(message)}`;
     const reply = await transport.request(message, { timeoutMs });

@@ -1,5 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { validateMessage, type MessageContract } from '../contracts/index.js';
+import { RequestExpiredError } from '../errors/index.js';
+import { retryHistory } from '../retry/retry.headers.js';
 import type { HandlerInvoker } from '../consumer/consumer-binding.types.js';
 import { FAILURE_HEADERS } from '../consumer/delivery-failure.types.js';
 import {
@@ -13,6 +15,7 @@ import {
   type TransportDelivery,
 } from '../transports/transport.interface.js';
 import { errorReply, successReply } from './rpc-reply.codec.js';
+import { requestDeadline } from './rpc-request.deadline.js';
 
 /** A message someone waits for an answer to: it names a direct reply-to address and a correlation id. */
 export function isRequest(message: InboundMessage): boolean {
@@ -26,7 +29,8 @@ function headerText(headers: Readonly<Record<string, HeaderValue>>, name: string
 }
 
 /**
- * Answers requests on behalf of handlers, on top of the ordinary consume pipeline rather than beside it:
+ * Answers requests on behalf of request handlers (an RPC contract's `@Consumer`, a `@MessagePattern`), on
+ * top of the ordinary consume pipeline rather than beside it:
  * - a request handler's result is validated (against the RPC contract's response schema, if any) and
  *   sent as the reply before the dispatcher acks the request;
  * - every failure, wherever the pipeline detects it (decode, validation, unknown type, guard, handler,
@@ -34,6 +38,8 @@ function headerText(headers: Readonly<Record<string, HeaderValue>>, name: string
  *   dead-lettered (or discarded), the requester gets an error reply built from the same failure headers,
  *   instead of waiting for its timeout. A delivery that went stale or was requeued gets no reply: the
  *   broker delivers it again and that delivery answers.
+ * - Only request handlers answer: a failure recorded for any other consumer sends nothing, so a message
+ *   that merely carries a reply address learns nothing of a one-way consumer's errors.
  */
 export class RpcResponder {
   private readonly logger = new Logger('Messaging');
@@ -44,10 +50,17 @@ export class RpcResponder {
   /**
    * The invoker of a request handler: calls it, then replies with its (validated) result when the message
    * is a request. `responseContract` (see `responseContractOf`, built once per handler) validates (and
-   * transforms) the result; without it the result is sent as is.
+   * transforms) the result; without it the result is sent as is. A request's retry copy arriving past its
+   * deadline is refused with `RequestExpiredError` before the handler (and its guards) run; that failure
+   * is past the deadline too, so it is dead-lettered, not retried.
    */
   wrapInvoker(invoker: HandlerInvoker, responseContract: MessageContract | undefined): HandlerInvoker {
     return async (payload, context) => {
+      // A retry copy that waited too long (behind others): its requester gave up, nobody would hear the
+      // answer. Only retry copies: a first delivery waited under the broker's own expiry, which needs no
+      // clock agreement between the two hosts.
+      const deadline = retryHistory(context.message.properties.headers).delays.length > 0 ? this.deadlineOf(context.message) : undefined;
+      if (deadline !== undefined && Date.now() >= deadline) throw new RequestExpiredError(context.message.properties.messageId, new Date(deadline));
       const result = await invoker(payload, context);
       if (!isRequest(context.message)) return result;
       const value = responseContract ? await validateMessage(responseContract, result) : result;
@@ -57,8 +70,21 @@ export class RpcResponder {
     };
   }
 
-  /** The delivery as the dispatcher should see it: requests get the error reply on dead-lettering. */
-  wrapDelivery(delivery: TransportDelivery): TransportDelivery {
+  /**
+   * When the requester of `message` stops waiting (ms since the epoch), for a request; undefined for any
+   * other message, or a request that does not say.
+   */
+  deadlineOf(message: InboundMessage): number | undefined {
+    return isRequest(message) ? requestDeadline(message) : undefined;
+  }
+
+  /**
+   * The delivery as the dispatcher should see it: a request gets the error reply on dead-lettering when
+   * the consumer recorded as failing (`x-failure-consumer`, written by the dispatcher, never taken from
+   * the message) is one of `answering`: request handlers, and a queue's combined name for its failures
+   * before routing (unknown type) when one of its handlers answers requests.
+   */
+  wrapDelivery(delivery: TransportDelivery, answering: ReadonlySet<string>): TransportDelivery {
     if (!isRequest(delivery.message)) return delivery;
     return {
       message: delivery.message,
@@ -68,7 +94,7 @@ export class RpcResponder {
       nack: (requeue) => delivery.nack(requeue),
       deadLetter: async (request) => {
         const outcome = await delivery.deadLetter(request);
-        await this.replyWithFailure(delivery.message, request, outcome);
+        if (answering.has(headerText(request.headers, FAILURE_HEADERS.consumer, ''))) await this.replyWithFailure(delivery.message, request, outcome);
         return outcome;
       },
     };

@@ -92,8 +92,9 @@ export interface ReplyMessage {
  * Semantics both transports implement (and the conformance suite checks):
  * - `request` publishes like `publish` (mandatory: an unroutable request rejects at once with
  *   `UnroutableMessageError`), with `replyTo` set to the requester's reply address and a fresh
- *   `correlationId`, both replacing any the caller set; it resolves with the first reply carrying that
- *   correlation id. Concurrent requests are told apart by correlation id only.
+ *   `correlationId`; it resolves with the first reply carrying that correlation id. Concurrent requests
+ *   are told apart by correlation id only. A request whose caller set `correlationId` or `replyTo`
+ *   rejects with `InvalidOptionsError` and nothing is sent (see `assertTransportOwnsReplyFields`).
  * - No reply within `timeoutMs` rejects with `RequestTimeoutError`; a reply arriving later is dropped.
  * - The reply address lives as long as the requester's connection (on AMQP: its request channel). When
  *   that connection or channel goes, every request in flight rejects at once with
@@ -106,7 +107,8 @@ export interface ReplyMessage {
 export interface RequestReply {
   /**
    * Sends a request and waits for its reply.
-   * @throws RequestTimeoutError, RequestInterruptedError, UnroutableMessageError, TransportStateError.
+   * @throws RequestTimeoutError, RequestInterruptedError, UnroutableMessageError, TransportStateError;
+   *   InvalidOptionsError when the message sets `correlationId` or `replyTo`.
    */
   request(message: OutboundMessage, options: RequestOptions): Promise<InboundMessage>;
   /**

@@ -47,6 +47,7 @@ export type ConformanceCaseId =
   | 'lifecycle.close'
   | 'delay-line.exact'
   | 'rpc.round-trip'
+  | 'rpc.caller-correlation'
   | 'rpc.concurrent'
   | 'rpc.timeout'
   | 'rpc.unroutable'

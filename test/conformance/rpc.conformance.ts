@@ -1,5 +1,5 @@
 import { afterEach, describe, expect } from '@jest/globals';
-import { RequestInterruptedError, RequestTimeoutError, UnroutableMessageError } from '../../lib/errors/index.js';
+import { InvalidOptionsError, RequestInterruptedError, RequestTimeoutError, UnroutableMessageError } from '../../lib/errors/index.js';
 import {
   DIRECT_REPLY_TO,
   supportsRequestReply,
@@ -37,14 +37,27 @@ export function describeRpcConformance(harness: TransportHarness): void {
       const queue = harness.name('rpc');
       const transport = rpc(await startedTransport(harness, { queues: [{ name: queue }] }));
       const responder = await upperCaseResponder(transport, queue);
-      const reply = await transport.request(outbound('', queue, 'ping', { correlationId: 'caller-set' }), { timeoutMs: 5000 });
+      const reply = await transport.request(outbound('', queue, 'ping'), { timeoutMs: 5000 });
       expect(reply.body.toString()).toBe('PING');
       expect(reply.properties.headers).toMatchObject({ answered: 'yes' });
       const request = responder.deliveries[0].message;
       expect(request.properties.replyTo?.startsWith(`${DIRECT_REPLY_TO}.`)).toBe(true);
       expect(request.properties.correlationId).toBeDefined();
-      expect(request.properties.correlationId).not.toBe('caller-set');
       expect(reply.properties.correlationId).toBe(request.properties.correlationId);
+    });
+
+    conformanceCase(harness, 'rpc.caller-correlation', 'a request carrying its own correlationId or replyTo is rejected with InvalidOptionsError, and nothing is sent', async () => {
+      const queue = harness.name('rpc');
+      const transport = rpc(await startedTransport(harness, { queues: [{ name: queue }] }));
+      const responder = await upperCaseResponder(transport, queue);
+      const correlated = await rejectionOf(transport.request(outbound('', queue, 'mine', { correlationId: 'caller-set' }), { timeoutMs: 5000 }));
+      expect(correlated).toBeInstanceOf(InvalidOptionsError);
+      expect((correlated as Error).message).toContain('caller-set');
+      const addressed = await rejectionOf(transport.request(outbound('', queue, 'elsewhere', { replyTo: 'my.replies' }), { timeoutMs: 5000 }));
+      expect(addressed).toBeInstanceOf(InvalidOptionsError);
+      // A request sent after them is the first the responder sees.
+      await expect(transport.request(outbound('', queue, 'next'), { timeoutMs: 5000 })).resolves.toMatchObject({ body: Buffer.from('NEXT') });
+      expect(responder.deliveries.map((delivery) => delivery.message.body.toString())).toEqual(['next']);
     });
 
     conformanceCase(harness, 'rpc.concurrent', '50 concurrent requests each get their own reply', async () => {
@@ -88,10 +101,12 @@ export function describeRpcConformance(harness: TransportHarness): void {
       const outcomes = inFlight.map((request) => rejectionOf(request));
       await waitUntil(() => responder.deliveries.length >= 2, 'both requests delivered');
       const oldRequest = responder.deliveries[0].message;
-      const started = Date.now();
+      // Timed from the end of the close: on RabbitMQ the harness closes through rabbitmqctl, whose own
+      // start-up took 11-16 s on the loaded shared broker (the 30 s timeout is what "at once" rules out).
       await harness.loseConnection(transport);
+      const closed = Date.now();
       for (const outcome of outcomes) expect(await outcome).toBeInstanceOf(RequestInterruptedError);
-      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(Date.now() - closed).toBeLessThan(10_000);
       // Answering the old address (after the reconnect) must neither fail nor reach anyone.
       await waitUntil(() => transport.stats().connected, 'the reconnect', 20_000);
       await waitUntil(async () => {

@@ -3,6 +3,7 @@ import type { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { PublishNackedError, RequestInterruptedError, RequestTimeoutError, TransportStateError, UnroutableMessageError } from '../../errors/index.js';
 import { describeDestination, PendingRequestTable } from '../pending-request.table.js';
+import { assertTransportOwnsReplyFields } from '../request-message.check.js';
 import { DIRECT_REPLY_TO, type InboundMessage, type OutboundMessage, type RequestOptions } from '../transport.interface.js';
 import type { AmqpConfirmChannelLike, AmqpDeliveredMessage, AmqpReturnedMessage } from './amqp-connection.types.js';
 import { toMessageProperties, toPublishOptions } from './amqp-message.mapper.js';
@@ -67,6 +68,7 @@ export class AmqpRequester {
    */
   async request(message: OutboundMessage, options: RequestOptions): Promise<InboundMessage> {
     if (this.closed) throw new TransportStateError('AmqpTransport cannot send a request: it is closing');
+    assertTransportOwnsReplyFields(message);
     const destination = describeDestination(message);
     const deadline = Date.now() + options.timeoutMs;
     // The usual case needs no wait, and so no timer and no race: the channel is up on an asserted topology.

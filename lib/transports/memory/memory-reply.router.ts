@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setImmediate as realSetImmediate } from 'node:timers';
 import { RequestInterruptedError } from '../../errors/index.js';
 import { describeDestination, PendingRequestTable } from '../pending-request.table.js';
+import { assertTransportOwnsReplyFields } from '../request-message.check.js';
 import { DIRECT_REPLY_TO, type InboundMessage, type OutboundMessage, type RequestOptions } from '../transport.interface.js';
 
 /**
@@ -28,8 +29,12 @@ export class MemoryReplyRouter {
     return message.exchange === '' && message.routingKey.startsWith(`${DIRECT_REPLY_TO}.`);
   }
 
-  /** Publishes the request with this connection's reply address and waits for the reply. */
+  /**
+   * Publishes the request with this connection's reply address and waits for the reply.
+   * @throws InvalidOptionsError when the caller set `correlationId` or `replyTo` (nothing is published).
+   */
   request(message: OutboundMessage, options: RequestOptions, publish: (message: OutboundMessage) => Promise<void>): Promise<InboundMessage> {
+    assertTransportOwnsReplyFields(message);
     const correlationId = randomUUID();
     const reply = this.table.add(correlationId, describeDestination(message), options.timeoutMs);
     const request: OutboundMessage = { ...message, mandatory: true, properties: { ...message.properties, replyTo: this.address, correlationId } };
