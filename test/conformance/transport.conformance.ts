@@ -6,6 +6,7 @@ import { describeDelayLineConformance } from './delay-line.conformance.js';
 import { describeDeliveryConformance } from './delivery.conformance.js';
 import { describeHeadersConformance } from './headers.conformance.js';
 import { describeQuorumConformance } from './quorum.conformance.js';
+import { describeRoutingConformance } from './routing.conformance.js';
 import { describeRpcConformance } from './rpc.conformance.js';
 import { describeTopologyConformance } from './topology.conformance.js';
 
@@ -21,6 +22,7 @@ export function describeTransportConformance(name: string, harness: TransportHar
     describeTopologyConformance(harness);
     describeDeliveryConformance(harness);
     describeDeadLetterConformance(harness);
+    describeRoutingConformance(harness);
     describeHeadersConformance(harness);
     describeQuorumConformance(harness);
     describeConnectionConformance(harness);

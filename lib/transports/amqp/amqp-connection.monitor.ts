@@ -42,11 +42,6 @@ export class AmqpConnectionMonitor {
     manager.on('unblocked', () => this.onUnblocked());
   }
 
-  /** Whether this monitor follows `manager` (a connection factory may hand out one manager for every call). */
-  follows(manager: AmqpConnectionManagerLike): boolean {
-    return this.manager === manager;
-  }
-
   /** The live connection, if any (for socket settings such as disabling Nagle on request/reply paths). */
   get current(): AmqpConnectionLike | undefined {
     return this.connection;

@@ -17,8 +17,7 @@ export interface AmqpConsumerConnectionDeps {
  * The connection consumer channels live on. With `consumer.connection: 'separate'` (the default) it is a
  * connection of its own, opened with the first consumer, so a publishing connection the broker throttles
  * (credit flow) or blocks (resource alarm) never delays deliveries and acks; RabbitMQ advises exactly
- * this split. With `shared`, or when the connection factory hands back the main manager again, it is
- * the main connection.
+ * this split. With `shared` it is the main connection.
  */
 export class AmqpConsumerConnection {
   /** #private: the connection manager inside it holds the broker URLs. */
@@ -35,7 +34,7 @@ export class AmqpConsumerConnection {
    */
   monitorFor(main: AmqpConnectionMonitor): Promise<AmqpConnectionMonitor> {
     if (this.deps.options.consumer.connection === 'shared') return Promise.resolve(main);
-    this.#opening ??= this.open(main);
+    this.#opening ??= this.open();
     return this.#opening;
   }
 
@@ -49,14 +48,12 @@ export class AmqpConsumerConnection {
     const opening = this.#opening;
     if (!opening) return;
     const monitor = await opening;
-    if (monitor === this.#own) await monitor.close();
+    await monitor.close();
   }
 
-  private async open(main: AmqpConnectionMonitor): Promise<AmqpConnectionMonitor> {
+  private async open(): Promise<AmqpConnectionMonitor> {
     const { options, backoff, events } = this.deps;
-    const manager = createAmqpManager(options, 'consume');
-    if (main.follows(manager)) return main;
-    const monitor = new AmqpConnectionMonitor(manager, options.urls, backoff, this.logger, events);
+    const monitor = new AmqpConnectionMonitor(createAmqpManager(options, 'consume'), options.urls, backoff, this.logger, events);
     this.#own = monitor;
     try {
       await monitor.connect(options.connectTimeoutMs);

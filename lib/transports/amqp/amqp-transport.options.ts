@@ -146,7 +146,9 @@ export interface AmqpTransportOptions {
    * Creates the connection manager. Defaults to amqp-connection-manager; override to inject a fake in
    * tests or to customise the connection. Its type and the connection types it returns come from
    * `nestjs-typed-messaging/testing` (`AmqpConnectionFactory`, `AmqpConnectionManagerLike`, ...), along
-   * with the default factory, `createAmqpConnectionManager`, for wrapping the real connection.
+   * with the default factory, `createAmqpConnectionManager`, for wrapping the real connection. It is
+   * called once per connection (the main one, then the consumers' own unless `consumer.connection` is
+   * `shared`) and must return a new manager each time: the transport closes each one on its own.
    */
   readonly connectionFactory?: AmqpConnectionFactory;
 }

@@ -223,6 +223,8 @@ describe('AmqpTransport consumers', () => {
 
   it('starts consuming once connected when consume is called while disconnected', async () => {
     const { broker, transport } = await running({ autoReconnect: false });
+    // The consumers' own connection opens with the first consumer: open it, then lose both connections.
+    await collect(transport, 'audit.q');
     broker.killConnection();
     const deliveries = await collect(transport, 'orders.q');
     expect(transport.stats().channels.consumers).toBe(0);

@@ -158,7 +158,7 @@ describe('AmqpTransport lifecycle', () => {
     expect(transport.stats()).toEqual({
       state: 'running',
       connected: true,
-      connections: { main: true },
+      connections: { main: true, consume: true },
       blocked: false,
       stuckDeliveries: 0,
       unavailableQueues: [],
