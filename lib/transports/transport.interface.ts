@@ -154,8 +154,14 @@ export interface TransportStats {
   readonly connected: boolean;
   /** Publishes waiting to be sent (disconnected, or every channel at its unconfirmed limit). */
   readonly bufferedPublishes: number;
-  /** Publishes sent and waiting for the broker's confirm. */
+  /** Publishes sent and waiting for the broker's confirm (those counted in `timedOutUnconfirmedPublishes` included). */
   readonly unconfirmedPublishes: number;
+  /**
+   * Publishes whose caller already got `PublishTimeoutError` (phase `unconfirmed`) but which the broker
+   * still holds unanswered: they keep their room under the in-flight bound until it answers or their
+   * channel is recycled. Absent: the transport never holds a publish past its deadline.
+   */
+  readonly timedOutUnconfirmedPublishes?: number;
   /** Consumers subscribed and currently receiving. */
   readonly consumers: number;
   /** The broker blocked the connection (resource alarm): publishes wait or fail. Absent: never blocks. */

@@ -38,7 +38,9 @@ export interface AmqpPublisherOptions {
   readonly whenBufferFull?: BufferFullPolicy;
   /**
    * Deadline of every publish, from the call until the broker's confirm (time spent waiting for room in a
-   * full buffer included); it then rejects with `PublishTimeoutError`. Default `30000`.
+   * full buffer included); it then rejects with `PublishTimeoutError`. Default `30000`. A send that times
+   * out unconfirmed keeps its room under `maxUnconfirmedPerChannel` until the broker answers it (amqplib
+   * still holds it); a channel that leaves one unanswered for `publishTimeoutMs` more is recycled.
    */
   readonly publishTimeoutMs?: number;
   /**

@@ -63,6 +63,7 @@ export function collectAmqpStats(sources: AmqpStatsSources): AmqpTransportStats 
     waitingPublishes: pool?.waiting ?? 0,
     bufferedPublishes: pool?.buffered ?? 0,
     unconfirmedPublishes: pool?.unconfirmed ?? 0,
+    timedOutUnconfirmedPublishes: pool?.timedOut ?? 0,
     consumers,
     channels: {
       topology: sources.topologyChannel?.supervisor.channel ? 1 : 0,

@@ -95,6 +95,19 @@ export class ChannelSupervisor<C extends AmqpChannelLike> {
     });
   }
 
+  /**
+   * Closes the current channel so that a fresh one replaces it, as after any close of a ready channel
+   * (reopened after the backoff). The new one is opened only once the old one has closed: whatever
+   * amqplib still holds on it is released first. A close the broker never confirms is logged after
+   * `closeTimeoutMs` and left to the connection.
+   */
+  recycle(): void {
+    const channel = this.current;
+    const closedEvent = channel && this.openChannels.get(channel);
+    if (this.closed || !channel || !closedEvent) return;
+    void this.closeBounded(channel, closedEvent);
+  }
+
   /** Closes the channel (waiting for the broker's close-ok, or the connection's end) and stops for good. */
   async close(): Promise<void> {
     if (this.closed) return;

@@ -10,6 +10,11 @@ export interface ConfirmSessionEvents {
    * reason when it closed the channel itself (undefined when the connection dropped).
    */
   died(session: ConfirmChannelSession, unconfirmed: PublishRequest[], closeError: Error | undefined): void;
+  /**
+   * The broker answered a request that had timed out in flight (see {@link ConfirmChannelSession.holdTimedOut}):
+   * its caller already has its answer; only its room on the channel is free now.
+   */
+  answeredLate(request: PublishRequest): void;
   /** The channel's write buffer drained after `publish` returned false. */
   drained(session: ConfirmChannelSession): void;
 }
@@ -36,6 +41,8 @@ export class ConfirmChannelSession implements PublishFlight {
   private readonly returns = new Map<PublishRequest, string>();
   /** Returns of tagged requests, by the publish id their header carries. */
   private readonly tagged = new Map<string, PublishRequest>();
+  /** Requests in flight here that timed out: still counted in {@link load} until answered or abandoned. */
+  private heldTimedOut = 0;
   private writable = true;
   private alive = true;
   private closeError: Error | undefined;
@@ -58,9 +65,14 @@ export class ConfirmChannelSession implements PublishFlight {
     });
   }
 
-  /** Messages sent on this channel and not yet confirmed. */
+  /** Messages sent on this channel and not yet confirmed, those that timed out included. */
   get load(): number {
     return this.unconfirmed.size;
+  }
+
+  /** Messages sent on this channel that timed out and the broker has not answered yet (part of {@link load}). */
+  get timedOut(): number {
+    return this.heldTimedOut;
   }
 
   /** False from the moment the channel is known to be closing. */
@@ -107,17 +119,27 @@ export class ConfirmChannelSession implements PublishFlight {
     return 'sent';
   }
 
-  /** Stops tracking a request that gave up waiting (its deadline passed). */
-  forget(request: PublishRequest): void {
-    if (request.flight !== this) return;
-    this.unconfirmed.delete(request);
-    this.untrack(request);
-    request.flight = undefined;
+  /**
+   * The request's deadline passed while it is in flight here. It stays in flight: amqplib keeps its body
+   * until the broker answers or the channel closes, so it keeps its room under the unconfirmed limit
+   * (freeing it would let a broker that never answers grow memory without bound).
+   */
+  holdTimedOut(request: PublishRequest): void {
+    if (request.flight === this) this.heldTimedOut++;
   }
 
-  /** Stops tracking everything in flight and returns it, in send order (used when closing gives up waiting). */
+  /** Sends nothing more here: the channel is being closed on purpose (recycled). */
+  retire(): void {
+    this.alive = false;
+  }
+
+  /**
+   * Stops tracking everything in flight and returns it, in send order (the channel closed, or closing
+   * gives up waiting); requests that timed out in flight are among them, already settled.
+   */
   abandon(): PublishRequest[] {
     const requests = [...this.unconfirmed];
+    this.heldTimedOut = 0;
     this.unconfirmed.clear();
     this.untagged.clear();
     this.tagged.clear();
@@ -134,6 +156,11 @@ export class ConfirmChannelSession implements PublishFlight {
     this.unconfirmed.delete(request);
     this.untrack(request);
     request.flight = undefined;
+    if (request.isSettled) {
+      this.heldTimedOut--;
+      this.events.answeredLate(request);
+      return;
+    }
     this.events.confirmed(request, error !== null && error !== undefined, returnedWith);
   }
 

@@ -38,7 +38,8 @@ interface Assignment<S> {
  * (buffered, in flight, or waiting to be re-sent). All of a key's messages therefore go out on one
  * channel, in order, and a re-send after that channel died stays ahead of the key's later messages.
  *
- * Once every message of a key is settled the pin is dropped: the broker has already routed (or refused)
+ * Once every message of a key is settled and answered the pin is dropped (one that timed out in flight
+ * keeps it until the broker answers or its channel closes): the broker has already routed (or refused)
  * them, so a later message sent on another channel cannot overtake them. Dropping the pin keeps the map
  * as small as the number of keys with something outstanding, and lets a key move off a channel that died.
  */

@@ -68,15 +68,17 @@ export class PublishDispatcher {
     }
   }
 
-  /** Takes an unsettled request out of wherever it waits (its deadline passed); the caller fails it. */
+  /**
+   * Takes a request not yet sent out of wherever it waits (its deadline passed); the caller fails it. A
+   * request in flight is not withdrawn: the broker holds it until it answers (see `PublishFlight`).
+   */
   withdraw(request: PublishRequest): void {
     const phase = request.phase;
     if (phase === 'waiting') this.admission.remove(request);
     else if (phase === 'buffered') this.options.slots[request.slot]?.queue.remove(request);
-    else if (phase === 'unconfirmed') request.flight?.forget(request);
   }
 
-  /** A request settled: its key no longer holds its slot for it. */
+  /** A request settled and is no longer in flight: its key no longer holds its slot for it. */
   release(request: PublishRequest): void {
     // A send that never left the admission queue never pinned its key.
     if (request.slot >= 0) this.router.release(request.orderingKey);

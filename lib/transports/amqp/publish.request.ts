@@ -11,9 +11,13 @@ import type { DeadlineLinks } from './publish-deadline.list.js';
  */
 export const PUBLISH_ID_HEADER = 'x-publish-id';
 
-/** What a request in flight is in flight on: the session that can stop waiting for its confirm. */
+/** What a request in flight is in flight on: the channel session waiting for the broker's answer to it. */
 export interface PublishFlight {
-  forget(request: PublishRequest): void;
+  /**
+   * The request's deadline passed while the broker still holds it: it stays in flight (counted against
+   * the channel's window, amqplib keeps its body) until the broker answers or the channel closes.
+   */
+  holdTimedOut(request: PublishRequest): void;
 }
 
 /** Who keeps the books of a request's life: told once, as it settles, before its caller hears of it. */
@@ -41,7 +45,8 @@ export class PublishRequest implements BufferLinks<PublishRequest>, DeadlineLink
   tracked = false;
   /**
    * The channel session this request is currently in flight on; a confirm arriving from any other
-   * session (an earlier, dead one) is stale and ignored.
+   * session (an earlier, dead one) is stale and ignored. A request that timed out in flight keeps it
+   * (while settled) until the broker answers or the channel closes.
    */
   flight: PublishFlight | undefined;
   /**
@@ -84,6 +89,11 @@ export class PublishRequest implements BufferLinks<PublishRequest>, DeadlineLink
     if (this.tagged) return;
     this.options.headers = { ...this.options.headers, [PUBLISH_ID_HEADER]: this.publishId };
     this.tagged = true;
+  }
+
+  /** True once the caller has its answer (a request that timed out in flight may still be held by the broker). */
+  get isSettled(): boolean {
+    return this.settled;
   }
 
   get phase(): PublishPhase {

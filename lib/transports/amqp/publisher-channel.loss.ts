@@ -13,8 +13,9 @@ export interface LostPublishesContext {
 
 /**
  * A publisher channel died with `lost` unconfirmed: nobody can know whether the broker routed them, so
- * they go back to the front of their slot's queue, in their original order, to be sent again
- * (at-least-once). A session only ever carries its own slot's keys, so each returns to the slot it left.
+ * those whose caller still waits (not the ones that timed out) go back to the front of their slot's
+ * queue, in their original order, to be sent again (at-least-once). A session only ever carries its own
+ * slot's keys, so each returns to the slot it left.
  *
  * Fallback for an exchange deleted after its probe: the broker closed the channel because of a publish to
  * it (404, named in `closeError`). Sending those again would only close the next channel too, so they fail
@@ -25,6 +26,8 @@ export function takeBackLostPublishes(lost: readonly PublishRequest[], closeErro
   if (missing !== undefined) context.probe.forget(missing);
   let resent = 0;
   for (const request of lost) {
+    // Timed out while the broker held it: its caller was told it may or may not have been routed.
+    if (request.isSettled) continue;
     if (missing !== undefined && request.message.exchange === missing) {
       request.fail(missingExchangeError(missing, closeError));
       continue;

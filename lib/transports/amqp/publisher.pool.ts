@@ -21,6 +21,7 @@ import {
   failEverything,
   failWaitingFor,
   missingExchangeError,
+  recycleStuckChannel,
   totalWaiting,
   type PublisherSlot,
 } from './publisher.slot.js';
@@ -51,7 +52,10 @@ export interface PublisherPoolStats {
   /** Sends waiting for room in the full buffer (`whenBufferFull: 'wait'`); not counted in `buffered`. */
   readonly waiting: number;
   readonly buffered: number;
+  /** Sent and not answered by the broker, `timedOut` included. */
   readonly unconfirmed: number;
+  /** Timed out in flight (their callers have their `PublishTimeoutError`) and still not answered. */
+  readonly timedOut: number;
   readonly openChannels: number;
 }
 
@@ -68,6 +72,11 @@ export interface PublisherPoolStats {
  * another channel, which could overtake the ones already sent). Each slot has its own FIFO, so a waiting
  * key never holds back keys of other slots, and a later message never overtakes an earlier one of its key.
  *
+ * A publish that times out in flight stays in flight: amqplib keeps its body until the broker answers, so
+ * it keeps its room under `maxUnconfirmedPerChannel` (and its ordering key its slot) until the answer or
+ * the channel's close. If the broker leaves it unanswered for another `publishTimeoutMs`, the channel is
+ * recycled (see `recycleStuckChannel`), which lets go of it without sending it again.
+ *
  * Delivery is at-least-once. When a channel dies before the broker confirmed a message, nobody can know
  * whether the broker routed it; it goes back to the front of its slot's queue and is sent again, so a
  * message confirmed after a reconnect may reach its queue twice. Consumers must tolerate duplicates (e.g.
@@ -82,6 +91,11 @@ export class PublisherPool {
   private readonly poolId = randomUUID().slice(0, 8);
   private readonly dispatcher: PublishDispatcher;
   private readonly deadlines: PublishDeadlineList<PublishRequest>;
+  /**
+   * Publishes that timed out in flight, by when their channel is overdue for recycling. They reuse the
+   * deadline links: a request leaves {@link deadlines} as it settles, before it can join this list.
+   */
+  private readonly unanswered: PublishDeadlineList<PublishRequest>;
   private readonly orderingKeys = new OrderingKeyCache();
   private nextSeq = 0;
   private outstanding = 0;
@@ -91,8 +105,13 @@ export class PublisherPool {
       request.settleConfirmed(nacked, returnedWith);
       this.pump();
     },
+    answeredLate: (request) => {
+      this.letGo(request);
+      this.pump();
+    },
     died: (session, lost, closeError) => {
       for (const slot of this.slots) if (slot.session === session) slot.session = undefined;
+      for (const request of lost) if (request.isSettled) this.letGo(request);
       takeBackLostPublishes(lost, closeError, { slots: this.slots, probe: this.probe, logger: this.options.logger });
       // Deferred: when the connection drops, amqplib closes its channels one after another in the same
       // tick; there is nothing to gain from pumping before the last of them is known to be dead.
@@ -106,7 +125,8 @@ export class PublisherPool {
     settled: (request) => {
       this.outstanding--;
       this.deadlines.untrack(request);
-      this.dispatcher.release(request);
+      // One that timed out in flight keeps its key's slot until the broker answers (see letGo).
+      if (request.flight === undefined) this.dispatcher.release(request);
       if (this.outstanding === 0) {
         for (const resolve of this.idleWaiters) resolve();
         this.idleWaiters.clear();
@@ -116,7 +136,11 @@ export class PublisherPool {
 
   constructor(private readonly options: PublisherPoolOptions) {
     this.settings = options.publisher;
-    this.deadlines = new PublishDeadlineList<PublishRequest>(this.settings.publishTimeoutMs, (request) => this.expire(request));
+    const { publishTimeoutMs } = this.settings;
+    this.deadlines = new PublishDeadlineList<PublishRequest>(publishTimeoutMs, (request) => this.expire(request));
+    this.unanswered = new PublishDeadlineList<PublishRequest>(publishTimeoutMs, (request) =>
+      recycleStuckChannel(this.slots, request.flight, publishTimeoutMs, options.logger),
+    );
     this.probe = new ExchangeProbe({
       declared: options.exchanges.map((exchange) => exchange.name),
       timeoutMs: options.brokerTimeoutMs,
@@ -145,14 +169,16 @@ export class PublisherPool {
   /** What is waiting, in flight, and open right now. */
   stats(): PublisherPoolStats {
     let unconfirmed = 0;
+    let timedOut = 0;
     let openChannels = 0;
     for (const { session } of this.slots) {
-      if (session?.isAlive) {
-        openChannels++;
-        unconfirmed += session.load;
-      }
+      if (!session) continue;
+      // A channel being recycled still holds what it carries until it has closed.
+      unconfirmed += session.load;
+      timedOut += session.timedOut;
+      if (session.isAlive) openChannels++;
     }
-    return { waiting: this.dispatcher.admission.size, buffered: totalWaiting(this.slots), unconfirmed, openChannels };
+    return { waiting: this.dispatcher.admission.size, buffered: totalWaiting(this.slots), unconfirmed, timedOut, openChannels };
   }
 
   /**
@@ -211,6 +237,7 @@ export class PublisherPool {
     await Promise.all(this.slots.map((slot) => slot.supervisor.close()));
     const closed = new TransportStateError('AmqpTransport closed before the message was confirmed');
     failEverything(this.slots, this.dispatcher.admission.drain(), () => closed);
+    this.unanswered.stop();
   }
 
   private onProbeAnswer(exchange: string, exists: boolean | undefined): void {
@@ -229,9 +256,24 @@ export class PublisherPool {
   private expire(request: PublishRequest): void {
     const phase = request.phase;
     if (phase === 'settled') return;
-    this.dispatcher.withdraw(request);
-    request.fail(this.timeoutError(request, this.settings.publishTimeoutMs, phase));
-    // Room freed in the buffer or under its channel's unconfirmed limit.
-    this.pump();
+    const error = this.timeoutError(request, this.settings.publishTimeoutMs, phase);
+    if (phase !== 'unconfirmed') {
+      this.dispatcher.withdraw(request);
+      request.fail(error);
+      // Room freed in the buffer.
+      this.pump();
+      return;
+    }
+    // In flight: the caller hears now, but the broker still holds it (and amqplib its body), so it keeps
+    // its room on the channel. Tracked after failing, which unlinks it from the deadlines.
+    request.fail(error);
+    request.flight?.holdTimedOut(request);
+    this.unanswered.track(request);
+  }
+
+  /** A publish that timed out in flight is answered at last, or its channel closed: it holds nothing now. */
+  private letGo(request: PublishRequest): void {
+    this.unanswered.untrack(request);
+    this.dispatcher.release(request);
   }
 }

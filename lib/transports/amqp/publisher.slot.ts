@@ -111,6 +111,26 @@ export function failEverything(
   }
 }
 
+/**
+ * The broker has left publishes that timed out on `flight` unanswered for `graceMs` more: closes that
+ * channel, so amqplib lets go of their bodies (it keeps each one until an answer or the close, and past
+ * an unanswered publish its confirm window grows by a slot per later publish), and opens a new one. What
+ * the channel still carries for waiting callers is sent again on the new one (at-least-once); the
+ * timed-out ones are not. Rare (a broker that stopped confirming), so a walk over the slots is fine.
+ */
+export function recycleStuckChannel(slots: readonly PublisherSlot[], flight: unknown, graceMs: number, logger: Logger): void {
+  for (const slot of slots) {
+    const session = slot.session;
+    if (session !== flight || !session?.isAlive) continue;
+    session.retire();
+    logger.warn(
+      `publisher channel #${slot.index + 1}: the broker has not answered ${session.timedOut} publish(es) ${graceMs} ms after ` +
+        'they timed out; closing the channel to release them (they may or may not have reached their queues) and opening a new one',
+    );
+    slot.supervisor.recycle();
+  }
+}
+
 /** The error of a publish to an exchange the broker does not have. */
 export function missingExchangeError(exchange: string, cause?: unknown): TopologyError {
   return new TopologyError(`Cannot publish to exchange "${exchange}": it does not exist`, { cause });

@@ -165,6 +165,7 @@ describe('AmqpTransport lifecycle', () => {
       waitingPublishes: 0,
       bufferedPublishes: 0,
       unconfirmedPublishes: 1,
+      timedOutUnconfirmedPublishes: 0,
       consumers: 1,
       channels: { topology: 1, publishers: 2, consumers: 1 },
     });
