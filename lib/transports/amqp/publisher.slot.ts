@@ -116,7 +116,9 @@ export function failEverything(
  * channel, so amqplib lets go of their bodies (it keeps each one until an answer or the close, and past
  * an unanswered publish its confirm window grows by a slot per later publish), and opens a new one. What
  * the channel still carries for waiting callers is sent again on the new one (at-least-once); the
- * timed-out ones are not. Rare (a broker that stopped confirming), so a walk over the slots is fine.
+ * timed-out ones are not. A broker that leaves the close unanswered too (RabbitMQ while a quorum queue
+ * has no quorum) keeps the slot without a channel, still holding them, until it answers or the
+ * connection drops. Rare (a broker that stopped confirming), so a walk over the slots is fine.
  */
 export function recycleStuckChannel(slots: readonly PublisherSlot[], flight: unknown, graceMs: number, logger: Logger): void {
   for (const slot of slots) {
