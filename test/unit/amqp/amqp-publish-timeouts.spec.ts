@@ -109,6 +109,36 @@ describe('AmqpTransport publishes that time out before the broker answers (the b
     expect(hooks.logger.warnings()).toContainEqual(expect.stringContaining('may or may not have reached'));
   });
 
+  it('a recycled channel whose close the broker never answers keeps what it holds, and no channel replaces it until the close is answered', async () => {
+    // connectTimeoutMs (300 ms in the fixture) bounds the wait for the close; the deadline of the send
+    // made while the slot is down (1000 ms) covers the few steps up to the close being answered.
+    const { broker, transport } = await running({ publisher: { channels: 1, publishTimeoutMs: 1000 } });
+    const first = only(broker.openConfirmChannels, 'publisher channel');
+    first.hangClose = true;
+    expect(await caught(transport.publish(outbound({ body: body(0) })))).toMatchObject({ phase: 'unconfirmed' });
+    await waitFor(
+      () => hooks.logger.warnings().some((warning) => warning.includes('did not confirm the channel close')),
+      'the close given up',
+      5000,
+    );
+    expect(first.open).toBe(true);
+    expect(broker.openConfirmChannels).toEqual([first]);
+    expect(transport.stats()).toMatchObject({ unconfirmedPublishes: 1, timedOutUnconfirmedPublishes: 1, channels: { publishers: 0 } });
+    const next = caught(transport.publish(outbound({ body: body(1) })));
+    expect(transport.stats().bufferedPublishes).toBe(1);
+    expect(bodies(broker.publishes)).toEqual(['m0']);
+
+    // The broker answers the close at last (say, its quorum is back): what it held is let go, a new
+    // channel opens, and the waiting send goes out on it.
+    first.markClosed('client');
+    await waitFor(() => broker.openConfirmChannels.length === 1 && broker.openConfirmChannels[0]?.publishes.length === 1, 'm1 sent on a new channel');
+    const second = only(broker.openConfirmChannels, 'publisher channel');
+    expect(bodies(second.publishes)).toEqual(['m1']);
+    second.ackPublish(nth(second, 0));
+    expect(await next).toBe('resolved');
+    expect(transport.stats()).toMatchObject({ unconfirmedPublishes: 0, timedOutUnconfirmedPublishes: 0, channels: { publishers: 1 } });
+  });
+
   it('a broker that never confirms: bodies held stay at the bound while the caller keeps sending with timeouts', async () => {
     const channels = 2;
     const maxUnconfirmedPerChannel = 5;
