@@ -46,6 +46,7 @@ export type ConformanceCaseId =
   | 'lifecycle.stats-after-cancel'
   | 'lifecycle.close'
   | 'delay-line.exact'
+  | 'delay-line.parks-unrouted'
   | 'rpc.round-trip'
   | 'rpc.concurrent'
   | 'rpc.timeout'

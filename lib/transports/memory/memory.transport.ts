@@ -79,7 +79,11 @@ export class MemoryTransport extends MemoryTransportAssertions implements Messag
     if (typeof delay === 'number' && !(Number.isFinite(delay) && delay >= 0)) {
       throw new InvalidOptionsError(`MemoryTransport: deadLetterRequeueDelayMs must be a non-negative number, got ${delay}`);
     }
-    super(recorder, new MemoryBroker(recorder, typeof delay === 'number' ? () => delay : delay));
+    const retry = options.deadLetterRetryMs;
+    if (retry !== undefined && !(Number.isFinite(retry) && retry >= 0)) {
+      throw new InvalidOptionsError(`MemoryTransport: deadLetterRetryMs must be a non-negative number, got ${retry}`);
+    }
+    super(recorder, new MemoryBroker(recorder, typeof delay === 'number' ? () => delay : delay, retry));
   }
 
   /**

@@ -100,15 +100,15 @@ describe('DelayTopology', () => {
     const visited: string[] = [];
     const key = delays.routingKey(6);
     for (let level = delays.levels - 1; level >= 0; level--) {
-      const exchange = `delay.L0${level}`;
+      const exchange = `delay.v2.L0${level}`;
       const toQueue = topology.bindings.find((b) => b.exchange === exchange && b.queue === exchange && matchesTopic(b.routingKey ?? '', key));
       const skip = topology.bindings.find((b) => b.exchange === exchange && b.toExchange && matchesTopic(b.routingKey ?? '', key));
       expect(Boolean(toQueue) !== Boolean(skip)).toBe(true);
       if (toQueue) visited.push(`${exchange} (${topology.queues.find((q) => q.name === exchange)?.messageTtl} ms)`);
     }
-    expect(visited).toEqual(['delay.L02 (4 ms)', 'delay.L01 (2 ms)']);
-    expect(topology.bindings.filter((b) => b.exchange === 'delay.deliver')).toEqual([
-      { exchange: 'delay.deliver', queue: 'work', arguments: { 'x-match': 'all', 'messaging-retry-target': 'work' } },
+    expect(visited).toEqual(['delay.v2.L02 (4 ms)', 'delay.v2.L01 (2 ms)']);
+    expect(topology.bindings.filter((b) => b.exchange === 'delay.v2.deliver')).toEqual([
+      { exchange: 'delay.v2.deliver', queue: 'work', arguments: { 'x-match': 'all', 'messaging-retry-target': 'work' } },
     ]);
   });
 });
