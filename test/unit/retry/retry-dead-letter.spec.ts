@@ -15,6 +15,7 @@ import {
   type QueueDefinition,
   type TopologyDefinition,
 } from '../../../lib/index.js';
+import { retriedDeadLetterProblems } from '../../../lib/topology/retried-dead-letter.check.js';
 
 const Job = defineContract({ name: 'dlr.job', exchange: 'dlr.jobs', schema: z.object({ n: z.number().int() }) });
 type JobPayload = z.infer<typeof Job.schema>;
@@ -107,5 +108,32 @@ describe('dead-lettering a message that came back from the delay line (memory)',
     await publisher.publish(Job, { n: 1 }, { routingKey: 'dlr.special' });
     await transport.waitFor(() => transport.messages(DEAD).length === 1, { timeoutMs: 3000 });
     expect(transport.messages(DEAD)[0]?.routingKey).toBe('dlr.special');
+  });
+});
+
+describe('retriedDeadLetterProblems', () => {
+  const check = (exchanges: TopologyDefinition['exchanges'], queue: Partial<QueueDefinition>, bindings: TopologyDefinition['bindings'] = []) =>
+    retriedDeadLetterProblems({ exchanges, queues: [{ name: 'q', ...queue }, { name: 'dead' }], bindings }, ['q']);
+
+  it.each([
+    ['a direct exchange', [{ name: 'dlx', type: 'direct' as const }], { deadLetterExchange: 'dlx' }, []],
+    ['the default exchange', [], { deadLetterExchange: '' }, []],
+    ['amq.topic', [], { deadLetterExchange: 'amq.topic' }, []],
+    ['a fanout exchange bound to a topic exchange', [{ name: 'dlx', type: 'fanout' as const }, { name: 'next', type: 'topic' as const }], { deadLetterExchange: 'dlx' }, [{ exchange: 'dlx', toExchange: 'next' }]],
+  ])('flags %s without deadLetterRoutingKey', (_name, exchanges, queue, bindings) => {
+    expect(check(exchanges, queue, bindings)).toEqual([expect.stringContaining('queue "q" retries through the delay line')]);
+  });
+
+  it.each([
+    ['a fanout exchange', [{ name: 'dlx', type: 'fanout' as const }], { deadLetterExchange: 'dlx' }],
+    ['a headers exchange', [{ name: 'dlx', type: 'headers' as const }], { deadLetterExchange: 'dlx' }],
+    ['a topic exchange with deadLetterRoutingKey', [{ name: 'dlx', type: 'topic' as const }], { deadLetterExchange: 'dlx', deadLetterRoutingKey: 'dead' }],
+    ['no dead-letter exchange (the error queue)', [], { errorQueue: 'dead' }],
+  ])('accepts %s', (_name, exchanges, queue) => {
+    expect(check(exchanges, queue)).toEqual([]);
+  });
+
+  it('only checks queues whose consumers retry with delays', () => {
+    expect(retriedDeadLetterProblems({ queues: [{ name: 'q', deadLetterExchange: '' }] }, [])).toEqual([]);
   });
 });
