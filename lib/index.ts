@@ -70,7 +70,7 @@ export type {
 } from './idempotency/index.js';
 export * from './errors/index.js';
 export * from './transports/index.js';
-export { exponential, RETRY_HEADERS, DEFAULT_DELAY_PREFIX, MAX_RETRY_DELAY_MS } from './retry/index.js';
+export { exponential, RETRY_HEADERS, DEFAULT_DELAY_PREFIX, MAX_RETRY_DELAY_MS, DEFAULT_EXPONENTIAL_MAX_MS } from './retry/index.js';
 export type { RetryPolicy, DelaySchedule, ExponentialOptions, ErrorClass, ErrorMatcher } from './retry/index.js';
 export type { RetryOutcome } from './retry/retry.scheduler.js';
 export { MessagingEventBus, OnMessagingEvent } from './observability/index.js';

@@ -132,6 +132,8 @@ export class MessageContext<TPayload = unknown> {
    * Needs delayed retries in the consumer's retry policy (which declares the delay line).
    *
    * @throws RetryUnavailableError when the consumer has no delayed retries configured.
+   * @throws RetryDelayTooLongError when `delayMs` is longer than the declared delay line expresses
+   * (`retryDelayLine.maxDelayMs`); the message is left unsettled.
    */
   retry(options: RetryOptions = {}): Promise<RetryOutcome> {
     const retry = this.delivery.retry;

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { checkMessage } from '../contracts/index.js';
-import { MessageDecodeError, MessageTooLargeError, PoisonMessageError, UnknownMessageTypeError } from '../errors/index.js';
+import { MessageDecodeError, MessageTooLargeError, PoisonMessageError, RetryDelayTooLongError, UnknownMessageTypeError } from '../errors/index.js';
 import { decideRetry } from '../retry/retry-policy.resolver.js';
 import { retryHistory } from '../retry/retry.headers.js';
 import type { RetryScheduler } from '../retry/retry.scheduler.js';
@@ -227,6 +227,8 @@ export class MessageDispatcher {
     const scheduler = this.settings.retryScheduler;
     if (!scheduler || !handler.retry.delayed) return new DispatchedDelivery(attempt, delivery, undefined);
     return new DispatchedDelivery(attempt, delivery, (delayMs) => {
+      // Waiting less than asked would break the handler's contract with whatever told it "not before".
+      if (delayMs !== undefined && delayMs > scheduler.maxDelayMs) return Promise.reject(new RetryDelayTooLongError(handler.name, delayMs, scheduler.maxDelayMs));
       const planned = decideRetry(handler.retry, undefined, Number.MAX_SAFE_INTEGER, retryHistory(delivery.message.properties.headers).delays.length);
       const wait = delayMs ?? (planned.action === 'delayed' ? planned.delayMs : handler.retry.delayed?.maxDelayMs ?? 0);
       return settlement.retry(() => scheduler.schedule(delivery, attempt, new Error('retry requested by the handler'), wait, handler.name));

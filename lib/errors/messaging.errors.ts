@@ -234,6 +234,21 @@ export class RetryUnavailableError extends MessagingError {
   }
 }
 
+/**
+ * `ctx.retry({ delayMs })` asked for a longer wait than the declared delay line can express. Rejected at
+ * the call, with the message left unsettled, rather than silently waiting less than asked.
+ */
+export class RetryDelayTooLongError extends MessagingError {
+  readonly code = 'RETRY_DELAY_TOO_LONG';
+
+  constructor(readonly consumer: string, readonly delayMs: number, readonly maxDelayMs: number) {
+    super(
+      `${consumer}: ctx.retry() asked for a ${delayMs} ms delay, longer than the ${maxDelayMs} ms the retry delay line expresses; ` +
+        'raise retryDelayLine.maxDelayMs (or a policy delay) to declare a deeper line',
+    );
+  }
+}
+
 /** A message was delivered more than `maxDeliveries` times without being settled: it is set aside as poison. */
 export class PoisonMessageError extends MessagingError {
   readonly code = 'POISON_MESSAGE';

@@ -1,7 +1,9 @@
 import type { QueueBinding } from '../consumer/consumer-binding.types.js';
 import { DelayTopology } from '../retry/delay-topology.builder.js';
 import { maxDelayOf } from '../retry/retry-policy.resolver.js';
+import { TopologyError } from '../errors/index.js';
 import type { QueueDefinition, TopologyDefinition } from '../topology/index.js';
+import { retriedDeadLetterProblems } from '../topology/retried-dead-letter.check.js';
 
 /** What the consumers add to the application's declared topology. */
 export interface ConsumerTopology {
@@ -25,6 +27,9 @@ export interface ConsumerTopologyOptions {
  *   are left as they were, so existing queues redeclare without a conflict);
  * - when a handler retries with delays, the delay line is declared and bound back to the queues whose
  *   handlers retry.
+ *
+ * @throws TopologyError when a retrying queue's dead-letter exchange routes by key without a
+ * `deadLetterRoutingKey` (see {@link retriedDeadLetterProblems}).
  */
 export function buildConsumerTopology(declared: TopologyDefinition, bindings: readonly QueueBinding[], options: ConsumerTopologyOptions): ConsumerTopology {
   const consumed = new Set(bindings.map((binding) => binding.queue));
@@ -46,6 +51,8 @@ export function buildConsumerTopology(declared: TopologyDefinition, bindings: re
     options.delayLine?.maxDelayMs ?? 0,
     ...retrying.flatMap((binding) => [...binding.handlers.values()].map((handler) => maxDelayOf(handler.retry))),
   );
+  const problems = retriedDeadLetterProblems({ ...declared, queues }, retrying.map((binding) => binding.queue));
+  if (problems.length > 0) throw new TopologyError(`Invalid topology: ${problems.join('; ')}`);
   const delays = retrying.length > 0 ? new DelayTopology(maxDelayMs, options.delayLine?.prefix) : undefined;
   const line = delays?.topology(retrying.map((binding) => binding.queue));
   return {

@@ -64,8 +64,9 @@ export interface MessagingModuleOptions {
   readonly retry?: RetryPolicy | false;
   /**
    * The delay line of delayed retries: name prefix of its exchanges and queues (default
-   * `messaging.retry`) and the longest delay it must express (default: the longest any policy asks for;
-   * raise it for `ctx.retry({ delayMs })` beyond that).
+   * `messaging.retry`; the names are `<prefix>.v2.*`) and the longest delay it must express (default: the
+   * longest any policy asks for; raise it for `ctx.retry({ delayMs })` beyond that, which is otherwise
+   * rejected with `RetryDelayTooLongError`).
    */
   readonly retryDelayLine?: { readonly prefix?: string; readonly maxDelayMs?: number };
   /**

@@ -6,6 +6,13 @@ import { RETRY_HEADERS } from './retry.headers.js';
 export const DEFAULT_DELAY_PREFIX = 'messaging.retry';
 
 /**
+ * The version segment of the line's names. Version 2 made the level queues quorum queues dead-lettering
+ * at least once; a classic level queue of version 1 cannot be redeclared as quorum (PRECONDITION_FAILED),
+ * so the new line lives under new names next to the old one.
+ */
+export const DELAY_LINE_VERSION = 'v2';
+
+/**
  * The broker-side delay line, on any broker with AMQP semantics and no plugin: binary delay levels, as
  * NServiceBus does, so every delay is exact and a short delay never waits behind a long one.
  *
@@ -15,6 +22,12 @@ export const DEFAULT_DELAY_PREFIX = 'messaging.retry';
  * is word k counted from the end): each level's topic exchange sends the message into its queue when its
  * bit is 1, or straight on to the next level when it is 0. After level 0 a headers exchange delivers it to
  * the queue named in the retry target header.
+ *
+ * Every hop is at-least-once. The level queues are quorum queues with `x-dead-letter-strategy:
+ * at-least-once` (and the `reject-publish` overflow it needs): a level holds an expired message until the
+ * next hop took it, so a full, leaderless or missing next queue delays it instead of dropping it. The
+ * deliver exchange's alternate exchange parks what it cannot route (the target queue deleted or unbound)
+ * in the parking queue, where an operator sees it and can send it back.
  */
 export class DelayTopology {
   /** How many levels: enough for `maxDelayMs`. */
@@ -35,7 +48,12 @@ export class DelayTopology {
 
   /** The headers exchange that hands a message back to its queue after the last level. */
   get deliverExchange(): string {
-    return `${this.prefix}.deliver`;
+    return `${this.base}.deliver`;
+  }
+
+  /** The fanout exchange and quorum queue where the deliver exchange parks what it cannot route. */
+  get parkingQueue(): string {
+    return `${this.base}.parked`;
   }
 
   /** The routing key that makes a message wait `delayMs` (rounded to whole ms, capped by the levels). */
@@ -54,9 +72,13 @@ export class DelayTopology {
 
   /** Exchanges, queues and bindings of the delay line, plus a delivery binding for each retrying queue. */
   topology(retryingQueues: readonly string[]): Required<TopologyDefinition> {
-    const exchanges: ExchangeDefinition[] = [{ name: this.deliverExchange, type: 'headers' }];
-    const queues: QueueDefinition[] = [];
-    const bindings: BindingDefinition[] = [];
+    const parked = this.parkingQueue;
+    const exchanges: ExchangeDefinition[] = [
+      { name: this.deliverExchange, type: 'headers', alternateExchange: parked },
+      { name: parked, type: 'fanout' },
+    ];
+    const queues: QueueDefinition[] = [{ name: parked, type: 'quorum' }];
+    const bindings: BindingDefinition[] = [{ exchange: parked, queue: parked }];
     for (let level = 0; level < this.levels; level++) {
       const exchange = this.levelExchange(level);
       const next = level === 0 ? this.deliverExchange : this.levelExchange(level - 1);
@@ -64,7 +86,16 @@ export class DelayTopology {
       // services sharing a vhost with delay lines of different depths never route each other's keys wrong.
       const suffix = '.*'.repeat(level);
       exchanges.push({ name: exchange, type: 'topic' });
-      queues.push({ name: exchange, messageTtl: 2 ** level, deadLetterExchange: next });
+      queues.push({
+        name: exchange,
+        type: 'quorum',
+        messageTtl: 2 ** level,
+        deadLetterExchange: next,
+        // RabbitMQ applies the at-least-once strategy only with reject-publish; the levels have no length
+        // limit, so nothing is ever refused for it.
+        overflow: 'reject-publish',
+        arguments: { 'x-dead-letter-strategy': 'at-least-once' },
+      });
       bindings.push({ exchange, queue: exchange, routingKey: `#.1${suffix}` });
       bindings.push({ exchange, toExchange: next, routingKey: `#.0${suffix}` });
     }
@@ -74,7 +105,12 @@ export class DelayTopology {
     return { exchanges, queues, bindings };
   }
 
+  /** The prefix plus the line's version: every name of the line starts with it. */
+  private get base(): string {
+    return `${this.prefix}.${DELAY_LINE_VERSION}`;
+  }
+
   private levelExchange(level: number): string {
-    return `${this.prefix}.L${String(level).padStart(2, '0')}`;
+    return `${this.base}.L${String(level).padStart(2, '0')}`;
   }
 }

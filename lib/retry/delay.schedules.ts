@@ -1,8 +1,14 @@
 import { InvalidOptionsError } from '../errors/index.js';
 import type { DelaySchedule, ExponentialOptions } from './retry-policy.types.js';
 
-/** The longest delay the SDK's delay topology supports: 2^27 ms, about 37 hours. */
+/** The longest delay the SDK's delay topology supports: 2^27 - 1 ms (27 binary levels), about 37.3 hours. */
 export const MAX_RETRY_DELAY_MS = 2 ** 27 - 1;
+
+/**
+ * The cap of `exponential()` when it is given no `maxMs`: one hour. Without a cap a long schedule would
+ * ask for the SDK's ~37 h ceiling and declare a 27-level delay line for delays it never reaches.
+ */
+export const DEFAULT_EXPONENTIAL_MAX_MS = 3_600_000;
 
 function checkDelay(value: number, what: string): void {
   if (!Number.isFinite(value) || value < 0 || value > MAX_RETRY_DELAY_MS) {
@@ -17,15 +23,18 @@ function checkDelay(value: number, what: string): void {
  */
 export function exponential(options: ExponentialOptions): DelaySchedule {
   const { initialMs, factor = 2, attempts, jitter = 0 } = options;
-  const maxMs = options.maxMs ?? MAX_RETRY_DELAY_MS;
+  const maxMs = options.maxMs ?? DEFAULT_EXPONENTIAL_MAX_MS;
   checkDelay(initialMs, 'exponential: initialMs');
   checkDelay(maxMs, 'exponential: maxMs');
   if (!Number.isSafeInteger(attempts) || attempts < 0) throw new InvalidOptionsError(`exponential: attempts must be a non-negative integer, got ${attempts}`);
   if (!(factor >= 1)) throw new InvalidOptionsError(`exponential: factor must be at least 1, got ${factor}`);
   if (!(jitter >= 0 && jitter < 1)) throw new InvalidOptionsError(`exponential: jitter must be in [0, 1), got ${jitter}`);
+  // The longest delay the schedule can really produce (its last base delay, spread up by the jitter), so
+  // the delay line is declared only as deep as needed.
+  const lastBase = attempts === 0 ? 0 : Math.min(maxMs, initialMs * factor ** (attempts - 1));
   return {
     attempts,
-    maxDelayMs: maxMs,
+    maxDelayMs: Math.min(maxMs, Math.ceil(lastBase * (1 + jitter))),
     delayMs(retry, random) {
       if (retry >= attempts) return undefined;
       const base = Math.min(maxMs, initialMs * factor ** retry);

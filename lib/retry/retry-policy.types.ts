@@ -22,7 +22,7 @@ export interface ExponentialOptions {
   readonly initialMs: number;
   /** Growth per retry. Default 2. */
   readonly factor?: number;
-  /** Cap of any one delay (jitter included). Default: no cap beyond the SDK's 24 h. */
+  /** Cap of any one delay (jitter included), at most `MAX_RETRY_DELAY_MS` (2^27 - 1 ms, about 37.3 h). Default 1 hour (`DEFAULT_EXPONENTIAL_MAX_MS`). */
   readonly maxMs?: number;
   /** Delayed retries in total. */
   readonly attempts: number;

@@ -42,6 +42,21 @@ export class DeadLetterRouteChecker {
     return this.routesFrom(exchange, routingKey, new Set<string>());
   }
 
+  /**
+   * True when where a message goes from `exchange` depends on its routing key: the exchange, or one it
+   * forwards to (bindings, alternate exchange), is direct, topic or the default exchange.
+   */
+  routesByKey(exchange: string, visited = new Set<string>()): boolean {
+    if (visited.has(exchange)) return false;
+    visited.add(exchange);
+    const type = this.types.get(exchange);
+    if (type === 'direct' || type === 'topic' || type === 'default') return true;
+    const next = (this.bindingsBySource.get(exchange) ?? []).flatMap((binding) => (binding.toExchange === undefined ? [] : [binding.toExchange]));
+    const alternate = this.alternates.get(exchange);
+    if (alternate !== undefined) next.push(alternate);
+    return next.some((name) => this.routesByKey(name, visited));
+  }
+
   private routesFrom(exchange: string, routingKey: string | undefined, visited: Set<string>): boolean {
     if (visited.has(exchange)) return false;
     visited.add(exchange);

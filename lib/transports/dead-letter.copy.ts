@@ -1,11 +1,12 @@
 import type { Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { originOf } from '../retry/retry.headers.js';
 import type { DeadLetterOutcome, DeadLetterRequest, InboundMessage, OutboundMessage } from './transport.interface.js';
 
 /** Where a queue's failed messages go: its dead-letter exchange and routing key. */
 export interface DeadLetterTarget {
   readonly exchange: string;
-  /** Routing key for the copy; the message's own key when undefined. */
+  /** Routing key for the copy; the key the message was first published with when undefined. */
   readonly routingKey: string | undefined;
 }
 
@@ -103,7 +104,9 @@ export async function deadLetterByCopy(options: DeadLetterCopyOptions): Promise<
   const { expiration: _expiresNoMore, ...properties } = message.properties;
   const copy: OutboundMessage = {
     exchange: target.exchange,
-    routingKey: target.routingKey ?? message.routingKey,
+    // A message back from the delay line carries the line's routing key (e.g. `1.0.1`), which a topic or
+    // direct dead-letter exchange would route nowhere: the copy goes with the key it was published with.
+    routingKey: target.routingKey ?? originOf(message).routingKey,
     body: message.body,
     properties: { ...properties, headers: { ...properties.headers, ...request.headers } },
     mandatory: true,

@@ -52,6 +52,7 @@ export type ConformanceCaseId =
   | 'lifecycle.stats-after-cancel'
   | 'lifecycle.close'
   | 'delay-line.exact'
+  | 'delay-line.parks-unrouted'
   | 'rpc.round-trip'
   | 'rpc.caller-correlation'
   | 'rpc.concurrent'

@@ -36,5 +36,14 @@ export function describeDelayLineConformance(harness: TransportHarness): void {
       // Only the named target received them.
       expect(await harness.readyCount(transport, other)).toBe(0);
     });
+
+    conformanceCase(harness, 'delay-line.parks-unrouted', 'a retry whose target queue is not bound to the line is parked in the parking queue, not dropped', async () => {
+      const delays = new DelayTopology(100, harness.name('line'));
+      const line = delays.topology([]);
+      const transport = await startedTransport(harness, line);
+      const target = harness.name('unbound');
+      await transport.publish(outbound(delays.entryExchange, delays.routingKey(30), 'parked', { headers: { [RETRY_HEADERS.target]: target } }));
+      await waitUntil(async () => (await harness.readyCount(transport, delays.parkingQueue)) === 1, 'the retry parked', 5000);
+    });
   });
 }

@@ -58,9 +58,10 @@ function exchangeOptions(exchange: ExchangeDefinition): AmqpAssertExchangeOption
 function queueOptions(queue: QueueDefinition): AmqpAssertQueueOptions {
   // Typed fields are applied after the free-form arguments so they win when both name the same x-arg.
   const args: Record<string, unknown> = { ...queue.arguments };
-  // Only quorum is stated explicitly: some brokers treat an explicit `classic` as different from the
-  // absent argument an existing queue was declared with, and would refuse the re-declaration.
-  if (queue.type === 'quorum') args['x-queue-type'] = 'quorum';
+  // The type is always stated: on a vhost whose default queue type is quorum an unstated type makes a
+  // quorum queue (and an exclusive or auto-delete one fails). RabbitMQ 3.10 redeclares a queue made
+  // without the argument with an explicit `classic` without complaint.
+  args['x-queue-type'] = queue.type ?? args['x-queue-type'] ?? 'classic';
   if (queue.maxLengthBytes !== undefined) args['x-max-length-bytes'] = queue.maxLengthBytes;
   if (queue.overflow !== undefined) args['x-overflow'] = queue.overflow;
 

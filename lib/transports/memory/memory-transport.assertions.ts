@@ -34,6 +34,23 @@ export abstract class MemoryTransportAssertions {
     return { ready: found.readyCount, unacked: found.unackedCount };
   }
 
+  /**
+   * Messages a queue dead-lettered at least once (`x-dead-letter-strategy: at-least-once`) that not every
+   * target queue has taken yet: the queue holds them and sends them again later. Throws
+   * {@link TopologyError} for an unknown queue.
+   */
+  heldForDeadLetter(queue: string): number {
+    return this.broker.retainer.count(this.requireQueue(queue).name);
+  }
+
+  /**
+   * Deletes a queue with its messages and bindings, as an operator's `queue.delete` would; deliveries
+   * still unacked can be settled, to no effect. Does nothing for an unknown queue.
+   */
+  deleteQueue(queue: string): void {
+    this.broker.atomically(() => this.broker.registry.deleteQueue(queue));
+  }
+
   /** Whether the broker has an exchange of that name (built-ins included). */
   hasExchange(name: string): boolean {
     return this.broker.registry.exchange(name) !== undefined;
@@ -52,9 +69,10 @@ export abstract class MemoryTransportAssertions {
     return this.requireQueue(queue).purge();
   }
 
-  /** Forgets all records and purges every queue; the topology and subscriptions stay. */
+  /** Forgets all records, purges every queue and drops held dead-letters; the topology and subscriptions stay. */
   reset(): void {
     this.recorder.clear();
+    this.broker.retainer.clear();
     for (const queue of this.broker.registry.allQueues()) queue.purge();
   }
 

@@ -19,6 +19,13 @@ export interface MemoryTransportOptions {
    * SDK's backoff, 1 s doubling up to 30 s, as on RabbitMQ. Tests shorten it.
    */
   readonly deadLetterRequeueDelayMs?: number | ((attempt: number) => number);
+  /**
+   * How long a quorum queue dead-lettering at least once (`x-dead-letter-strategy: at-least-once` with
+   * `reject-publish` overflow) holds a message no target queue took (unroutable, or refused by a full
+   * queue) before sending it again. Default 180 000 ms, RabbitMQ's `dead_letter_worker_publisher_confirm_timeout`.
+   * Tests shorten it.
+   */
+  readonly deadLetterRetryMs?: number;
 }
 
 /** Options of `MemoryTransport.waitForIdle`. */

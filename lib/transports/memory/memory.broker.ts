@@ -14,6 +14,7 @@ import { MemoryQueue } from './memory.queue.js';
 import type { PublishOutcome } from './memory-record.types.js';
 import type { MemoryRecorder } from './memory.recorder.js';
 import { PendingDeadLetterRecord } from './memory-pending.records.js';
+import { DEFAULT_DEAD_LETTER_RETRY_MS, MemoryDeadLetterRetainer, type RetainedDeadLetter } from './memory-dead-letter.retainer.js';
 import { MemoryTopologyRegistry } from './memory-topology.registry.js';
 
 /** What a publish did; the transport rejects the publish with `error` when there is one. */
@@ -43,15 +44,21 @@ export class MemoryBroker implements MemoryQueueHooks {
   private readonly pendingDeadLetters = new RingDeque<PendingDeadLetter>();
   private depth = 0;
   private readonly logger = new Logger('MemoryTransport');
+  /** At-least-once dead-letters still held by their source queues. */
+  readonly retainer: MemoryDeadLetterRetainer;
 
   /**
    * @param requeueDelayMs Wait before requeueing a delivery whose dead-letter copy was refused, by
    * attempt; the SDK's default backoff when undefined.
+   * @param deadLetterRetryMs Wait before an at-least-once dead-letter no queue took is sent again.
    */
   constructor(
     private readonly recorder: MemoryRecorder,
     private readonly requeueDelayMs?: (attempt: number) => number,
-  ) {}
+    deadLetterRetryMs = DEFAULT_DEAD_LETTER_RETRY_MS,
+  ) {
+    this.retainer = new MemoryDeadLetterRetainer(deadLetterRetryMs, (held) => this.retryDeadLetter(held));
+  }
 
   /** Runs a change; dead-letters raised during it are routed when the outermost change completes. */
   atomically<T>(change: () => T): T {
@@ -239,35 +246,47 @@ export class MemoryBroker implements MemoryQueueHooks {
   /**
    * Sends a message to its queue's dead-letter exchange with the dead-letter routing key (or its own),
    * skipping queues that would form a consumer-free cycle. Without a dead-letter exchange the message is
-   * discarded, and a dead-letter exchange that routes nowhere discards it too, as on RabbitMQ.
+   * discarded, and a dead-letter exchange that routes nowhere discards it too, as on RabbitMQ, unless the
+   * queue dead-letters at least once: then what no queue took stays held and is sent again later.
    */
   private routeDeadLetter({ queue, message, reason }: PendingDeadLetter): void {
-    const target = queue.settings.deadLetterExchange;
-    const routingKey = target === undefined ? undefined : (queue.settings.deadLetterRoutingKey ?? message.routingKey);
-    let properties = message.properties;
-    let accepted: readonly string[] = [];
-    if (target !== undefined && routingKey !== undefined) {
-      properties = deadLetterProperties(message, reason, Date.now());
-      const deaths = deathEntries(properties.headers);
-      const queues = routeMessage(this.registry, target, { routingKey, headers: properties.headers }).filter((name) => {
-        const cycle = isDeadLetterCycle(reason, deaths, name);
-        if (cycle) this.logger.warn(`Dead-letter cycle: message from "${queue.name}" (${reason}) dropped instead of entering "${name}" again`);
-        return !cycle;
-      });
-      const route = this.routes.routeOf(queues);
-      accepted = this.enqueueAll(route.queues, target, routingKey, message.body, properties, Date.now()) ?? route.names;
+    const exchange = queue.settings.deadLetterExchange;
+    const routingKey = exchange === undefined ? undefined : (queue.settings.deadLetterRoutingKey ?? message.routingKey);
+    let dead: RetainedDeadLetter | undefined;
+    if (exchange !== undefined && routingKey !== undefined) {
+      dead = { queue, message, reason, exchange, routingKey, properties: deadLetterProperties(message, reason, Date.now()), delivered: new Set<string>() };
+      if (!this.sendDeadLetter(dead) && queue.settings.deadLetterStrategy === 'at-least-once') this.retainer.hold(dead);
     }
-    if (!this.recorder.enabled) return;
-    const fields = {
-      sourceQueue: queue.name,
-      reason,
-      targetExchange: target,
-      targetRoutingKey: routingKey,
-      routedQueues: accepted,
-      originalExchange: message.exchange,
-      originalRoutingKey: message.routingKey,
-      properties,
-    };
+    if (this.recorder.enabled) this.recordDeadLetter(dead ?? { queue, message, reason, exchange, routingKey, properties: message.properties, delivered: new Set() });
+  }
+
+  /** One attempt to deliver a dead-letter to the queues that have not taken it yet; true once all did. */
+  private sendDeadLetter(held: RetainedDeadLetter): boolean {
+    const { queue, reason, exchange, routingKey, properties, delivered } = held;
+    const deaths = deathEntries(properties.headers);
+    const queues = routeMessage(this.registry, exchange, { routingKey, headers: properties.headers }).filter((name) => {
+      const cycle = isDeadLetterCycle(reason, deaths, name);
+      if (cycle) this.logger.warn(`Dead-letter cycle: message from "${queue.name}" (${reason}) dropped instead of entering "${name}" again`);
+      return !cycle;
+    });
+    const pending = queues.filter((name) => !delivered.has(name));
+    const route = this.routes.routeOf(pending);
+    const accepted = this.enqueueAll(route.queues, exchange, routingKey, held.message.body, cloneProperties(properties), Date.now()) ?? route.names;
+    for (const name of accepted) delivered.add(name);
+    return queues.length > 0 && accepted.length === pending.length;
+  }
+
+  /** A later attempt of an at-least-once dead-letter (see {@link MemoryDeadLetterRetainer}). */
+  private retryDeadLetter(held: RetainedDeadLetter): boolean {
+    const before = held.delivered.size;
+    const done = this.atomically(() => this.sendDeadLetter(held));
+    if (held.delivered.size > before && this.recorder.enabled) this.recordDeadLetter(held);
+    return done;
+  }
+
+  private recordDeadLetter(dead: Omit<RetainedDeadLetter, 'exchange' | 'routingKey'> & { readonly exchange: string | undefined; readonly routingKey: string | undefined }): void {
+    const { queue, message, reason, exchange, routingKey, properties, delivered } = dead;
+    const fields = { sourceQueue: queue.name, reason, targetExchange: exchange, targetRoutingKey: routingKey, routedQueues: [...delivered], originalExchange: message.exchange, originalRoutingKey: message.routingKey, properties };
     this.recorder.record('deadLettered', new PendingDeadLetterRecord(fields, message.body));
   }
 }

@@ -26,6 +26,12 @@ export interface QueueSettings {
   readonly overflow: QueueOverflow;
   readonly deadLetterExchange: string | undefined;
   readonly deadLetterRoutingKey: string | undefined;
+  /**
+   * `at-least-once` (`x-dead-letter-strategy`) holds a dead-lettered message until every queue it is
+   * routed to took it. As on RabbitMQ 3.10 it applies only to a quorum queue with `reject-publish`
+   * overflow; any other queue falls back to `at-most-once` (a dead-letter that cannot be routed is dropped).
+   */
+  readonly deadLetterStrategy: 'at-most-once' | 'at-least-once';
   /** The SDK-side error queue of dead-letter copies (not a broker argument, never compared). */
   readonly errorQueue: string | undefined;
   /** The arguments RabbitMQ compares when the queue is declared again. */
@@ -130,6 +136,7 @@ export function queueSettings(definition: QueueDefinition): QueueSettings | stri
     overflow: knownOverflow ?? 'drop-head',
     deadLetterExchange: text('x-dead-letter-exchange'),
     deadLetterRoutingKey: text('x-dead-letter-routing-key'),
+    deadLetterStrategy: text('x-dead-letter-strategy') === 'at-least-once' && type === 'quorum' && knownOverflow === 'reject-publish' ? 'at-least-once' : 'at-most-once',
     errorQueue: definition.errorQueue || undefined,
     checkedArguments: Object.fromEntries(CHECKED_QUEUE_ARGUMENTS.filter((k) => args[k] !== undefined).map((k) => [k, args[k]])),
   };

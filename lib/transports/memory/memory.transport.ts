@@ -40,15 +40,18 @@ const MEMORY_URL = 'memory://in-process';
  * macrotask), prefetch and round-robin, requeue with `redelivered` (classic queues: original position;
  * quorum queues as RabbitMQ 3.10: nacked to the tail, returned by a lost channel to the front, counted
  * in `x-delivery-count`, dead-lettered past `x-delivery-limit`), dead-lettering with RabbitMQ 3.10's
- * `x-death` headers, queue and message TTL, length limits with every overflow mode, and redeclaration
- * checks (`PRECONDITION_FAILED` becomes {@link TopologyError}). Broker state outlives `close()`, like a
- * durable broker, so a test can restart an app on the same instance and see redeliveries.
+ * `x-death` headers and the at-least-once dead-letter strategy of quorum queues, queue and message TTL,
+ * length limits with every overflow mode, and redeclaration checks (`PRECONDITION_FAILED` becomes
+ * {@link TopologyError}). Broker state outlives `close()`, like a durable broker, so a test can restart
+ * an app on the same instance and see redeliveries.
  *
- * Known differences: no priorities, no unbinding or deletion API, nothing is persisted outside the
- * process, and message expiry is paused while the transport is closed (caught up on `start()`).
+ * Known differences: no priorities, no unbinding, queues are deleted only through `deleteQueue`, nothing
+ * is persisted outside the process, and message expiry is paused while the transport is closed (caught
+ * up on `start()`); at-least-once dead-letters held for a retry are not counted as busy by `waitForIdle`.
  *
  * On top of the contract it offers an assertion API for tests (see {@link MemoryTransportAssertions}):
- * `records`, `messages`, `queueDepth`, `waitForIdle`, `waitFor`, `purge`, `reset`, and
+ * `records`, `messages`, `queueDepth`, `heldForDeadLetter`, `waitForIdle`, `waitFor`, `purge`,
+ * `deleteQueue`, `reset`, and
  * {@link simulateConnectionLoss}. Deliveries and the wait helpers use real timers from `node:timers`, so
  * they work under jest's fake timers; TTLs use the global timers and clock, so fake timers drive them.
  *
@@ -79,7 +82,11 @@ export class MemoryTransport extends MemoryTransportAssertions implements Messag
     if (typeof delay === 'number' && !(Number.isFinite(delay) && delay >= 0)) {
       throw new InvalidOptionsError(`MemoryTransport: deadLetterRequeueDelayMs must be a non-negative number, got ${delay}`);
     }
-    super(recorder, new MemoryBroker(recorder, typeof delay === 'number' ? () => delay : delay));
+    const retry = options.deadLetterRetryMs;
+    if (retry !== undefined && !(Number.isFinite(retry) && retry >= 0)) {
+      throw new InvalidOptionsError(`MemoryTransport: deadLetterRetryMs must be a non-negative number, got ${retry}`);
+    }
+    super(recorder, new MemoryBroker(recorder, typeof delay === 'number' ? () => delay : delay, retry));
   }
 
   /**

@@ -71,7 +71,7 @@ describe('AmqpTransport topology mapping', () => {
       ],
     });
     expect(topologyChannel.callsOf('assertQueue')).toEqual([
-      { kind: 'assertQueue', name: 'plain', options: { durable: true, exclusive: false, autoDelete: false, arguments: {} } },
+      { kind: 'assertQueue', name: 'plain', options: { durable: true, exclusive: false, autoDelete: false, arguments: { 'x-queue-type': 'classic' } } },
       {
         kind: 'assertQueue',
         name: 'full',
@@ -91,7 +91,7 @@ describe('AmqpTransport topology mapping', () => {
           },
         },
       },
-      { kind: 'assertQueue', name: 'temp', options: { durable: false, exclusive: true, autoDelete: true, arguments: {} } },
+      { kind: 'assertQueue', name: 'temp', options: { durable: false, exclusive: true, autoDelete: true, arguments: { 'x-queue-type': 'classic' } } },
     ]);
   });
 

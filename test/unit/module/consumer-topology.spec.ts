@@ -46,7 +46,7 @@ describe('buildConsumerTopology', () => {
       delayLine: { prefix: 'line' },
     });
     expect(delays?.prefix).toBe('line');
-    const delivery = (topology.bindings ?? []).filter((b) => b.exchange === 'line.deliver').map((b) => b.queue);
+    const delivery = (topology.bindings ?? []).filter((b) => b.exchange === 'line.v2.deliver').map((b) => b.queue);
     expect(delivery).toEqual(['a']);
   });
 });

@@ -161,6 +161,38 @@ describe('retries on the memory transport', () => {
     expect((error as Error).name).toBe('RetryUnavailableError');
   });
 
+  it('ctx.retry({ delayMs }) longer than the delay line rejects with RetryDelayTooLongError and leaves the message to the handler', async () => {
+    let error: unknown;
+    const { transport, runs, publisher } = await start(
+      async (_p, ctx) => {
+        error = await ctx.retry({ delayMs: 5000 }).catch((e: unknown) => e);
+        ctx.ack();
+      },
+      { ack: 'manual', retry: { delayed: [50] } },
+    );
+    await publisher.publish(Job, { n: 1 });
+    await transport.waitForIdle();
+    expect(error).toMatchObject({ name: 'RetryDelayTooLongError', delayMs: 5000, maxDelayMs: 63 });
+    // Nothing went into the delay line: the handler still owned the message and acked it.
+    expect(runs).toHaveLength(1);
+    expect(transport.records.published.filter((p) => p.exchange.startsWith('messaging.retry'))).toHaveLength(0);
+    expect(transport.queueDepth(WORK)).toEqual({ ready: 0, unacked: 0 });
+  });
+
+  it('ctx.retry({ delayMs }) up to retryDelayLine.maxDelayMs waits the whole delay', async () => {
+    const { transport, runs, publisher } = await start(
+      async (_p, ctx, all) => {
+        if (all.length === 1) await ctx.retry({ delayMs: 400 });
+        else ctx.ack();
+      },
+      { ack: 'manual', retry: { delayed: [50] } },
+      { retryDelayLine: { maxDelayMs: 400 } },
+    );
+    await publisher.publish(Job, { n: 1 });
+    await transport.waitFor(() => runs.length === 2, { timeoutMs: 3000 });
+    expect(runs[1]!.at - runs[0]!.at).toBeGreaterThanOrEqual(400);
+  });
+
   it('the clock is controllable: a 5-minute exponential delay passes with fake timers, no real waiting', async () => {
     jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
     const { transport, runs, publisher } = await start(failUntil(2), {

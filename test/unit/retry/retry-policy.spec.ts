@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { exponential, InvalidOptionsError, validateTopology } from '../../../lib/index.js';
+import { DEFAULT_EXPONENTIAL_MAX_MS, exponential, InvalidOptionsError, MAX_RETRY_DELAY_MS, validateTopology } from '../../../lib/index.js';
 import { DelayTopology } from '../../../lib/retry/delay-topology.builder.js';
 import { fixedDelays } from '../../../lib/retry/delay.schedules.js';
 import { decideRetry, resolveRetryPolicy } from '../../../lib/retry/retry-policy.resolver.js';
@@ -22,6 +22,24 @@ describe('delay schedules', () => {
     expect(schedule.delayMs(0, () => 0.999999)).toBe(1200);
     expect(schedule.delayMs(1, () => 0)).toBe(1600);
     expect(schedule.delayMs(2, () => 0.999999)).toBe(3000);
+  });
+
+  it('exponential without maxMs is capped at one hour, and declares only as deep a line as its delays reach', () => {
+    expect(DEFAULT_EXPONENTIAL_MAX_MS).toBe(3_600_000);
+    const long = exponential({ initialMs: 60_000, factor: 10, attempts: 6 });
+    expect(long.delayMs(5, () => 0.5)).toBe(3_600_000);
+    expect(long.maxDelayMs).toBe(3_600_000);
+    expect(new DelayTopology(long.maxDelayMs).levels).toBe(22);
+    // Five retries from 1 s doubling reach 16 s (19.2 s with 20% jitter): a 15-level line, not 27.
+    const short = exponential({ initialMs: 1000, attempts: 5, jitter: 0.2 });
+    expect(short.maxDelayMs).toBe(19_200);
+    expect(new DelayTopology(short.maxDelayMs).levels).toBe(15);
+  });
+
+  it('the documented ceiling is 2^27 - 1 ms (about 37.3 h), what a 27-level line expresses', () => {
+    expect(MAX_RETRY_DELAY_MS).toBe(2 ** 27 - 1);
+    expect(new DelayTopology(MAX_RETRY_DELAY_MS).maxDelayMs).toBe(MAX_RETRY_DELAY_MS);
+    expect(() => exponential({ initialMs: 1000, maxMs: MAX_RETRY_DELAY_MS + 1, attempts: 1 })).toThrow(InvalidOptionsError);
   });
 
   it('refuses impossible settings with InvalidOptionsError', () => {
@@ -82,15 +100,15 @@ describe('DelayTopology', () => {
     const visited: string[] = [];
     const key = delays.routingKey(6);
     for (let level = delays.levels - 1; level >= 0; level--) {
-      const exchange = `delay.L0${level}`;
+      const exchange = `delay.v2.L0${level}`;
       const toQueue = topology.bindings.find((b) => b.exchange === exchange && b.queue === exchange && matchesTopic(b.routingKey ?? '', key));
       const skip = topology.bindings.find((b) => b.exchange === exchange && b.toExchange && matchesTopic(b.routingKey ?? '', key));
       expect(Boolean(toQueue) !== Boolean(skip)).toBe(true);
       if (toQueue) visited.push(`${exchange} (${topology.queues.find((q) => q.name === exchange)?.messageTtl} ms)`);
     }
-    expect(visited).toEqual(['delay.L02 (4 ms)', 'delay.L01 (2 ms)']);
-    expect(topology.bindings.filter((b) => b.exchange === 'delay.deliver')).toEqual([
-      { exchange: 'delay.deliver', queue: 'work', arguments: { 'x-match': 'all', 'messaging-retry-target': 'work' } },
+    expect(visited).toEqual(['delay.v2.L02 (4 ms)', 'delay.v2.L01 (2 ms)']);
+    expect(topology.bindings.filter((b) => b.exchange === 'delay.v2.deliver')).toEqual([
+      { exchange: 'delay.v2.deliver', queue: 'work', arguments: { 'x-match': 'all', 'messaging-retry-target': 'work' } },
     ]);
   });
 });
