@@ -1,6 +1,5 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { PublishDeadlineList, type DeadlineLinks } from '../../../lib/transports/amqp/publish-deadline.list.js';
-import { sleep } from '../../fixtures/wait-for.fixture.js';
 
 class Item implements DeadlineLinks<Item> {
   deadlineAt = 0;
@@ -11,6 +10,13 @@ class Item implements DeadlineLinks<Item> {
 }
 
 describe('PublishDeadlineList', () => {
+  // Fake timers and clock: the list's one timer is observed at exact moments, whatever the machine's load.
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+  const sleep = async (ms: number): Promise<void> => {
+    await jest.advanceTimersByTimeAsync(ms);
+  };
+
   it('expires items oldest first, skipping those untracked in between, on one timer', async () => {
     const expired: string[] = [];
     const list = new PublishDeadlineList<Item>(30, (item) => expired.push(item.name));
