@@ -57,6 +57,11 @@ const harness: TransportHarness = {
     if (closed === 0) throw new Error(`loseConnection: the broker lists no connection named ${name}`);
   },
   readyCount: (_transport, queue) => messageCount(queue),
+  // With its connection closed, RabbitMQ has put every unacked delivery back: the ready count is all of them.
+  countAfterClose: async (transport, queue) => {
+    await transport.close();
+    return messageCount(queue);
+  },
   drain: async (_transport, queue) =>
     (await drainQueue(queue)).map((message) => ({
       body: message.content,
