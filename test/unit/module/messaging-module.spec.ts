@@ -114,11 +114,16 @@ describe('consumer discovery', () => {
     const { MessagingLifecycle } = await import('../../../lib/module/messaging.lifecycle.js');
     const runners = app.get(MessagingLifecycle).consumers;
     expect(runners.map((r) => r.binding.name)).toEqual(['Noop.handle']);
-    const { MESSAGING_DEFAULTS } = await import('../../../lib/module/messaging-module.options.js');
-    const { prefetch } = MESSAGING_DEFAULTS;
-    expect(runners[0]?.binding).toMatchObject({ queue: Q.work, prefetch, concurrency: prefetch });
-    expect(runners[0]?.binding.handlers.get(OrderPlaced.name)).toMatchObject({ name: 'Noop.handle', ack: 'auto', contract: OrderPlaced });
+    // The README's documented defaults, stated literally: prefetch 200 (concurrency follows it) and
+    // maxDeliveries 20. Changing the code's constant without the README fails here.
+    expect(runners[0]?.binding).toMatchObject({ queue: Q.work, prefetch: 200, concurrency: 200 });
+    expect(runners[0]?.binding.handlers.get(OrderPlaced.name)).toMatchObject({ name: 'Noop.handle', ack: 'auto', contract: OrderPlaced, maxDeliveries: 20 });
     await app.close();
+  });
+
+  it('the defaults are the README\'s: prefetch 200, maxDeliveries 20, maxMessageBytes 4 MiB (4194304)', async () => {
+    const { MESSAGING_DEFAULTS } = await import('../../../lib/module/messaging-module.options.js');
+    expect(MESSAGING_DEFAULTS).toMatchObject({ prefetch: 200, maxDeliveries: 20, maxMessageBytes: 4_194_304 });
   });
 
   it.each([
