@@ -125,7 +125,7 @@ describe('auto ack', () => {
     expect(String(dead?.properties.headers?.[FAILURE_HEADERS.reason])).toMatch(reason);
   });
 
-  it('discards (and logs) a failure on a queue without a dead-letter exchange, and keeps consuming', async () => {
+  it('sends a failure on a queue without a dead-letter exchange to its default error queue (<queue>.error), and keeps consuming', async () => {
     const topology: TopologyDefinition = { ...ordersTopology, queues: [{ name: Q.work }, { name: Q.dlq }] };
     const { transport, producer, seen } = await startApp(() => Promise.reject(new Error('boom')), {}, topology);
     await producer.send(order('x'));
@@ -134,6 +134,11 @@ describe('auto ack', () => {
     expect(seen).toHaveLength(2);
     expect(transport.queueDepth(Q.work)).toEqual({ ready: 0, unacked: 0 });
     expect(transport.messages(Q.dlq)).toHaveLength(0);
+    // Not discarded: errorQueues (default true) gave the queue `<queue>.error`, and both copies are there.
+    expect(headersOf(transport, `${Q.work}.error`)).toEqual([
+      expect.objectContaining({ [FAILURE_HEADERS.kind]: 'handler', [FAILURE_HEADERS.reason]: 'boom', [FAILURE_HEADERS.queue]: Q.work }),
+      expect.objectContaining({ [FAILURE_HEADERS.kind]: 'handler', [FAILURE_HEADERS.reason]: 'boom', [FAILURE_HEADERS.queue]: Q.work }),
+    ]);
   });
 
   it('lets an explicit settle win over the automatic ack', async () => {
