@@ -210,6 +210,7 @@ describeWithPrivateNodes('amqps:// against a private node with a TLS listener', 
           },
         });
         expect(result.lost).toBe(0);
+        expect(result.confirmed).toBe(300);
         showTransport(app.transport);
       } finally {
         await app.close();
