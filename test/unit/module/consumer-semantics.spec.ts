@@ -250,10 +250,12 @@ describe('concurrency and prefetch', () => {
 });
 
 describe('producer', () => {
-  it('refuses an invalid payload before publishing it', async () => {
+  it('refuses an invalid payload before publishing it (and a wrong shape does not compile: type test, npm run typecheck)', async () => {
     const { transport, producer } = await startApp(() => undefined);
     const invalid = { orderId: 'x', totalCents: -1 };
     await expect(producer.send(invalid)).rejects.toBeInstanceOf(MessageValidationError);
+    // Type test within: the @ts-expect-error below is checked by `npm run typecheck` (run first by `npm test`),
+    // not by jest (isolatedModules); at run time the same call is refused with MessageValidationError.
     // @ts-expect-error a wrong shape does not compile
     await expect(producer.send({ orderId: 1 })).rejects.toThrow(MessageValidationError);
     await transport.waitForIdle();

@@ -173,7 +173,9 @@ describe('consumer discovery', () => {
     await expect(moduleRef.init()).rejects.toThrow(/singleton providers/);
   });
 
-  it('types the handler against the contract (compile-time)', () => {
+  it('[type test] types the handler against the contract (enforced by npm run typecheck)', () => {
+    // Type test: jest compiles with isolatedModules and does not check types, so only `npm run typecheck`
+    // (which `npm test` runs first) fails when a @ts-expect-error line below compiles.
     class Typed {
       // @ts-expect-error the payload parameter does not match the contract's output type
       @Consumer(OrderPlaced, { queue: Q.work })
