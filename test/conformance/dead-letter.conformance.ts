@@ -82,6 +82,8 @@ export function describeDeadLetterConformance(harness: TransportHarness): void {
       expect(received.deliveries[1].message).toMatchObject({ redelivered: true });
       expect(received.bodies()).toEqual(['kept', 'kept']);
       expect(await harness.readyCount(transport, dlq)).toBe(0);
+      // The requeued original, delivered again, was acked: nothing is back once the transport closed.
+      expect(await harness.countAfterClose(transport, queue)).toBe(0);
     });
 
     conformanceCase(harness, 'expiry.message-ttl', 'a message past the queue TTL is dead-lettered with reason expired', async () => {

@@ -37,6 +37,8 @@ export function describeDeliveryConformance(harness: TransportHarness): void {
       await waitUntil(() => received.deliveries.length === 2, 'the redelivery');
       expect(received.bodies()).toEqual(['again', 'again']);
       expect(received.deliveries.map((d) => [d.message.redelivered, d.attempt])).toEqual([[false, 1], [true, 2]]);
+      // The redelivery was acked for good: nothing is back in the queue once the transport closed.
+      expect(await harness.countAfterClose(transport, queue)).toBe(0);
     });
 
     conformanceCase(harness, 'consume.reject', 'nack(false) lets the broker dead-letter the message, recorded in x-death', async () => {
