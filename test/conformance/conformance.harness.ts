@@ -84,6 +84,13 @@ export interface TransportHarness {
   loseConnection(transport: MessagingTransport): Promise<void>;
   /** Ready (not delivered) messages in a queue, as the broker counts them. */
   readyCount(transport: MessagingTransport, queue: string): Promise<number>;
+  /**
+   * Closes `transport` (its consumers' channels with it), then counts the queue's messages, ready and
+   * unacked alike: whatever was delivered but never settled is back in the queue by then. The only
+   * count that proves an ack (or a dead-letter's removal of the original) reached the broker; a ready
+   * count passes for a transport that never acks.
+   */
+  countAfterClose(transport: MessagingTransport, queue: string): Promise<number>;
   /** Removes and returns a queue's ready messages, oldest first. */
   drain(transport: MessagingTransport, queue: string): Promise<DrainedMessage[]>;
   /** Closes every transport created and deletes what was declared. */

@@ -90,7 +90,7 @@ export function describeQuorumConformance(harness: TransportHarness): void {
       expect(dead.properties.headers?.['x-delivery-count']).toBeUndefined();
       await sleep(harness.quietMs);
       expect(received.deliveries).toHaveLength(3);
-      expect(await harness.readyCount(transport, queue)).toBe(0);
+      expect(await harness.countAfterClose(transport, queue)).toBe(0);
     });
   });
 }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, jest } from '@jest/globals';
+import { connect, type ChannelModel } from 'amqplib';
 import { AmqpTransport } from '../../../lib/transports/amqp/index.js';
 import { toMessageProperties } from '../../../lib/transports/amqp/amqp-message.mapper.js';
 import type { MessagingTransport } from '../../../lib/transports/transport.interface.js';
@@ -14,6 +15,30 @@ beforeAll(() => {
   logger = muteNestLogger();
 });
 afterAll(() => logger.restore());
+
+/**
+ * One admin connection for counting, opened once and kept: a count taken the moment a publish resolves
+ * (publish.confirm) must not first spend a connection handshake, time in which a late publish would land.
+ */
+let counting: Promise<ChannelModel> | undefined;
+afterAll(async () => {
+  await (await counting)?.close().catch(() => undefined);
+});
+
+function openCounting(): Promise<ChannelModel> {
+  counting ??= connect(AMQP_URL).then((connection) => connection.on('error', () => undefined));
+  return counting;
+}
+
+async function readyNow(queue: string): Promise<number> {
+  const channel = await (await openCounting()).createChannel();
+  channel.on('error', () => undefined);
+  try {
+    return (await channel.checkQueue(queue)).messageCount;
+  } finally {
+    await channel.close().catch(() => undefined);
+  }
+}
 
 /** Each transport's own connection name, so a broker-side close reaches it and nothing else on the shared broker. */
 const connectionNames = new WeakMap<MessagingTransport, string>();
@@ -33,6 +58,8 @@ function createTransport(): AmqpTransport {
   });
   connectionNames.set(transport, connectionName);
   created.push(transport);
+  // Opened while the test still prepares, so the first count is as quick as any.
+  void openCounting().catch(() => undefined);
   return transport;
 }
 
@@ -56,7 +83,12 @@ const harness: TransportHarness = {
     const closed = await closeConnectionsFromBroker(name, 'transport conformance: simulated connection loss');
     if (closed === 0) throw new Error(`loseConnection: the broker lists no connection named ${name}`);
   },
-  readyCount: (_transport, queue) => messageCount(queue),
+  readyCount: (_transport, queue) => readyNow(queue),
+  // With its connection closed, RabbitMQ has put every unacked delivery back: the ready count is all of them.
+  countAfterClose: async (transport, queue) => {
+    await transport.close();
+    return messageCount(queue);
+  },
   drain: async (_transport, queue) =>
     (await drainQueue(queue)).map((message) => ({
       body: message.content,

@@ -4,7 +4,7 @@ import { waitUntil } from '../../conformance/conformance.helpers.js';
 import { BrokerTestScope } from '../../fixtures/amqp-integration.fixture.js';
 import { muteNestLogger, type MutedLogger } from '../../fixtures/logger.fixture.js';
 import { microservicesScenarios } from '../../fixtures/microservices.scenarios.js';
-import { drainQueue } from '../../fixtures/rabbitmq-admin.fixture.js';
+import { drainQueue, messageCount } from '../../fixtures/rabbitmq-admin.fixture.js';
 import { closeConnectionsFromBroker, describeWithBroker, uniqueName } from '../../support/broker.js';
 
 jest.setTimeout(60_000);
@@ -37,6 +37,8 @@ describeWithBroker('MessagingServer and MessagingClient on AmqpTransport against
         }, 'a dead letter');
         return found;
       },
+      // Called with the apps closed: RabbitMQ has put back whatever was unacked, so the ready count is all.
+      messagesLeft: (_transport, queue) => messageCount(queue),
       release: async () => {
         await clientScope.release();
         await serverScope.release();

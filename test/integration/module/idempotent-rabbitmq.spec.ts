@@ -155,6 +155,9 @@ describeWithBroker('idempotent consumers on RabbitMQ with RedisInboxStore', () =
       expect(notOnce).toEqual([]);
       expect(invocations).toBe(total);
       expect(depth).toBe(0);
+      // The duplicates were acked, not just held: with both instances closed, nothing is back in the queue.
+      await Promise.all(apps.splice(0).map((app) => app.close()));
+      expect(await messageCount(queue)).toBe(0);
       expect(await messageCount(dlq)).toBe(0);
       // Each id was claimed once; every other delivery was a duplicate the inbox absorbed: the explicit batch
       // plus the copies the kill produced (redeliveries of in-flight messages, publisher re-sends).

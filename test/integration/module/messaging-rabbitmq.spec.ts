@@ -125,22 +125,28 @@ describeWithBroker('MessagingModule on RabbitMQ', () => {
   it('auto ack: the queue is empty once handlers resolved', async () => {
     const s = track(scenario());
     const seen: number[] = [];
-    const { producer } = await startApp(s, (p) => void seen.push(p.seq));
+    const { app, producer } = await startApp(s, (p) => void seen.push(p.seq));
     await Promise.all([1, 2, 3].map((seq) => producer.send({ seq, note: 'auto' })));
     await waitFor(() => seen.length === 3, 'seen.length === 3');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Counted after closing: a delivery never acked would be back in the queue (a ready count misses it).
+    await closeApp(app);
     expect(await messageCount(s.queue)).toBe(0);
   });
 
   it('manual ack: nack requeues (redelivered), ack removes', async () => {
     const s = track(scenario());
     const deliveries: Array<[number, boolean]> = [];
-    const { producer } = await startApp(
+    let acked = false;
+    const { app, producer } = await startApp(
       s,
       (p, ctx) => {
         deliveries.push([p.seq, ctx.redelivered]);
         if (!ctx.redelivered) ctx.nack({ requeue: true });
-        else setTimeout(() => ctx.ack(), 20);
+        else
+          setTimeout(() => {
+            ctx.ack();
+            acked = true;
+          }, 20);
       },
       { ack: 'manual' },
     );
@@ -150,13 +156,15 @@ describeWithBroker('MessagingModule on RabbitMQ', () => {
       [7, false],
       [7, true],
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await waitFor(() => acked, 'the manual ack');
+    // Counted after closing: an ack that never reached the broker would be back in the queue.
+    await closeApp(app);
     expect(await messageCount(s.queue)).toBe(0);
   });
 
   it('dead-letters a throwing handler with the failure recorded', async () => {
     const s = track(scenario());
-    const { producer } = await startApp(s, (p) => {
+    const { app, producer } = await startApp(s, (p) => {
       if (p.seq === 13) throw new Error('unlucky order');
     });
     const { messageId } = await producer.send({ seq: 13, note: 'throws' }, { correlationId: 'c-13' });
@@ -175,6 +183,8 @@ describeWithBroker('MessagingModule on RabbitMQ', () => {
       [FAILURE_HEADERS.queue]: s.queue,
       [FAILURE_HEADERS.originalExchange]: s.exchange,
     });
+    // The original is acked once the copy is confirmed: closing would otherwise put it back in the queue.
+    await closeApp(app);
     expect(await messageCount(s.queue)).toBe(0);
   });
 

@@ -173,16 +173,30 @@ describeWithPrivateNodes('amqps:// against a private node with a TLS listener', 
     const spies = (['log', 'warn', 'error', 'debug', 'verbose', 'fatal'] as const).map((level) =>
       jest.spyOn(Logger.prototype, level).mockImplementation((...args: unknown[]) => args.forEach(keep)),
     );
-    const allEvents: TransportEventName[] = [
-      'connection.blocked',
-      'connection.unblocked',
-      'delivery.stuck',
-      'delivery.unstuck',
-      'queue.unavailable',
-      'queue.recovered',
-    ];
+    // Every event of the map, connection.* and buffer.* (URLs, raw errors) included: typed as a Record over
+    // TransportEventName, so an event added to the map fails typecheck until it is scanned here too.
+    const everyEvent: Record<TransportEventName, true> = {
+      'connection.connected': true,
+      'connection.lost': true,
+      'connection.reconnected': true,
+      'connection.blocked': true,
+      'connection.unblocked': true,
+      'buffer.high-water': true,
+      'buffer.full': true,
+      'delivery.stuck': true,
+      'delivery.unstuck': true,
+      'queue.unavailable': true,
+      'queue.recovered': true,
+    };
+    const allEvents = Object.keys(everyEvent) as TransportEventName[];
+    const seenEvents = new Set<TransportEventName>();
     const watch = (transport: AmqpTransport): void => {
-      for (const name of allEvents) transport.events.on(name, keep);
+      for (const name of allEvents) {
+        transport.events.on(name, (event) => {
+          seenEvents.add(name);
+          keep(event);
+        });
+      }
     };
     const showTransport = (transport: AmqpTransport): void => {
       keep(inspect(transport, { depth: 10 }));
@@ -227,6 +241,7 @@ describeWithPrivateNodes('amqps:// against a private node with a TLS listener', 
           },
         });
         expect(result.lost).toBe(0);
+        expect(result.confirmed).toBe(300);
         showTransport(app.transport);
       } finally {
         await app.close();
@@ -235,6 +250,8 @@ describeWithPrivateNodes('amqps:// against a private node with a TLS listener', 
       for (const spy of spies) spy.mockRestore();
     }
     const everything = captured.join('\n');
+    // The scan did see the events that carry a URL or a raw error (the kill's), not just the quiet ones.
+    expect([...seenEvents]).toEqual(expect.arrayContaining(['connection.lost', 'connection.reconnected']));
     expect(everything).toContain(user);
     expect(everything).toMatch(/Reconnected to RabbitMQ/);
     for (const secret of [password, passphrase, keyLine]) expect(everything).not.toContain(secret);

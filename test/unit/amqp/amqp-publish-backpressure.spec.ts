@@ -95,6 +95,20 @@ describe('AmqpTransport publish backpressure (whenBufferFull: "wait", the defaul
     expect(broker.publishes.map((p) => p.content.toString())).toEqual(['m0', 'm1', 'm2', 'm3']);
   });
 
+  it('emits buffer.high-water once, when the buffer reaches half its limit, before buffer.full', async () => {
+    const { broker, transport } = await running({ publisher: { channels: 1, bufferSize: 4 } }, { autoReconnect: false });
+    const seen: string[] = [];
+    transport.events.on('buffer.high-water', ({ buffered, limit }) => seen.push(`high-water ${buffered}/${limit}`));
+    transport.events.on('buffer.full', ({ limit }) => seen.push(`full ${limit}`));
+    broker.killConnection();
+    const sends = Array.from({ length: 6 }, (_, i) => transport.publish(outbound({ body: body(i) })));
+    expect(transport.stats()).toMatchObject({ bufferedPublishes: 4, waitingPublishes: 2 });
+    expect(seen).toEqual(['high-water 2/4', 'full 4']);
+    broker.reconnect();
+    await Promise.all(sends);
+    expect(seen).toEqual(['high-water 2/4', 'full 4']);
+  });
+
   it('rejects a send whose deadline passes while it waits with PublishTimeoutError("waiting")', async () => {
     // With no buffer at all, a send waits until a channel can take it.
     const { broker, transport } = await running(

@@ -103,7 +103,13 @@ describe('AmqpTransport lifecycle', () => {
 
   it('fails start after connectTimeoutMs when no broker answers, naming the URLs without passwords', async () => {
     const { broker, transport } = fakeTransport({ connectTimeoutMs: 50 }, { unreachable: true });
+    const startedAt = Date.now();
     const error = await transport.start({}).catch((e: unknown) => e);
+    const elapsedMs = Date.now() - startedAt;
+    // After connectTimeoutMs, not at the first refusal (5 ms for clock granularity); 400 ms of margin for
+    // a loaded 2-core machine.
+    expect(elapsedMs).toBeGreaterThanOrEqual(50 - 5);
+    expect(elapsedMs).toBeLessThanOrEqual(50 + 400);
     expect(error).toBeInstanceOf(TransportConnectionError);
     expect((error as Error).message).toContain('within 50 ms');
     expect((error as Error).message).toContain('ECONNREFUSED');

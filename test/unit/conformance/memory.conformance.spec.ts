@@ -35,6 +35,12 @@ const harness: TransportHarness = {
   },
   loseConnection: async (transport) => memory(transport).simulateConnectionLoss(),
   readyCount: async (transport, queue) => memory(transport).queueDepth(queue).ready,
+  // The memory broker outlives close(), which returns unsettled deliveries; unacked is counted anyway.
+  countAfterClose: async (transport, queue) => {
+    await transport.close();
+    const depth = memory(transport).queueDepth(queue);
+    return depth.ready + depth.unacked;
+  },
   drain: async (transport, queue) => {
     const messages = memory(transport).messages(queue);
     memory(transport).purge(queue);

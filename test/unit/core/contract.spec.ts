@@ -34,7 +34,9 @@ describe('defineContract', () => {
     expect(() => defineContract({ name: 'a', exchange: 'x', schema: notASchema })).toThrow(/Standard Schema/);
   });
 
-  it('gives input types to producers and output types to consumers (compile-time)', () => {
+  it('[type test] gives input types to producers and output types to consumers (enforced by npm run typecheck)', () => {
+    // Type test: jest compiles with isolatedModules and does not check types, so only `npm run typecheck`
+    // (which `npm test` runs first) fails when a @ts-expect-error line below compiles.
     const input: ContractInput<typeof OrderPlaced> = {
       orderId: 'o-1',
       total: 10,

@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { existsSync, readFileSync } from 'node:fs';
 import * as root from '../../../lib/index.js';
+// Type test: jest compiles with isolatedModules and does not check types, so only `npm run typecheck`
+// (which `npm test` runs first) fails when a @ts-expect-error line below compiles.
 // @ts-expect-error The fake-connection types are not part of the root export any more.
 import type { AmqpChannelLike as NotInRoot } from '../../../lib/index.js';
 import * as testing from '../../../lib/testing/index.js';
@@ -13,7 +15,7 @@ interface PackageJson {
 const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as PackageJson;
 
 describe('entry points', () => {
-  it('exports the connection types and the default factory from ./testing, not from the root', () => {
+  it('exports the connection types and the default factory from ./testing, not from the root [type test in part: the root import is checked by npm run typecheck]', () => {
     expect(typeof testing.createAmqpConnectionManager).toBe('function');
     expect(Object.keys(root)).not.toContain('createAmqpConnectionManager');
     // Type-level: the testing types describe what `connectionFactory` accepts.

@@ -231,6 +231,8 @@ describe('idempotent consumers', () => {
 
   it('refuses a lease or retention that is not a positive integer', async () => {
     await expect(startApp(() => undefined, {}, { idempotency: { leaseMs: 0 } })).rejects.toThrow(/idempotency.leaseMs/);
+    await expect(startApp(() => undefined, {}, { idempotency: { retentionMs: 1.5 } })).rejects.toThrow(/idempotency.retentionMs must be a positive integer/);
+    await expect(startApp(() => undefined, {}, { idempotency: { retentionMs: -1 } })).rejects.toThrow(/idempotency.retentionMs/);
   });
 });
 

@@ -114,11 +114,16 @@ describe('consumer discovery', () => {
     const { MessagingLifecycle } = await import('../../../lib/module/messaging.lifecycle.js');
     const runners = app.get(MessagingLifecycle).consumers;
     expect(runners.map((r) => r.binding.name)).toEqual(['Noop.handle']);
-    const { MESSAGING_DEFAULTS } = await import('../../../lib/module/messaging-module.options.js');
-    const { prefetch } = MESSAGING_DEFAULTS;
-    expect(runners[0]?.binding).toMatchObject({ queue: Q.work, prefetch, concurrency: prefetch });
-    expect(runners[0]?.binding.handlers.get(OrderPlaced.name)).toMatchObject({ name: 'Noop.handle', ack: 'auto', contract: OrderPlaced });
+    // The README's documented defaults, stated literally: prefetch 200 (concurrency follows it) and
+    // maxDeliveries 20. Changing the code's constant without the README fails here.
+    expect(runners[0]?.binding).toMatchObject({ queue: Q.work, prefetch: 200, concurrency: 200 });
+    expect(runners[0]?.binding.handlers.get(OrderPlaced.name)).toMatchObject({ name: 'Noop.handle', ack: 'auto', contract: OrderPlaced, maxDeliveries: 20 });
     await app.close();
+  });
+
+  it('the defaults are the README\'s: prefetch 200, maxDeliveries 20, maxMessageBytes 4 MiB (4194304)', async () => {
+    const { MESSAGING_DEFAULTS } = await import('../../../lib/module/messaging-module.options.js');
+    expect(MESSAGING_DEFAULTS).toMatchObject({ prefetch: 200, maxDeliveries: 20, maxMessageBytes: 4_194_304 });
   });
 
   it.each([
@@ -168,7 +173,9 @@ describe('consumer discovery', () => {
     await expect(moduleRef.init()).rejects.toThrow(/singleton providers/);
   });
 
-  it('types the handler against the contract (compile-time)', () => {
+  it('[type test] types the handler against the contract (enforced by npm run typecheck)', () => {
+    // Type test: jest compiles with isolatedModules and does not check types, so only `npm run typecheck`
+    // (which `npm test` runs first) fails when a @ts-expect-error line below compiles.
     class Typed {
       // @ts-expect-error the payload parameter does not match the contract's output type
       @Consumer(OrderPlaced, { queue: Q.work })

@@ -14,6 +14,7 @@ import {
   type ContractOutput,
   type MessagingModuleOptions,
 } from '../../../lib/index.js';
+import { muteNestLogger } from '../../fixtures/logger.fixture.js';
 import { OrderPlaced, ordersTopology, Q } from '../../fixtures/orders.fixture.js';
 
 /** A second contract on the same exchange and queue as OrderPlaced (the queue binds `test.orders.#`). */
@@ -110,11 +111,18 @@ describe('several contracts on one queue', () => {
   });
 
   it("unknownMessageType: 'ack' drops unknown types with a warning instead", async () => {
-    const { transport } = await start([PlacedHandler], { consumerDefaults: { unknownMessageType: 'ack' } });
-    await transport.publish(raw('test.orders.shipped', { orderId: 'x' }));
-    await transport.waitForIdle();
-    expect(transport.messages(Q.dlq)).toHaveLength(0);
-    expect(transport.queueDepth(Q.work)).toEqual({ ready: 0, unacked: 0 });
+    const logger = muteNestLogger();
+    try {
+      const { transport } = await start([PlacedHandler], { consumerDefaults: { unknownMessageType: 'ack' } });
+      await transport.publish(raw('test.orders.shipped', { orderId: 'x' }));
+      await transport.waitForIdle();
+      expect(transport.messages(Q.dlq)).toHaveLength(0);
+      expect(transport.queueDepth(Q.work)).toEqual({ ready: 0, unacked: 0 });
+      expect(transport.records.acked).toHaveLength(1);
+      expect(logger.warnings()).toContainEqual(expect.stringMatching(/test\.orders\.shipped.*acknowledged and dropped \(unknownMessageType: 'ack'\)/));
+    } finally {
+      logger.restore();
+    }
   });
 
   it('refuses handlers of one queue that disagree on a queue-level setting, naming both', async () => {

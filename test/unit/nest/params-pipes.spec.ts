@@ -140,8 +140,10 @@ describe('parameter decorators', () => {
   });
 });
 
-describe('typing', () => {
-  it("decorated parameters need params: 'decorated'; positional handlers stay contract-checked (compile-time)", () => {
+describe('typing [type tests]', () => {
+  it("[type test] decorated parameters need params: 'decorated'; positional handlers stay contract-checked (enforced by npm run typecheck)", () => {
+    // Type test: jest compiles with isolatedModules and does not check types, so only `npm run typecheck`
+    // (which `npm test` runs first) fails when a @ts-expect-error line below compiles.
     class Untagged {
       // @ts-expect-error without params: 'decorated' the first parameter must accept the payload
       @Consumer(OrderPlaced, { queue: Q.work })

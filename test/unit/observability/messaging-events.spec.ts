@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
-import { Injectable, type INestApplicationContext } from '@nestjs/common';
+import { Injectable, Logger, type INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import {
   Consumer,
   MemoryTransport,
+  MessageContext,
   MessagePublisher,
   MessagingEventBus,
   MessagingModule,
@@ -97,7 +98,7 @@ describe('messaging events', () => {
     expect(emit.mock.calls.map(([name]) => name).filter((name) => !name.startsWith('connection.'))).toEqual([]);
   });
 
-  it('message.retried carries the delay and the failed attempt; nacks are reported with requeue', async () => {
+  it('message.retried carries the delay and the failed attempt', async () => {
     let runs = 0;
     @Injectable()
     class Flaky {
@@ -116,6 +117,31 @@ describe('messaging events', () => {
     expect(retried[0]).toMatchObject({ delayMs: 15, attempt: 1, error: { message: 'blip' }, message: { queue: Q.work, consumer: 'Flaky.charge' } });
   });
 
+  it('message.nacked reports a nack with its requeue flag; the redelivery that is acked reports message.acked', async () => {
+    let runs = 0;
+    @Injectable()
+    class Picky {
+      @Consumer(OrderPlaced, { queue: Q.work, ack: 'manual' })
+      charge(_order: unknown, ctx: MessageContext<unknown>): void {
+        if (++runs === 1) ctx.nack({ requeue: true });
+        else ctx.ack();
+      }
+    }
+    const { transport, publisher, events } = await start({}, [Picky]);
+    const settled: string[] = [];
+    const nacked: Array<MessagingEventMap['message.nacked']> = [];
+    events.on('message.nacked', (e) => {
+      nacked.push(e);
+      settled.push('nacked');
+    });
+    events.on('message.acked', () => settled.push('acked'));
+    const { messageId } = await publisher.publish(OrderPlaced, { orderId: 'n', totalCents: 1 });
+    await transport.waitFor(() => runs === 2);
+    await transport.waitForIdle();
+    expect(settled).toEqual(['nacked', 'acked']);
+    expect(nacked[0]).toMatchObject({ requeue: true, message: { queue: Q.work, consumer: 'Picky.charge', messageId, attempt: 1, redelivered: false } });
+  });
+
   it('connection events come from the transport (the memory transport reports simulated losses)', async () => {
     const { transport, events } = await start({}, []);
     const names: string[] = [];
@@ -127,6 +153,7 @@ describe('messaging events', () => {
 
   it('a listener that throws is logged and the others still run', async () => {
     const { transport, publisher, events } = await start({}, [Billing]);
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     const calls: string[] = [];
     events.on('message.acked', () => {
       throw new Error('listener bug');
@@ -135,6 +162,7 @@ describe('messaging events', () => {
     await publisher.publish(OrderPlaced, { orderId: 'ok', totalCents: 1 });
     await transport.waitForIdle();
     expect(calls).toEqual(['second']);
+    expect(logged).toHaveBeenCalledWith(expect.stringContaining('A "message.acked" listener threw: listener bug'));
     expect(transport.queueDepth(Q.work)).toEqual({ ready: 0, unacked: 0 });
   });
 });
