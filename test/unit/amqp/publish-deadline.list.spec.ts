@@ -11,8 +11,12 @@ class Item implements DeadlineLinks<Item> {
 
 describe('PublishDeadlineList', () => {
   // Fake timers and clock: the list's one timer is observed at exact moments, whatever the machine's load.
-  beforeEach(() => jest.useFakeTimers());
-  afterEach(() => jest.useRealTimers());
+  beforeEach(() => {
+    jest.useFakeTimers();
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
   const sleep = async (ms: number): Promise<void> => {
     await jest.advanceTimersByTimeAsync(ms);
   };
