@@ -58,10 +58,15 @@ export {
   MemoryInboxStore,
   RedisInboxStore,
   InboxStoreError,
+  InboxTransactionUnsupportedError,
+  InboxClaimSettledError,
   IDEMPOTENCY_DEFAULTS,
 } from './idempotency/index.js';
 export type {
   InboxStore,
+  InboxStoreHealth,
+  InboxClaim,
+  InboxClaimState,
   InboxClaimStatus,
   MemoryInboxStoreOptions,
   RedisInboxStoreOptions,

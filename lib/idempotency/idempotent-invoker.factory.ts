@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { HandlerInvoker } from '../consumer/consumer-binding.types.js';
 import type { AckMode } from '../decorators/consumer.decorator.js';
 import { ConsumerDefinitionError, InvalidOptionsError } from '../errors/index.js';
@@ -31,6 +32,8 @@ export class IdempotentInvokerFactory {
   private readonly leaseMs: number;
   private readonly retentionMs: number;
   private store: InboxStore | undefined;
+  private readonly logger = new Logger('Messaging');
+  private warnedNoRenew = false;
 
   constructor(
     options: IdempotencyOptions = {},
@@ -54,6 +57,13 @@ export class IdempotentInvokerFactory {
       );
     }
     this.store ??= new MemoryInboxStore();
+    if (!this.store.renew && !this.warnedNoRenew) {
+      this.warnedNoRenew = true;
+      this.logger.warn(
+        `The inbox store ${this.store.constructor.name} has no renew(): claims are not renewed, so a handler running ` +
+          `longer than idempotency.leaseMs (${this.leaseMs} ms) lets a redelivery run in parallel`,
+      );
+    }
     const settings = { consumer: consumer.name, store: this.store, leaseMs: this.leaseMs, retentionMs: this.retentionMs };
     return new IdempotentInvoker(invoke, settings).invoke;
   }

@@ -1,5 +1,6 @@
 export * from './inbox-store.interface.js';
 export * from './inbox.errors.js';
+export * from './inbox.claim.js';
 export * from './memory-inbox.store.js';
 export * from './redis-inbox.store.js';
 export * from './idempotency.options.js';

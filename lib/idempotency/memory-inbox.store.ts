@@ -71,6 +71,13 @@ export class MemoryInboxStore implements InboxStore {
     return true;
   }
 
+  /** {@inheritDoc InboxStore.renew} */
+  async renew(key: string, token: string, leaseMs: number): Promise<boolean> {
+    if (this.live(key)?.token !== token) return false;
+    this.put(key, { token, expiresAt: this.now() + leaseMs });
+    return true;
+  }
+
   /** Removes every record. */
   clear(): void {
     this.records.clear();

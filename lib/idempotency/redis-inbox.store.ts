@@ -43,6 +43,11 @@ const RELEASE_SCRIPT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
+// PEXPIRE only while the key still holds this token's claim: never creates, never touches a commit.
+const RENEW_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`;
+
 const STATUSES: ReadonlySet<unknown> = new Set<InboxClaimStatus>(['claimed', 'in-progress', 'done']);
 
 /**
@@ -81,6 +86,11 @@ export class RedisInboxStore implements InboxStore {
   /** {@inheritDoc InboxStore.release} */
   async release(key: string, token: string): Promise<boolean> {
     return (await this.run('release', RELEASE_SCRIPT, key, [CLAIM_PREFIX + token])) === 1;
+  }
+
+  /** {@inheritDoc InboxStore.renew} */
+  async renew(key: string, token: string, leaseMs: number): Promise<boolean> {
+    return (await this.run('renew', RENEW_SCRIPT, key, [CLAIM_PREFIX + token, String(Math.ceil(leaseMs))])) === 1;
   }
 
   private async run(operation: string, script: string, key: string, args: string[]): Promise<unknown> {

@@ -58,6 +58,22 @@ describeWithRedis('RedisInboxStore on Redis', () => {
     expect(await store.claim('c:3', 'y', 5_000)).toBe('done');
   });
 
+  it('renew extends only its own live claim and never creates or overwrites a record', async () => {
+    expect(await store.claim('c:6', 'mine', 300)).toBe('claimed');
+    expect(await store.renew('c:6', 'mine', 5_000)).toBe(true);
+    expect(await client.pTTL(store.redisKey('c:6'))).toBeGreaterThan(4_000);
+    expect(await store.renew('c:6', 'other', 5_000)).toBe(false);
+    await store.commit('c:6', 'mine', 60_000);
+    expect(await store.renew('c:6', 'mine', 100)).toBe(false);
+    expect(await client.pTTL(store.redisKey('c:6'))).toBeGreaterThan(50_000); // the commit keeps its retention
+    expect(await store.renew('c:never', 'mine', 5_000)).toBe(false);
+    expect(await client.exists(store.redisKey('c:never'))).toBe(0);
+    expect(await store.claim('c:7', 'crashed', 100)).toBe('claimed');
+    await sleep(150);
+    expect(await store.renew('c:7', 'crashed', 5_000)).toBe(false); // a lapsed claim stays lapsed
+    expect(await store.claim('c:7', 'successor', 5_000)).toBe('claimed');
+  });
+
   it('forgets a commit after its retention', async () => {
     await store.claim('c:4', 't', 5_000);
     await store.commit('c:4', 't', 100);
