@@ -123,14 +123,24 @@ export class HeldInboxClaim implements InboxClaim {
     if (transaction !== undefined && !store.commitInTransaction) {
       throw new InboxTransactionUnsupportedError(store.constructor.name);
     }
-    const wasLost = this.current === 'lost';
+    const before = this.current;
     this.stop();
+    // Committed from the start of the write, so the renewal stops and a concurrent release refuses.
     this.current = 'committed';
     this.committedInTransaction = transaction !== undefined;
-    const held =
-      transaction !== undefined && store.commitInTransaction
-        ? await store.commitInTransaction(transaction, this.key, this.token, retentionMs)
-        : await store.commit(this.key, this.token, retentionMs);
+    let held: boolean;
+    try {
+      held =
+        transaction !== undefined && store.commitInTransaction
+          ? await store.commitInTransaction(transaction, this.key, this.token, retentionMs)
+          : await store.commit(this.key, this.token, retentionMs);
+    } catch (error) {
+      // Not recorded: the claim is still there to release when the run fails.
+      this.current = before;
+      this.committedInTransaction = false;
+      throw error;
+    }
+    const wasLost = before === 'lost';
     if (!held && !wasLost) this.warnLost(`committed after ${Date.now() - this.started} ms`);
     return held;
   }
