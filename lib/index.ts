@@ -61,10 +61,12 @@ export {
   InboxTransactionUnsupportedError,
   InboxClaimSettledError,
   IDEMPOTENCY_DEFAULTS,
+  REDIS_INBOX_DEFAULTS,
 } from './idempotency/index.js';
 export type {
   InboxStore,
   InboxStoreHealth,
+  InboxHealthReport,
   InboxClaim,
   InboxClaimState,
   InboxClaimStatus,

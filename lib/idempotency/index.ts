@@ -6,3 +6,4 @@ export * from './redis-inbox.store.js';
 export * from './idempotency.options.js';
 export { IdempotentInvoker, type IdempotentInvokerSettings } from './idempotent.invoker.js';
 export { IdempotentInvokerFactory, type IdempotencyCandidate } from './idempotent-invoker.factory.js';
+export { InboxHealthMonitor, type InboxHealthReport } from './inbox-health.monitor.js';
