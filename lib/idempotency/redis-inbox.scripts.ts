@@ -58,8 +58,8 @@ end
 return result`;
 
 // Health: the server's memory facts and the live size of the index. Routed by the index key (a cluster
-// reports the node holding it).
+// reports the node holding it). Reading only, so it still answers when memory is over maxmemory.
 export const HEALTH_SCRIPT = `
 local t = redis.call('TIME')
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(t[1]) * 1000)
-return { redis.call('INFO', 'memory'), redis.call('ZCARD', KEYS[1]) }`;
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+return { redis.call('INFO', 'memory'), redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf') }`;
