@@ -53,6 +53,11 @@ describeWithBroker('idempotent consumers on RabbitMQ with RedisInboxStore', () =
     let debug: jest.SpiedFunction<Logger['debug']>;
     const apps: INestApplicationContext[] = [];
     let invocations = 0;
+    // Instance A's handlers running now; while the broker-side close is on its way (rabbitmqctl can take
+    // seconds on a loaded machine, longer than the stream), A's handlers hold on until it lands, so it
+    // always lands with deliveries in flight rather than after the stream drained.
+    let inFlightA = 0;
+    let killLanded: Promise<unknown> | undefined;
     // What the inbox answered, to show that the kill really produced duplicate deliveries.
     const claims: Record<InboxClaimStatus, number> = { claimed: 0, 'in-progress': 0, done: 0 };
     function counting(store: RedisInboxStore): InboxStore {
@@ -64,6 +69,7 @@ describeWithBroker('idempotent consumers on RabbitMQ with RedisInboxStore', () =
         },
         commit: (...args) => store.commit(...args),
         release: (...args) => store.release(...args),
+        renew: (...args) => store.renew(...args),
       };
     }
 
@@ -73,9 +79,16 @@ describeWithBroker('idempotent consumers on RabbitMQ with RedisInboxStore', () =
         @Consumer(Charge, { queue, prefetch: 50, concurrency: 20, idempotent: true })
         async charge(payload: { seq: number }, ctx: MessageContext): Promise<void> {
           invocations++;
-          // Slow enough that handlers are in flight when the connection dies, so their messages are redelivered.
-          await sleep(20 + (payload.seq % 20));
-          await redis.hIncrBy(EFFECTS, ctx.messageId ?? 'none', 1);
+          const onA = connectionName === CONNECTION_A;
+          if (onA) inFlightA++;
+          try {
+            // Slow enough that handlers are in flight when the connection dies, so their messages are redelivered.
+            await sleep(20 + (payload.seq % 20));
+            if (onA && killLanded) await Promise.race([killLanded, sleep(20_000)]);
+            await redis.hIncrBy(EFFECTS, ctx.messageId ?? 'none', 1);
+          } finally {
+            if (onA) inFlightA--;
+          }
         }
       }
       @Injectable()
@@ -122,18 +135,19 @@ describeWithBroker('idempotent consumers on RabbitMQ with RedisInboxStore', () =
       const sends: Array<Promise<unknown>> = [];
       // Paced so the stream is still flowing when the broker-side close lands (rabbitmqctl takes a while,
       // and closing both connections of the instance takes a second call).
-      let kill: Promise<{ killed: number; handledBefore: number }> | undefined;
+      let kill: Promise<{ killed: number; inFlightOnA: number }> | undefined;
       for (let seq = 0; seq < total; seq++) {
         sends.push(producer.send({ seq }, { messageId: idOf(seq) }));
         if (seq === 400) {
-          kill = closeConnectionsFromBroker(CONNECTION_A, 'test: kill mid-stream').then((killed) => ({ killed, handledBefore: invocations }));
+          kill = closeConnectionsFromBroker(CONNECTION_A, 'test: kill mid-stream').then((killed) => ({ killed, inFlightOnA: inFlightA }));
+          killLanded = kill;
         }
         if (seq % 20 === 19) await sleep(70);
       }
       await Promise.all(sends);
-      const { killed, handledBefore } = await kill!;
+      const { killed, inFlightOnA } = await kill!;
       expect(killed).toBe(2); // the main connection and the consumers’ own
-      expect(handledBefore).toBeLessThan(total); // the close landed mid-stream
+      expect(inFlightOnA).toBeGreaterThan(0); // the close landed mid-stream, with A's handlers running
 
       // An explicit duplicate batch: ids from before the kill, around it, and from the end.
       const duplicates = [...Array.from({ length: 300 }, (_, i) => i), ...Array.from({ length: 200 }, (_, i) => 900 + i), ...Array.from({ length: 100 }, (_, i) => 1_900 + i)];
