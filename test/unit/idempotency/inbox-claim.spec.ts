@@ -155,7 +155,7 @@ describe('ctx.inbox: the claim of an idempotent consumer', () => {
       if (outcomes.shift() === 'rollback') throw new Error('the transaction rolled back');
       for (const apply of tx.pending) await apply();
     });
-    const { transport, send } = await startApp(TestOrderPlaced, ordersTopology, [ClaimConsumer], { idempotency: { store: store as InboxStore } });
+    const { transport, send } = await startApp(TestOrderPlaced, ordersTopology, [ClaimConsumer], { idempotency: { store } });
     for (let i = 0; i < 3; i++) {
       await send(order, 'id-1');
       await transport.waitForIdle();
