@@ -58,10 +58,17 @@ export {
   MemoryInboxStore,
   RedisInboxStore,
   InboxStoreError,
+  InboxTransactionUnsupportedError,
+  InboxClaimSettledError,
   IDEMPOTENCY_DEFAULTS,
+  REDIS_INBOX_DEFAULTS,
 } from './idempotency/index.js';
 export type {
   InboxStore,
+  InboxStoreHealth,
+  InboxHealthReport,
+  InboxClaim,
+  InboxClaimState,
   InboxClaimStatus,
   MemoryInboxStoreOptions,
   RedisInboxStoreOptions,

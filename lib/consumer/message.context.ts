@@ -2,6 +2,13 @@ import type { DeadLetterOutcome, HeaderValue, InboundMessage, MessageProperties 
 import { RetryUnavailableError } from '../errors/index.js';
 import type { RetryOutcome } from '../retry/retry.scheduler.js';
 import type { DeliverySettlement, SettlementState } from './delivery.settlement.js';
+import type { InboxClaim } from '../idempotency/inbox.claim.js';
+
+/**
+ * How the idempotent consumer hands a {@link MessageContext} its inbox claim. A symbol, not exported from the
+ * package, so the claim is readable (`ctx.inbox`) but only the SDK can set it.
+ */
+export const ATTACH_INBOX_CLAIM: unique symbol = Symbol('attachInboxClaim');
 
 /** Options of {@link MessageContext.nack}. */
 export interface NackOptions {
@@ -31,6 +38,7 @@ export interface RetryOptions {
  */
 export class MessageContext<TPayload = unknown> {
   private combinedSignal: AbortSignal | undefined;
+  private inboxClaim: InboxClaim | undefined;
 
   constructor(
     /** The validated payload, as the handler also receives it. */
@@ -98,6 +106,20 @@ export class MessageContext<TPayload = unknown> {
   /** The transport's own message object (amqplib's `ConsumeMessage` on AMQP). */
   get raw(): unknown {
     return this.message.raw;
+  }
+
+  /**
+   * The inbox claim of an idempotent consumer's message (`undefined` otherwise, and for a message without a
+   * `messageId`): its `key` and `token`, and `commit()` / `release()` to decide before the handler returns,
+   * e.g. `commit(transaction)` inside the application's own database transaction. See `InboxClaim`.
+   */
+  get inbox(): InboxClaim | undefined {
+    return this.inboxClaim;
+  }
+
+  /** Set by the idempotent consumer before guards, interceptors and the handler run. */
+  [ATTACH_INBOX_CLAIM](claim: InboxClaim): void {
+    this.inboxClaim = claim;
   }
 
   /** How the message has been settled so far. */

@@ -15,10 +15,16 @@ export interface IdempotencyOptions {
   readonly leaseMs?: number;
   /** How long a handled message id is remembered, i.e. the deduplication window. Default 24 h. */
   readonly retentionMs?: number;
+  /**
+   * How often the store's `health()` (key count, memory, eviction risk) is sampled for the health check,
+   * when the store has one and a consumer is idempotent. Default 30,000 ms.
+   */
+  readonly healthIntervalMs?: number;
 }
 
 /** The idempotency defaults, in one place so the README and the code cannot disagree. */
 export const IDEMPOTENCY_DEFAULTS = {
   leaseMs: 30_000,
   retentionMs: 24 * 60 * 60 * 1000,
+  healthIntervalMs: 30_000,
 } as const;

@@ -1,8 +1,10 @@
+import { Logger } from '@nestjs/common';
 import type { HandlerInvoker } from '../consumer/consumer-binding.types.js';
 import type { AckMode } from '../decorators/consumer.decorator.js';
 import { ConsumerDefinitionError, InvalidOptionsError } from '../errors/index.js';
 import { IDEMPOTENCY_DEFAULTS, type IdempotencyOptions } from './idempotency.options.js';
 import type { InboxStore } from './inbox-store.interface.js';
+import { InboxHealthMonitor, type InboxHealthReport } from './inbox-health.monitor.js';
 import { IdempotentInvoker } from './idempotent.invoker.js';
 import { MemoryInboxStore } from './memory-inbox.store.js';
 
@@ -30,7 +32,13 @@ function positiveMs(name: string, value: number): number {
 export class IdempotentInvokerFactory {
   private readonly leaseMs: number;
   private readonly retentionMs: number;
+  private readonly healthIntervalMs: number;
+  private monitor: InboxHealthMonitor | undefined;
+  /** Some consumer is idempotent: only then is the store's health worth watching. */
+  private used = false;
   private store: InboxStore | undefined;
+  private readonly logger = new Logger('Messaging');
+  private warnedNoRenew = false;
 
   constructor(
     options: IdempotencyOptions = {},
@@ -38,7 +46,26 @@ export class IdempotentInvokerFactory {
   ) {
     this.leaseMs = positiveMs('leaseMs', options.leaseMs ?? IDEMPOTENCY_DEFAULTS.leaseMs);
     this.retentionMs = positiveMs('retentionMs', options.retentionMs ?? IDEMPOTENCY_DEFAULTS.retentionMs);
+    this.healthIntervalMs = positiveMs('healthIntervalMs', options.healthIntervalMs ?? IDEMPOTENCY_DEFAULTS.healthIntervalMs);
     this.store = options.store;
+  }
+
+  /** The inbox store's last sampled health; `undefined` before the first sample, or without an idempotent consumer or a `health()`. */
+  get health(): InboxHealthReport | undefined {
+    return this.monitor?.last;
+  }
+
+  /** Starts sampling the store's health, when some consumer is idempotent and the store reports health. */
+  startHealthChecks(): void {
+    const store = this.store;
+    if (this.monitor || !this.used || !store?.health) return;
+    this.monitor = new InboxHealthMonitor(store as InboxStore & Required<Pick<InboxStore, 'health'>>, this.healthIntervalMs, this.logger);
+    this.monitor.start();
+  }
+
+  /** Stops sampling. */
+  async stopHealthChecks(): Promise<void> {
+    await this.monitor?.stop();
   }
 
   /**
@@ -54,6 +81,14 @@ export class IdempotentInvokerFactory {
       );
     }
     this.store ??= new MemoryInboxStore();
+    this.used = true;
+    if (!this.store.renew && !this.warnedNoRenew) {
+      this.warnedNoRenew = true;
+      this.logger.warn(
+        `The inbox store ${this.store.constructor.name} has no renew(): claims are not renewed, so a handler running ` +
+          `longer than idempotency.leaseMs (${this.leaseMs} ms) lets a redelivery run in parallel`,
+      );
+    }
     const settings = { consumer: consumer.name, store: this.store, leaseMs: this.leaseMs, retentionMs: this.retentionMs };
     return new IdempotentInvoker(invoke, settings).invoke;
   }

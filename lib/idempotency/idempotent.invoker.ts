@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { HandlerInvoker } from '../consumer/consumer-binding.types.js';
-import type { MessageContext } from '../consumer/message.context.js';
+import { ATTACH_INBOX_CLAIM, type MessageContext } from '../consumer/message.context.js';
+import { HeldInboxClaim } from './inbox.claim.js';
 import type { InboxClaimStatus, InboxStore } from './inbox-store.interface.js';
 
 /** What one idempotent consumer needs to know. */
@@ -38,9 +39,12 @@ function pause(ms: number, signal: AbortSignal): Promise<boolean> {
 /**
  * Wraps a consumer's invoker (the Nest pipeline included) with the inbox, so it runs after validation and
  * before guards. Per message id:
- * - `claimed`: the handler runs; on success the id is committed before the dispatcher acks (a crash in
- *   between leaves a commit, so the redelivery is acked as a duplicate); on failure the claim is released
- *   before the dispatcher dead-letters, so a retry or a replay runs again;
+ * - `claimed`: the handler runs, with the claim on `ctx.inbox` and its lease renewed every third of it
+ *   (so a run longer than the lease keeps redeliveries waiting); on success the id is committed before the
+ *   dispatcher acks (a crash in between leaves a commit, so the redelivery is acked as a duplicate); on
+ *   failure the claim is released before the dispatcher dead-letters, so a retry or a replay runs again.
+ *   A crash before the commit leaves the claim to lapse, and the redelivery runs the handler again: side
+ *   effects are at-least-once unless the handler commits the claim in its own transaction;
  * - `done`: acked without calling the handler (logged at debug);
  * - `in-progress`: the same id is being handled right now (here or by another instance), so this copy
  *   waits, polling, until that run commits (then it is acked as a duplicate) or releases or loses its lease
@@ -77,17 +81,20 @@ export class IdempotentInvoker {
       }
       return undefined;
     }
-    const started = Date.now();
+    const { consumer, store, leaseMs, retentionMs } = this.settings;
+    const claim = new HeldInboxClaim(key, token, { consumer, messageId, store, leaseMs, retentionMs, logger: this.logger });
+    context[ATTACH_INBOX_CLAIM](claim);
+    claim.keepAlive();
     let result: unknown;
     try {
       result = await this.inner(payload, context);
     } catch (error) {
       // Thrown after an explicit ack: the message is gone, so it counts as handled.
-      await this.finish(key, token, context, context.settlementState === 'acked', started);
+      await this.finish(claim, context.settlementState === 'acked');
       throw error;
     }
     const state = context.settlementState;
-    await this.finish(key, token, context, state === 'pending' || state === 'acked', started);
+    await this.finish(claim, state === 'pending' || state === 'acked');
     return result;
   };
 
@@ -115,24 +122,23 @@ export class IdempotentInvoker {
     }
   }
 
-  private async finish(key: string, token: string, context: MessageContext, handled: boolean, started: number): Promise<void> {
-    const { store, leaseMs, retentionMs, consumer } = this.settings;
-    const id = context.messageId;
+  /**
+   * Commits or releases what the handler left held. A claim the handler committed itself stays committed,
+   * except one written into its transaction when the run failed: that transaction may have rolled back, so
+   * the claim is released (a release never removes a commit).
+   */
+  private async finish(claim: HeldInboxClaim, handled: boolean): Promise<void> {
+    claim.stop();
+    const { leaseMs, consumer } = this.settings;
+    const state = claim.state;
+    if (state === 'released' || (state === 'committed' && (handled || !claim.inTransaction))) return;
     try {
-      if (!handled) {
-        await store.release(key, token);
-        return;
-      }
-      if (!(await store.commit(key, token, retentionMs))) {
-        this.logger.warn(
-          `Consumer ${consumer}: message ${id} took ${Date.now() - started} ms, longer than its ${leaseMs} ms lease, ` +
-            'so a duplicate may have run meanwhile; raise idempotency.leaseMs above the longest handler run',
-        );
-      }
+      if (handled) await claim.commit();
+      else await claim.release();
     } catch (error) {
       // The message still settles as the handler decided: its claim then lapses after the lease.
       this.logger.error(
-        `Consumer ${consumer}: could not ${handled ? 'commit' : 'release'} message ${id} in the inbox store ` +
+        `Consumer ${consumer}: could not ${handled ? 'commit' : 'release'} message ${claim.messageId} in the inbox store ` +
           `(${(error as Error).message}); its claim expires after ${leaseMs} ms`,
       );
     }

@@ -7,6 +7,23 @@
  */
 export type InboxClaimStatus = 'claimed' | 'in-progress' | 'done';
 
+/** What {@link InboxStore.health} reports: facts for the health check and the issues found in them. */
+export interface InboxStoreHealth {
+  /** The store's kind, e.g. `memory` or `redis`. */
+  readonly store: string;
+  /** Committed ids held now (an estimate where the store cannot count exactly), when the store knows. */
+  readonly keys?: number;
+  /** The store's bound on `keys`, when it has one. */
+  readonly maxKeys?: number;
+  /** Store-specific facts (e.g. Redis `used_memory`, `maxmemory`, `maxmemory-policy`). */
+  readonly details?: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * Why deduplication is at risk, one line each (e.g. an eviction policy that can evict dedupe keys, memory
+   * or key budget nearly used up). Empty when healthy.
+   */
+  readonly issues: readonly string[];
+}
+
 /**
  * The store behind idempotent consumers: one record per key (consumer name + message id) that is either a
  * claim (held by one handler run, identified by its `token`, until its lease ends) or a commit (kept for
@@ -14,10 +31,19 @@ export type InboxClaimStatus = 'claimed' | 'in-progress' | 'done';
  * both get `claimed`. Share one store between instances (e.g. {@link RedisInboxStore}) to deduplicate
  * across them; an in-process store ({@link MemoryInboxStore}) only sees its own process.
  *
- * The token lets `commit` and `release` tell "my claim" from a later one: once a lease has run out another
- * handler may hold the key, and releasing theirs would let a third copy run.
+ * The token lets `commit`, `release` and `renew` tell "my claim" from a later one: once a lease has run out
+ * another handler may hold the key, and releasing theirs would let a third copy run.
+ *
+ * The optional members came after the first three; a store without them still works:
+ * - without `renew`, leases are not renewed (the consumer warns at start): a handler running past
+ *   `leaseMs` lets a redelivery run in parallel;
+ * - without `commitInTransaction`, `ctx.inbox.commit(transaction)` throws `InboxTransactionUnsupportedError`;
+ * - without `health`, the health check reports nothing about the store.
+ *
+ * @typeParam TTransaction what `commitInTransaction` accepts: the application's database transaction
+ *   (e.g. a Postgres client inside `BEGIN`), for a store that lives in that database.
  */
-export interface InboxStore {
+export interface InboxStore<TTransaction = unknown> {
   /** Claims `key` for `leaseMs` under `token` unless it is held or committed. */
   claim(key: string, token: string, leaseMs: number): Promise<InboxClaimStatus>;
   /**
@@ -27,4 +53,19 @@ export interface InboxStore {
   commit(key: string, token: string, retentionMs: number): Promise<boolean>;
   /** Removes `token`'s claim so a redelivery can run; does nothing (resolves `false`) when it is not ours any more. */
   release(key: string, token: string): Promise<boolean>;
+  /**
+   * Extends `token`'s claim to end `leaseMs` from now. Resolves `false`, changing nothing, when the key is
+   * not held by `token` any more (lapsed, released, committed or claimed by another run): it must never
+   * create a claim. The consumer calls it every third of the lease while the handler runs.
+   */
+  renew?(key: string, token: string, leaseMs: number): Promise<boolean>;
+  /**
+   * Like {@link InboxStore.commit}, but written through the caller's `transaction`, so the commit takes
+   * effect if and only if that transaction commits: the handler's side effect and the inbox record become
+   * atomic (exactly-once effects for a database the store lives in). Only stores that live in the
+   * application's database can offer it.
+   */
+  commitInTransaction?(transaction: TTransaction, key: string, token: string, retentionMs: number): Promise<boolean>;
+  /** The store's health, sampled periodically by the module for the health check (see `MessagingStatus.inbox`). */
+  health?(): Promise<InboxStoreHealth>;
 }

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { InvalidOptionsError } from '../errors/index.js';
-import type { InboxClaimStatus, InboxStore } from './inbox-store.interface.js';
+import type { InboxClaimStatus, InboxStore, InboxStoreHealth } from './inbox-store.interface.js';
 
 /** Options of {@link MemoryInboxStore}. */
 export interface MemoryInboxStoreOptions {
@@ -69,6 +69,23 @@ export class MemoryInboxStore implements InboxStore {
     if (this.live(key)?.token !== token) return false;
     this.records.delete(key);
     return true;
+  }
+
+  /** {@inheritDoc InboxStore.renew} */
+  async renew(key: string, token: string, leaseMs: number): Promise<boolean> {
+    if (this.live(key)?.token !== token) return false;
+    this.put(key, { token, expiresAt: this.now() + leaseMs });
+    return true;
+  }
+
+  /** {@inheritDoc InboxStore.health} Reports the records held against `maxEntries`, as an issue from 80%. */
+  async health(): Promise<InboxStoreHealth> {
+    const keys = this.records.size;
+    const issues =
+      keys >= 0.8 * this.maxEntries
+        ? [`inbox holds ${keys} records of its maxEntries ${this.maxEntries}: beyond it the least recently used are evicted`]
+        : [];
+    return { store: 'memory', keys, maxKeys: this.maxEntries, issues };
   }
 
   /** Removes every record. */

@@ -17,6 +17,7 @@ import { ConsumerHandlerFactory } from '../consumer/consumer-handler.factory.js'
 import { classifyHandlerFailure } from '../consumer/failure-kind.classifier.js';
 import { ConsumerRunner } from '../consumer/consumer.runner.js';
 import { IdempotentInvokerFactory } from '../idempotency/idempotent-invoker.factory.js';
+import type { InboxHealthReport } from '../idempotency/inbox-health.monitor.js';
 import type { TopologyDefinition } from '../topology/index.js';
 import { createConsumerRunners } from './consumer-runners.factory.js';
 import { isRpcContract, responseContractOf } from '../rpc/rpc-contract.types.js';
@@ -43,6 +44,7 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
   private topology: TopologyDefinition = {};
   private runners: ConsumerRunner[] = [];
   private stopForwarding: (() => void) | undefined;
+  private inbox: IdempotentInvokerFactory | undefined;
   /** Answers RPC requests; absent when the transport cannot reply. */
   private readonly responder: RpcResponder | undefined;
 
@@ -64,6 +66,11 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
     return this.runners;
   }
 
+  /** The inbox store's last sampled health; `undefined` without idempotent consumers or a store `health()`. */
+  get inboxHealth(): InboxHealthReport | undefined {
+    return this.inbox?.health;
+  }
+
   /** The topology asserted on the broker: the declared one plus error queues and the retry delay line. */
   get effectiveTopology(): TopologyDefinition {
     return this.topology;
@@ -76,6 +83,7 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
     const ack = defaults?.ack ?? MESSAGING_DEFAULTS.ack;
     // Per boot, so each boot's default in-memory inbox starts empty.
     const inbox = new IdempotentInvokerFactory(options.idempotency, defaults?.idempotent ?? MESSAGING_DEFAULTS.idempotent);
+    this.inbox = inbox;
     const { runners, topology } = createConsumerRunners({
       transport: this.transport,
       declared: this.declared,
@@ -121,7 +129,10 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
   async onApplicationBootstrap(): Promise<void> {
     const started = await Promise.allSettled(this.runners.map((runner) => runner.start()));
     const failure = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-    if (!failure) return;
+    if (!failure) {
+      this.inbox?.startHealthChecks();
+      return;
+    }
     this.logger.error(`A consumer failed to start (${(failure.reason as Error).message}); stopping the others and closing the transport`);
     await this.stopRunners();
     await this.transport.close();
@@ -129,6 +140,7 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap,
   }
 
   async onModuleDestroy(): Promise<void> {
+    await this.inbox?.stopHealthChecks();
     await this.stopRunners();
   }
 

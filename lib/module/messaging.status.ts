@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { MESSAGING_CORE_TRANSPORT } from '../common/index.js';
 import type { MessagingTransport, TransportStats } from '../transports/transport.interface.js';
+import type { InboxHealthReport } from '../idempotency/inbox-health.monitor.js';
 import { MessagingLifecycle } from './messaging.lifecycle.js';
 
 /** One queue consumer of this application, as health checks and metrics see it. */
@@ -25,6 +26,8 @@ export interface MessagingStatusSnapshot {
   readonly transport: string;
   readonly stats: TransportStats;
   readonly consumers: readonly ConsumerStatus[];
+  /** The inbox store's last sampled health (see {@link MessagingStatus.inbox}); absent when there is none. */
+  readonly inbox?: InboxHealthReport;
 }
 
 /**
@@ -56,8 +59,19 @@ export class MessagingStatus {
     }));
   }
 
-  /** Transport stats and consumers, now. */
+  /**
+   * The inbox store's health as last sampled (every `idempotency.healthIntervalMs`): key count against its
+   * bound and, on Redis, memory and eviction policy, with the issues that put deduplication at risk.
+   * `undefined` without idempotent consumers, before the first sample, or when the store has no `health()`.
+   */
+  inbox(): InboxHealthReport | undefined {
+    return this.lifecycle.inboxHealth;
+  }
+
+  /** Transport stats and consumers (and the inbox's last sampled health, when there is one), now. */
   snapshot(): MessagingStatusSnapshot {
-    return { transport: this.transport.kind, stats: this.transport.stats(), consumers: this.consumers() };
+    const inbox = this.inbox();
+    const snapshot = { transport: this.transport.kind, stats: this.transport.stats(), consumers: this.consumers() };
+    return inbox ? { ...snapshot, inbox } : snapshot;
   }
 }

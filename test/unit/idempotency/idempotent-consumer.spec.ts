@@ -169,6 +169,19 @@ describe('idempotent consumers', () => {
     expect(transport.messages(Q.dlq)).toHaveLength(1);
   });
 
+  it('renews the lease while the handler runs: a duplicate arriving after the lease waits instead of running in parallel', async () => {
+    // Lease 1,000 ms, renewed every third of it; the handler runs 2.5 leases. Without renewal the duplicate
+    // claims the lapsed id and runs alongside.
+    const { transport, calls, send, duplicateLogs } = await startApp(() => sleep(2_500), {}, { idempotency: { leaseMs: 1_000 } });
+    await send('a', 'id-1');
+    await waitFor(() => calls.length === 1, 'the first copy started');
+    await send('a', 'id-1');
+    await transport.waitForIdle();
+    expect(calls).toEqual(['a']);
+    expect(duplicateLogs()).toBe(1);
+    expect(logger.warnings().filter((w) => w.includes('lease'))).toEqual([]);
+  });
+
   it('claims before guards: a duplicate never reaches the guard', async () => {
     const { transport, calls, send } = await startApp(() => undefined, {}, {}, true);
     await send('a', 'id-1');
@@ -251,6 +264,21 @@ describe('idempotent consumers when the store fails', () => {
     expect(transport.messages(Q.dlq)).toHaveLength(0);
     expect(transport.records.nacked.length).toBe(1);
     expect(logger.error.mock.calls.map(String).join('\n')).toContain('the inbox store failed (redis down)');
+  });
+
+  it('still works with a store written before renew existed, and warns at start that its leases are not renewed', async () => {
+    const store = new MemoryInboxStore();
+    const legacy: InboxStore = {
+      claim: (...args) => store.claim(...args),
+      commit: (...args) => store.commit(...args),
+      release: (...args) => store.release(...args),
+    };
+    const { transport, calls, send } = await startApp(() => undefined, {}, { idempotency: { store: legacy, leaseMs: 5_000 } });
+    expect(logger.warnings().filter((w) => w.includes('has no renew(): claims are not renewed'))).toHaveLength(1);
+    await send('a', 'id-1');
+    await send('a', 'id-1');
+    await transport.waitForIdle();
+    expect(calls).toEqual(['a']);
   });
 
   it('acks a handled message even when the commit fails, and logs the error', async () => {

@@ -44,6 +44,25 @@ describe('MemoryInboxStore', () => {
     expect(await store.claim('c:1', 'z', 1_000)).toBe('done');
   });
 
+  it('renew extends only its own live claim, and never creates or overwrites a record', async () => {
+    const { store, clock } = storeAt();
+    await store.claim('c:1', 'mine', 1_000);
+    clock.now += 900;
+    expect(await store.renew('c:1', 'mine', 1_000)).toBe(true);
+    clock.now += 900; // 1,800 ms after the claim: alive only thanks to the renewal
+    expect(await store.claim('c:1', 'other', 1_000)).toBe('in-progress');
+    expect(await store.renew('c:1', 'other', 1_000)).toBe(false);
+    clock.now += 100; // the renewed lease ends
+    expect(await store.renew('c:1', 'mine', 1_000)).toBe(false);
+    expect(await store.claim('c:1', 'successor', 1_000)).toBe('claimed');
+    expect(await store.renew('c:1', 'mine', 1_000)).toBe(false);
+    await store.commit('c:1', 'successor', 60_000);
+    expect(await store.renew('c:1', 'successor', 1_000)).toBe(false);
+    expect(await store.claim('c:1', 'x', 1_000)).toBe('done');
+    expect(await store.renew('c:never', 'mine', 1_000)).toBe(false);
+    expect(await store.claim('c:never', 'x', 1_000)).toBe('claimed');
+  });
+
   it('forgets a commit after its retention', async () => {
     const { store, clock } = storeAt();
     await store.claim('c:1', 't', 1_000);
