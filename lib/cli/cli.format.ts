@@ -60,6 +60,7 @@ export function formatReport(report: RedriveReport): string {
   for (const item of report.moved) lines.push(`  ${verb}: ${item.messageId ?? '(no id)'} -> ${item.to}`);
   for (const item of report.unresolved) lines.push(`  left (origin unknown): ${item.messageId ?? '(no id)'} at position ${item.position}`);
   for (const item of report.failed) lines.push(`  left (publish failed): ${item.messageId ?? '(no id)'} -> ${item.to}: ${item.error}`);
+  for (const item of report.refused) lines.push(`  left (destination refused): ${item.messageId ?? '(no id)'} -> ${item.to}: ${item.error.reason}`);
   for (const item of report.duplicated) lines.push(`  duplicated (sent, but still in the queue too): ${item.messageId ?? '(no id)'}`);
   for (const id of report.missingIds) lines.push(`  not found: ${id}`);
   return lines.join('\n');
