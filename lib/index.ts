@@ -29,6 +29,7 @@ export {
   PurgeNotConfirmedError,
   RedriveSelectionError,
   RedriveInterruptedError,
+  RedriveDestinationError,
 } from './dead-letters/index.js';
 export type {
   DeadLetterEntry,
@@ -41,7 +42,9 @@ export type {
   RedriveOptions,
   RedriveItem,
   RedriveFailure,
+  RedriveRefusal,
   RedriveReport,
+  DeadLettersOptions,
   PurgeOptions,
 } from './dead-letters/index.js';
 export { validateTopology } from './topology/index.js';

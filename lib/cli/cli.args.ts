@@ -13,10 +13,13 @@ Inspect, redrive and purge RabbitMQ dead-letter queues written by nestjs-typed-m
 Commands:
   dlq list <queue> [--offset n] [--limit n]     List messages (head first) without consuming them
   dlq peek <queue> <messageId>                  Show one message in full
-  dlq redrive <queue> <selection> [--dry-run]   Move messages back to the queue they failed on
+  dlq redrive <queue> <selection> [--to <queue>...] [--dry-run]
+                                                Move messages back to the queue they failed on
       selection: --all | --id <id> [--id <id>...] | any of
                  --kind <failure kind> --consumer <name> --type <message type>
                  --reason <text> --older-than <duration, e.g. 90s, 10m, 2h, 1d>
+      --to <queue>: a queue messages may go back to (repeatable). Without it only
+                 <name> for <name>.error; other recorded origins are refused and left
   dlq purge <queue> [--yes]                     Delete every ready message (asks unless --yes)
 
 Broker URL: from $AMQP_URL, or from a file (--url-file), never with its password on the command line,
@@ -59,7 +62,7 @@ export type CliCommand =
   | { readonly name: 'help' }
   | ({ readonly name: 'list'; readonly queue: string; readonly offset: number; readonly limit: number } & CliCommon)
   | ({ readonly name: 'peek'; readonly queue: string; readonly messageId: string } & CliCommon)
-  | ({ readonly name: 'redrive'; readonly queue: string; readonly selection: RedriveSelection; readonly dryRun: boolean } & CliCommon)
+  | ({ readonly name: 'redrive'; readonly queue: string; readonly selection: RedriveSelection; readonly dryRun: boolean; readonly to: readonly string[] } & CliCommon)
   | ({ readonly name: 'purge'; readonly queue: string; readonly yes: boolean } & CliCommon);
 
 function count(name: string, text: string | undefined, fallback: number): number {
@@ -98,6 +101,7 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
         reason: { type: 'string' },
         'older-than': { type: 'string' },
         'dry-run': { type: 'boolean' },
+        to: { type: 'string', multiple: true },
         yes: { type: 'boolean', short: 'y' },
       },
     });
@@ -134,7 +138,7 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
       if (!rest[0]) throw new CliUsageError('dlq peek needs a message id');
       return { name: 'peek', queue, messageId: rest[0], ...common };
     case 'redrive':
-      return { name: 'redrive', queue, selection: selection(v), dryRun: v['dry-run'] === true, ...common };
+      return { name: 'redrive', queue, selection: selection(v), dryRun: v['dry-run'] === true, to: v.to ?? [], ...common };
     case 'purge':
       return { name: 'purge', queue, yes: v.yes === true, ...common };
     default:

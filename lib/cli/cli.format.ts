@@ -92,6 +92,7 @@ export function formatReport(report: RedriveReport): string {
   for (const item of report.moved) lines.push(`  ${verb}: ${id(item.messageId)} -> ${shown(item.to)}`);
   for (const item of report.unresolved) lines.push(`  left (origin unknown): ${id(item.messageId)} at position ${item.position}`);
   for (const item of report.failed) lines.push(`  left (publish failed): ${id(item.messageId)} -> ${shown(item.to)}: ${shown(item.error)}`);
+  for (const item of report.refused) lines.push(`  left (destination refused): ${id(item.messageId)} -> ${shown(item.to)}: ${shown(item.error.reason)}`);
   for (const item of report.duplicated) lines.push(`  duplicated (sent, but still in the queue too): ${id(item.messageId)}`);
   for (const missing of report.missingIds) lines.push(`  not found: ${escapeControls(missing)}`);
   return lines.join('\n');

@@ -74,9 +74,9 @@ async function execute(command: DlqCommand, deadLetters: DeadLetters, io: CliIo)
       return EXIT.ok;
     }
     case 'redrive': {
-      const report = await deadLetters.redrive(command.queue, { ...command.selection, dryRun: command.dryRun });
+      const report = await deadLetters.redrive(command.queue, { ...command.selection, dryRun: command.dryRun, ...(command.to.length > 0 ? { to: command.to } : {}) });
       printReport(command, report, io);
-      return report.failed.length > 0 || report.unresolved.length > 0 ? EXIT.failure : EXIT.ok;
+      return report.failed.length > 0 || report.unresolved.length > 0 || report.refused.length > 0 ? EXIT.failure : EXIT.ok;
     }
     case 'purge':
       return purge(command, deadLetters, io);

@@ -1,5 +1,5 @@
 import { BROKER_DEATH_HEADERS, originOf, RETRY_HEADERS } from '../retry/retry.headers.js';
-import { RETRY_ATTEMPT_HEADER } from '../transports/delivery-attempt.js';
+import { DELIVERY_COUNT_HEADER, RETRY_ATTEMPT_HEADER } from '../transports/delivery-attempt.js';
 import { MessageValidationError } from '../errors/index.js';
 import type { HeaderValue, InboundMessage } from '../transports/transport.interface.js';
 import { FAILURE_HEADERS, type DeliveryFailure } from './delivery-failure.types.js';
@@ -53,6 +53,9 @@ export function buildFailureHeaders(
     [FAILURE_HEADERS.queue]: message.queue,
     [FAILURE_HEADERS.consumer]: failure.consumer,
     ...originalDestination(message),
+    // The broker's count of the failed delivery: stale on the copy, where a classic error queue's
+    // consumer would take it for its own and set a poison copy aside as poison again.
+    [DELIVERY_COUNT_HEADER]: undefined,
   };
   if (message.properties.headers?.[RETRY_HEADERS.target] !== undefined) {
     // Back from a delay hop: the broker's death records are of the SDK's delay queues, not of a failure.

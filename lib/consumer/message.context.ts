@@ -56,7 +56,8 @@ export class MessageContext<TPayload = unknown> {
 
   /**
    * Which delivery of this message this is, from 1: the broker's count where it keeps one (quorum
-   * queues), plus the SDK's recorded retries; a redelivery counts as one more on a classic queue.
+   * queues, on a redelivery), plus the retries the SDK recorded on a message back from its delay line; a
+   * redelivery counts as one more on a classic queue. Headers a producer set count for nothing.
    */
   get attempt(): number {
     return this.delivery.attempt;

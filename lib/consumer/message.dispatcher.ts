@@ -13,6 +13,7 @@ import type { FailureHeaderOptions } from './failure.headers.js';
 import { MessageContext, type MessageContextDelivery } from './message.context.js';
 import { DispatchedDelivery } from './message-context.delivery.js';
 import { RedeliveryTracker } from './redelivery.tracker.js';
+import { UntrustedRetryDelivery, type DelayLineCheck } from './untrusted-retry.delivery.js';
 import { settleHandlerFailure } from './handler-failure.settler.js';
 import { isStale, isThenable } from './stale-delivery.check.js';
 import type { ConsumeEvents } from '../observability/consume-events.emitter.js';
@@ -60,12 +61,15 @@ export class MessageDispatcher {
   private readonly logger = new Logger('Messaging');
   private readonly single: HandlerBinding | undefined;
   private readonly tracker = new RedeliveryTracker();
+  private readonly fromDelayLine: DelayLineCheck | undefined;
 
   constructor(
     private readonly binding: QueueBinding,
     private readonly settings: DispatchSettings,
   ) {
     this.single = binding.handlers.size === 1 ? [...binding.handlers.values()][0] : undefined;
+    const scheduler = settings.retryScheduler;
+    this.fromDelayLine = scheduler && ((exchange) => scheduler.isDelayLineExchange(exchange));
   }
 
   /**
@@ -74,7 +78,9 @@ export class MessageDispatcher {
    * returns a promise, a manual ack, a failure): a synchronous handler on a synchronous schema is taken
    * through and acked without allocating a promise.
    */
-  dispatch(delivery: TransportDelivery, shutdown?: AbortSignal): Promise<void> | undefined {
+  dispatch(received: TransportDelivery, shutdown?: AbortSignal): Promise<void> | undefined {
+    // Retry headers count only on a message back from the SDK's delay line, never a producer's claim.
+    const delivery = UntrustedRetryDelivery.check(received, this.fromDelayLine);
     const middleware = this.settings.middleware;
     if (!middleware?.length) {
       const events = this.observedEvents();
@@ -111,10 +117,11 @@ export class MessageDispatcher {
     if (traced) traced.consumer = settlement.consumer;
     events?.received(delivery, settlement.consumer);
     if (!handler) return this.onUnknownType(settlement, message);
-    // Only redelivered messages are counted, so only they need forgetting once settled for good (a
-    // settlement on a stale delivery did not reach the broker: the message comes back, still counting).
-    if (message.redelivered) void settlement.done.then(() => isStale(delivery) || this.tracker.forget(message));
-    const deliveries = handler.maxDeliveries === undefined ? 0 : this.tracker.deliveries(message);
+    // Only redelivered messages are counted, so only they need forgetting once settled for good. A
+    // requeue is not for good (the message comes back, and must keep counting towards maxDeliveries), nor
+    // is a settlement on a stale delivery, which did not reach the broker.
+    if (message.redelivered) void settlement.done.then(() => isStale(delivery) || settlement.state === 'requeued' || this.tracker.forget(message));
+    const deliveries = handler.maxDeliveries === undefined ? 0 : this.tracker.deliveries(delivery);
     if (handler.maxDeliveries !== undefined && deliveries > handler.maxDeliveries) {
       return settled(settlement.deadLetter({ kind: 'poison', error: new PoisonMessageError(deliveries, handler.maxDeliveries), consumer: handler.name }));
     }
@@ -182,7 +189,8 @@ export class MessageDispatcher {
   ): Error | undefined | Promise<Error | undefined> {
     const attempt = delivery.attempt + immediate;
     settlement.attempt = attempt;
-    const context = new MessageContext(payload, delivery.message, handler.contract.name, handler.name, settlement, this.contextDelivery(handler, delivery, settlement, attempt), shutdown);
+    const shown = delivery instanceof UntrustedRetryDelivery ? delivery.original : delivery.message;
+    const context = new MessageContext(payload, shown, handler.contract.name, handler.name, settlement, this.contextDelivery(handler, delivery, settlement, attempt), shutdown);
     let result: unknown;
     try {
       result = handler.invoke(payload, context);

@@ -1,13 +1,15 @@
-import { DELIVERY_COUNT_HEADER } from '../transports/delivery-attempt.js';
-import type { InboundMessage } from '../transports/transport.interface.js';
+import type { InboundMessage, TransportDelivery } from '../transports/transport.interface.js';
 
 /**
  * Counts how often a message has been delivered, to catch poison messages: ones that crash or hang
- * their consumer, so they are redelivered again and again without ever being settled. Quorum queues
- * count deliveries themselves (`x-delivery-count`); for a classic queue, which only says "redelivered",
- * this process counts the redeliveries it sees, by queue and message id (bounded: least recently seen
- * forgotten first). A classic-queue count therefore does not survive a restart of the process: use
- * quorum queues where a message may crash the whole process.
+ * their consumer, or that a handler requeues every time, so they come back again and again without ever
+ * being settled for good. Quorum queues count deliveries themselves (the transport's
+ * `TransportDelivery.deliveryCount`, never a producer's header); for a classic queue, which only says
+ * "redelivered", this process counts the redeliveries it sees, by queue and message id (bounded: least
+ * recently seen forgotten first). A requeue keeps the count; only a final settlement (ack, dead-letter,
+ * delayed retry, reject) forgets it. A classic-queue count therefore does not survive a restart of the
+ * process, nor reach another instance, and a message without a `messageId` cannot be told apart (each
+ * of its redeliveries counts as the second): use quorum queues where a message may crash the whole process.
  */
 export class RedeliveryTracker {
   private readonly counts = new Map<string, number>();
@@ -15,9 +17,9 @@ export class RedeliveryTracker {
   constructor(private readonly maxEntries = 10_000) {}
 
   /** Deliveries of this message so far, this one included. */
-  deliveries(message: InboundMessage): number {
-    const brokerCount = message.properties.headers?.[DELIVERY_COUNT_HEADER];
-    if (typeof brokerCount === 'number') return brokerCount + 1;
+  deliveries(delivery: TransportDelivery): number {
+    if (delivery.deliveryCount !== undefined) return delivery.deliveryCount + 1;
+    const { message } = delivery;
     if (!message.redelivered) return 1;
     const key = this.key(message);
     if (key === undefined) return 2;

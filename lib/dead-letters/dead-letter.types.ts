@@ -1,4 +1,5 @@
 import type { HeaderValue, MessageProperties } from '../transports/transport.interface.js';
+import type { RedriveDestinationError } from './dead-letters.errors.js';
 
 /** The `x-failure-*` headers the SDK's consumers wrote when the message failed (see `FAILURE_HEADERS`). */
 export interface DeadLetterFailure {
@@ -107,6 +108,13 @@ export interface RedriveSelection {
 export interface RedriveOptions extends RedriveSelection {
   /** Report what would move without moving anything. */
   readonly dryRun?: boolean;
+  /**
+   * The queues this redrive may send to. Each message still goes back to the queue it failed on (as its
+   * headers or the broker's death record say), but only when that queue is named here; others are
+   * refused. Without it, the application's topology decides (a declared queue whose failures go to this
+   * dead-letter queue), and without a topology (the CLI) only `<name>` for `<name>.error`.
+   */
+  readonly to?: string | readonly string[];
 }
 
 /** One message a redrive looked at. */
@@ -124,6 +132,11 @@ export interface RedriveFailure extends RedriveItem {
   readonly error: string;
 }
 
+/** A message a redrive would not send where its headers say it failed; it is still in the dead-letter queue. */
+export interface RedriveRefusal extends RedriveItem {
+  readonly error: RedriveDestinationError;
+}
+
 /** What a redrive did. Every matched message is in exactly one of the lists. */
 export interface RedriveReport {
   readonly queue: string;
@@ -136,6 +149,11 @@ export interface RedriveReport {
   readonly unresolved: readonly RedriveItem[];
   /** Matched but the publish failed (e.g. the origin queue no longer exists): left in place. */
   readonly failed: readonly RedriveFailure[];
+  /**
+   * Matched but the destination its headers name is not allowed (see {@link RedriveOptions.to}): left in
+   * place. A dry run reports these too.
+   */
+  readonly refused: readonly RedriveRefusal[];
   /**
    * Published, but the dead-letter queue's copy could not be acknowledged (its channel closed first), so
    * it is still there too: these messages now exist twice. Never lost.

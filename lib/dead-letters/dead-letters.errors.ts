@@ -41,3 +41,20 @@ export class RedriveInterruptedError extends MessagingError {
     super(`Redrive of "${report.queue}" interrupted after moving ${report.moved.length} message(s): ${reason}`, options);
   }
 }
+
+/**
+ * A redrive refused to send a message where its headers say it failed: the destination comes from the
+ * message itself, which any producer could have written, so it must be a queue the application's
+ * topology dead-letters here, or one the operator named (`to`). The message stays where it is.
+ */
+export class RedriveDestinationError extends MessagingError {
+  readonly code = 'REDRIVE_DESTINATION_REFUSED';
+
+  constructor(
+    readonly queue: string,
+    readonly destination: string,
+    readonly reason: string,
+  ) {
+    super(`Not redriving from "${queue}" to "${destination}": ${reason}. The message stays in "${queue}"`);
+  }
+}

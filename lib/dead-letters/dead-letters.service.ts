@@ -18,9 +18,22 @@ import type {
   RedriveFailure,
   RedriveItem,
   RedriveOptions,
+  RedriveRefusal,
   RedriveReport,
 } from './dead-letter.types.js';
+import type { TopologyDefinition } from '../topology/index.js';
+
+/** How a {@link DeadLetters} built by hand learns where redrives may go. */
+export interface DeadLettersOptions {
+  /**
+   * The application's topology (or how to get it when a redrive runs): a redrive follows a message's
+   * recorded origin only to a declared queue whose failures go to the queue redriven. Without it, only
+   * `<name>` for `<name>.error`, or the queues named in `RedriveOptions.to`.
+   */
+  readonly topology?: TopologyDefinition | (() => TopologyDefinition | undefined);
+}
 import { PurgeNotConfirmedError, QueueAccessUnsupportedError, RedriveInterruptedError } from './dead-letters.errors.js';
+import { refuseDestination } from './redrive.destination.js';
 import { redrivenProperties } from './redrive.headers.js';
 import { checkSelection, isSelected } from './redrive.selection.js';
 
@@ -39,6 +52,7 @@ interface RedriveProgress {
   readonly moved: RedriveItem[];
   readonly unresolved: RedriveItem[];
   readonly failed: RedriveFailure[];
+  readonly refused: RedriveRefusal[];
   readonly duplicated: RedriveItem[];
   readonly found: Set<string>;
 }
@@ -56,7 +70,10 @@ interface RedriveProgress {
 export class DeadLetters {
   private readonly logger = new Logger('DeadLetters');
 
-  constructor(@Inject(MESSAGING_CORE_TRANSPORT) private readonly transport: MessagingTransport) {}
+  constructor(
+    @Inject(MESSAGING_CORE_TRANSPORT) private readonly transport: MessagingTransport,
+    private readonly options: DeadLettersOptions = {},
+  ) {}
 
   /**
    * One page of a dead-letter queue, head first, leaving every message in place and in order.
@@ -93,8 +110,10 @@ export class DeadLetters {
    * Moves selected messages back to the queue each failed on, through the default exchange (so no other
    * queue bound to the original exchange gets a second copy), one at a time in queue order: publish
    * (confirmed, mandatory) and only then ack, so an interruption duplicates a message at most. The copy
-   * loses its failure and broker death headers and gains the redrive trail (`REDRIVE_HEADERS`). A message
-   * whose origin is unknown, or whose publish fails, stays where it is and is reported. Only the
+   * loses its failure and broker death headers, its retry history and delivery count (so it gets its
+   * whole retry policy again) and gains the redrive trail (`REDRIVE_HEADERS`). The origin comes from the
+   * message's headers, so it is only followed to an allowed queue (see {@link RedriveOptions.to}); a
+   * message whose origin is unknown or refused, or whose publish fails, stays where it is and is reported. Only the
    * messages present when the redrive starts are examined: one failing again meanwhile is not redriven twice.
    *
    * @throws RedriveSelectionError when the selection is missing or ambiguous.
@@ -104,7 +123,13 @@ export class DeadLetters {
     checkSelection(options);
     const dryRun = options.dryRun === true;
     const now = Date.now();
-    const progress: RedriveProgress = { examined: 0, moved: [], unresolved: [], failed: [], duplicated: [], found: new Set() };
+    const progress: RedriveProgress = { examined: 0, moved: [], unresolved: [], failed: [], refused: [], duplicated: [], found: new Set() };
+    const topology = this.options.topology;
+    const rules = {
+      from: queue,
+      named: options.to === undefined ? undefined : typeof options.to === 'string' ? [options.to] : [...options.to],
+      topology: typeof topology === 'function' ? topology() : topology,
+    };
     const report = (): RedriveReport => ({
       queue,
       dryRun,
@@ -112,6 +137,7 @@ export class DeadLetters {
       moved: progress.moved,
       unresolved: progress.unresolved,
       failed: progress.failed,
+      refused: progress.refused,
       duplicated: progress.duplicated,
       missingIds: (options.ids ?? []).filter((id) => !progress.found.has(id)),
     });
@@ -127,7 +153,9 @@ export class DeadLetters {
           if (!isSelected(entry, options, now)) continue;
           if (entry.messageId !== undefined) progress.found.add(entry.messageId);
           const item: RedriveItem = { messageId: entry.messageId, type: entry.type, position, to: entry.originQueue };
+          const refusal = entry.originQueue === undefined ? undefined : refuseDestination(rules, entry.originQueue);
           if (entry.originQueue === undefined) progress.unresolved.push(item);
+          else if (refusal) progress.refused.push({ ...item, error: refusal });
           else if (dryRun) progress.moved.push(item);
           else await this.move(delivery, entry.originQueue, redrivenProperties(delivery.message.properties, entry, queue, new Date()), item, progress);
         }
@@ -174,9 +202,11 @@ export class DeadLetters {
     const rest = [
       report.unresolved.length > 0 ? `${report.unresolved.length} without a known origin` : '',
       report.failed.length > 0 ? `${report.failed.length} failed` : '',
+      report.refused.length > 0 ? `${report.refused.length} refused (destination not allowed)` : '',
       report.duplicated.length > 0 ? `${report.duplicated.length} duplicated` : '',
     ].filter(Boolean);
     this.logger.log(`${verb} ${report.moved.length} message(s) from "${report.queue}"${rest.length > 0 ? ` (${rest.join(', ')} left in place)` : ''}`);
+    for (const refused of report.refused) this.logger.warn(refused.error.message);
   }
 
   private async withReader<T>(queue: string, work: (reader: QueueReader) => Promise<T>): Promise<T> {

@@ -1,5 +1,5 @@
 /** Dead-letter inspection, redrive and purge: the `DeadLetters` service, its types and errors. */
-export { DeadLetters } from './dead-letters.service.js';
+export { DeadLetters, type DeadLettersOptions } from './dead-letters.service.js';
 export { REDRIVE_HEADERS } from './redrive.headers.js';
 export { describeDeadLetter } from './dead-letter.describer.js';
 export * from './dead-letters.errors.js';

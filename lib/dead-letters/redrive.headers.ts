@@ -1,5 +1,6 @@
 import type { HeaderValue, MessageProperties } from '../transports/transport.interface.js';
-import { RETRY_ATTEMPT_HEADER } from '../transports/delivery-attempt.js';
+import { RETRY_HEADERS } from '../retry/retry.headers.js';
+import { DELIVERY_COUNT_HEADER } from '../transports/delivery-attempt.js';
 import type { DeadLetterEntry } from './dead-letter.types.js';
 
 /**
@@ -26,10 +27,14 @@ const MAX_REASON = 512;
  * - `x-failure-*`: the copy has not failed (yet); a new failure writes fresh ones;
  * - `x-death`, `x-first-death-*`, `x-last-death-*`: RabbitMQ 3.x trusts a client-set `x-death` and would
  *   see the message cycling through the same queue, and drop it, if it expired or was rejected there again;
- * - the SDK's retry count: an operator's redrive starts the message's retries afresh.
+ * - the SDK's retry history (`RETRY_HEADERS`): an operator's redrive restarts the message's retry budget;
+ * - `x-delivery-count`: the error queue's count, which reading the queue raises too; it must not make
+ *   the message look delivered many times where it lands.
  */
+const RETRY_HEADER_NAMES = new Set<string>([...Object.values(RETRY_HEADERS), DELIVERY_COUNT_HEADER]);
+
 function dropped(name: string): boolean {
-  return name.startsWith('x-failure-') || name === 'x-death' || name.startsWith('x-first-death-') || name.startsWith('x-last-death-') || name === RETRY_ATTEMPT_HEADER;
+  return name.startsWith('x-failure-') || name === 'x-death' || name.startsWith('x-first-death-') || name.startsWith('x-last-death-') || RETRY_HEADER_NAMES.has(name);
 }
 
 /** The properties of the redriven copy of a dead-lettered message. */

@@ -64,7 +64,12 @@ function createTransport(options: MessagingModuleOptions): MessagingTransport {
     ConsumerHandlerFactory,
     ConsumerExplorer,
     MessagingLifecycle,
-    { provide: MESSAGING_CORE_DEAD_LETTERS, useClass: DeadLetters },
+    {
+      provide: MESSAGING_CORE_DEAD_LETTERS,
+      // Redrive follows a message's recorded origin only to queues of the topology the module asserted.
+      useFactory: (transport: MessagingTransport, lifecycle: MessagingLifecycle) => new DeadLetters(transport, { topology: () => lifecycle.effectiveTopology }),
+      inject: [MESSAGING_CORE_TRANSPORT, MessagingLifecycle],
+    },
     { provide: MESSAGING_CORE_STATUS, useClass: MessagingStatus },
     { provide: MESSAGING_CORE_BACKLOG, useClass: BacklogMonitor },
   ],

@@ -1,5 +1,5 @@
 import type { HeaderValue, InboundMessage } from '../transports/transport.interface.js';
-import { RETRY_ATTEMPT_HEADER } from '../transports/delivery-attempt.js';
+import { DELIVERY_COUNT_HEADER, RETRY_ATTEMPT_HEADER } from '../transports/delivery-attempt.js';
 
 /**
  * Headers recording a message's retry history. They travel with every retry copy and end up on the
@@ -57,7 +57,7 @@ export function originOf(message: InboundMessage): { exchange: string; routingKe
   };
 }
 
-/** The headers of a retry copy: the message's own, minus broker death records, plus the updated history. */
+/** The headers of a retry copy: the message's own, minus broker death records and delivery count, plus the updated history. */
 export function retryCopyHeaders(
   message: InboundMessage,
   failedAttempt: number,
@@ -67,6 +67,8 @@ export function retryCopyHeaders(
 ): Record<string, HeaderValue> {
   const headers: Record<string, HeaderValue> = { ...message.properties.headers };
   for (const name of BROKER_DEATH_HEADERS) delete headers[name];
+  // The broker's count of this delivery: stale on the copy (a classic queue would take it for a producer's).
+  delete headers[DELIVERY_COUNT_HEADER];
   const history = retryHistory(message.properties.headers);
   const origin = originOf(message);
   return {

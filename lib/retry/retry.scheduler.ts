@@ -15,12 +15,22 @@ export type RetryOutcome = 'scheduled' | 'requeued' | 'stale';
  */
 export class RetryScheduler {
   private readonly logger = new Logger('Messaging');
+  private lineExchanges: ReadonlySet<string> | undefined;
 
   constructor(
     private readonly transport: MessagingTransport,
     private readonly delays: DelayTopology,
     private readonly now: () => Date = () => new Date(),
   ) {}
+
+  /**
+   * Whether a message arriving through `exchange` came back from the delay line (the exchange its last
+   * hop was dead-lettered to is one of the line's): only such a message carries a retry history the SDK wrote.
+   */
+  isDelayLineExchange(exchange: string): boolean {
+    this.lineExchanges ??= new Set(this.delays.topology([]).exchanges.map((definition) => definition.name));
+    return this.lineExchanges.has(exchange);
+  }
 
   /** The longest delay the declared delay line can express. */
   get maxDelayMs(): number {

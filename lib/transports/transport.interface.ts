@@ -92,8 +92,16 @@ export interface TransportDelivery {
    * Which delivery of this message this is, from 1: the broker's own count where it keeps one (RabbitMQ
    * quorum queues' `x-delivery-count`), plus the retries recorded in the SDK's `x-retry-attempt` header;
    * on a broker without a count a redelivery counts as one more attempt. See {@link deliveryAttempt}.
+   * The broker's count is read only on queues whose broker keeps one (never a producer's header on a
+   * classic queue); whether the retry header is the SDK's own is checked by the consumer.
    */
   readonly attempt: number;
+  /**
+   * How often the broker delivered this message before, where the queue keeps a count (RabbitMQ quorum
+   * queues: 0 on a first delivery), else `undefined`. Poison detection trusts this and nothing a
+   * producer can set; a transport that leaves it out gets the consumer's own in-process count.
+   */
+  readonly deliveryCount?: number;
   /**
    * Aborts (with a `DeliveryStaleError`) once the delivery is stale: its channel or connection is gone,
    * so it can no longer be settled and the broker will deliver it again. Work on a stale delivery should

@@ -34,6 +34,8 @@ export type ConformanceCaseId =
   | 'attempt.classic'
   | 'attempt.quorum'
   | 'attempt.retry-header'
+  | 'attempt.forged-delivery-count'
+  | 'quorum.reader-returns-count'
   | 'quorum.return-order'
   | 'quorum.delivery-limit'
   | 'headers.x-death'

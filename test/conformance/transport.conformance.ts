@@ -5,6 +5,7 @@ import { describeDeadLetterConformance } from './dead-letter.conformance.js';
 import { describeDelayLineConformance } from './delay-line.conformance.js';
 import { describeDeliveryConformance } from './delivery.conformance.js';
 import { describeHeadersConformance } from './headers.conformance.js';
+import { describeHeaderTrustConformance } from './header-trust.conformance.js';
 import { describeQuorumConformance } from './quorum.conformance.js';
 import { describeRoutingConformance } from './routing.conformance.js';
 import { describeRpcConformance } from './rpc.conformance.js';
@@ -25,6 +26,7 @@ export function describeTransportConformance(name: string, harness: TransportHar
     describeRoutingConformance(harness);
     describeHeadersConformance(harness);
     describeQuorumConformance(harness);
+    describeHeaderTrustConformance(harness);
     describeConnectionConformance(harness);
     describeDelayLineConformance(harness);
     describeRpcConformance(harness);

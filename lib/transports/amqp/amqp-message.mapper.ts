@@ -31,7 +31,8 @@ export function toPublishOptions(
   if (p.userId !== undefined) options.userId = p.userId;
   if (p.expiration !== undefined) options.expiration = String(p.expiration);
   if (p.priority !== undefined) options.priority = p.priority;
-  if (p.headers !== undefined) options.headers = definedEntries(p.headers);
+  // The publish id is the transport's own (it matches basic.return to its publish): a caller's would hide a return.
+  if (p.headers !== undefined) options.headers = definedEntries(p.headers, PUBLISH_ID_HEADER);
   return options;
 }
 
@@ -108,11 +109,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
 }
 
-/** Copies a header table without its `undefined` entries, which have no AMQP encoding. */
-function definedEntries<V>(headers: Record<string, V>): Record<string, V> {
+/** Copies a header table without its `undefined` entries, which have no AMQP encoding, and `skip`. */
+function definedEntries<V>(headers: Record<string, V>, skip: string): Record<string, V> {
   const result: Record<string, V> = {};
   for (const [key, value] of Object.entries(headers)) {
-    if (value !== undefined) result[key] = value;
+    if (value !== undefined && key !== skip) result[key] = value;
   }
   return result;
 }

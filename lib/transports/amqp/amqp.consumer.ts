@@ -57,6 +57,8 @@ export class AmqpConsumer implements TransportSubscription {
   private retryTimer: NodeJS.Timeout | undefined;
   private retryAttempt = 0;
   private readonly deadLetterTarget: DeadLetterTarget | undefined;
+  /** A quorum queue: only its broker-set `x-delivery-count` is believed (see `AmqpDelivery`). */
+  private readonly brokerCounts: boolean;
   /** The coalescer of the current channel, flushed on cancel and close. */
   private acks: AckCoalescer | undefined;
 
@@ -66,6 +68,7 @@ export class AmqpConsumer implements TransportSubscription {
     this.label = `consumer "${consumerName}" on queue "${queue}"`;
     const definition = findQueue(options.topology, queue);
     this.deadLetterTarget = deadLetterTargetOf(definition);
+    this.brokerCounts = definition?.type === 'quorum';
     this.supervisor = new ChannelSupervisor<AmqpChannelLike>({
       name: this.label,
       open: (connection) => {
@@ -183,7 +186,7 @@ export class AmqpConsumer implements TransportSubscription {
       this.onCancelledByBroker(channel, liveness, acks);
       return;
     }
-    const delivery = new AmqpDelivery(channel, liveness, message, this.options.consume.queue, this.deadLetter, acks);
+    const delivery = new AmqpDelivery(channel, liveness, message, this.options.consume.queue, this.deadLetter, acks, this.brokerCounts);
     try {
       this.options.handler(delivery);
     } catch (error) {

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { DeliveryStaleError } from '../../errors/index.js';
-import { deliveryAttempt } from '../delivery-attempt.js';
+import { brokerDeliveryCount, deliveryAttempt } from '../delivery-attempt.js';
 import type { DeadLetterOutcome, DeadLetterRequest, InboundMessage, TransportDelivery } from '../transport.interface.js';
 import type { AmqpChannelLike, AmqpDeliveredMessage } from './amqp-connection.types.js';
 import { toMessageProperties } from './amqp-message.mapper.js';
@@ -47,10 +47,16 @@ export class AmqpDelivery implements TransportDelivery {
   readonly message: InboundMessage;
   /** Which delivery of the message this is, from 1. */
   readonly attempt: number;
+  /** The quorum queue's count of earlier deliveries; undefined on a classic queue (see {@link TransportDelivery.deliveryCount}). */
+  readonly deliveryCount: number | undefined;
   private settled = false;
   private readonly coalesced: CoalescedAck | undefined;
 
-  /** `acks`: the channel's coalescer when acks are coalesced; without it each settle is sent at once. */
+  /**
+   * `acks`: the channel's coalescer when acks are coalesced; without it each settle is sent at once.
+   * `brokerCounts`: the queue is a quorum queue, whose broker counts deliveries (`x-delivery-count`); on a
+   * classic queue that header can only come from a producer and is ignored.
+   */
   constructor(
     private readonly channel: AmqpChannelLike,
     private readonly liveness: ChannelLiveness,
@@ -58,6 +64,7 @@ export class AmqpDelivery implements TransportDelivery {
     queue: string,
     private readonly deadLetterer: AmqpDeadLetterer,
     private readonly acks?: AckCoalescer,
+    brokerCounts = false,
   ) {
     this.coalesced = acks?.track(raw);
     this.message = {
@@ -69,7 +76,8 @@ export class AmqpDelivery implements TransportDelivery {
       redelivered: raw.fields.redelivered,
       raw,
     };
-    this.attempt = deliveryAttempt(this.message.properties, raw.fields.redelivered);
+    this.attempt = deliveryAttempt(this.message.properties, raw.fields.redelivered, brokerCounts);
+    this.deliveryCount = brokerDeliveryCount(this.message.properties, raw.fields.redelivered, brokerCounts);
   }
 
   /** Aborts when the delivering channel closes. */

@@ -6,7 +6,8 @@ import type { MemoryQueue } from './memory.queue.js';
 /**
  * A {@link QueueReader} on the in-memory broker, behaving as an AMQP channel doing `basic.get`: taken
  * messages are out of the queue until acked, and closing the reader (or the transport) puts every
- * unacked one back in its original position with `redelivered` set.
+ * unacked one back with `redelivered` set, as RabbitMQ does (see `MemoryQueue.giveBack`: on a quorum
+ * queue that return counts as a delivery, exactly as it does for `AmqpQueueReader`).
  */
 export class MemoryQueueReader implements QueueReader {
   /** Messages taken and not acked, by the order they were taken. */
@@ -37,7 +38,7 @@ export class MemoryQueueReader implements QueueReader {
     const tag = this.nextTag++;
     this.held.set(tag, message);
     return {
-      message: inboundMessage(message),
+      message: inboundMessage(message, this.source.settings.type === 'quorum'),
       ack: () => !this.closed && this.held.delete(tag),
     };
   }

@@ -1,5 +1,5 @@
 import { DeliveryStaleError } from '../../errors/index.js';
-import { deliveryAttempt } from '../delivery-attempt.js';
+import { brokerDeliveryCount, deliveryAttempt } from '../delivery-attempt.js';
 import type { MemoryConsumer } from './memory.consumer.js';
 import type { StoredMessage } from './memory.message.js';
 import type { DeadLetterOutcome, DeadLetterRequest, InboundMessage, TransportDelivery } from '../transport.interface.js';
@@ -22,6 +22,8 @@ export interface MemoryDeliveryHooks {
 export class MemoryDelivery implements TransportDelivery {
   /** Which delivery of the message this is, from 1. */
   readonly attempt: number;
+  /** The quorum queue's count of earlier deliveries; undefined on a classic queue (see `TransportDelivery.deliveryCount`). */
+  readonly deliveryCount: number | undefined;
   /** The stored message's `redelivered` flag before this delivery, restored when the handler never saw it. */
   readonly wasRedelivered: boolean;
   /** Links of the queue's unacked table; see {@link MemoryUnackedTable}. */
@@ -42,8 +44,11 @@ export class MemoryDelivery implements TransportDelivery {
     readonly stored: StoredMessage,
     /** The subscription it was assigned to. */
     readonly consumer: MemoryConsumer,
+    /** The queue is a quorum queue (it counts deliveries); a classic queue's `x-delivery-count` is a producer's. */
+    brokerCounts = false,
   ) {
-    this.attempt = deliveryAttempt(message.properties, message.redelivered);
+    this.attempt = deliveryAttempt(message.properties, message.redelivered, brokerCounts);
+    this.deliveryCount = brokerDeliveryCount(message.properties, message.redelivered, brokerCounts);
     this.wasRedelivered = stored.redelivered;
   }
 

@@ -68,11 +68,13 @@ export function parsePayload(body: Buffer): unknown {
  * change the stored message that a requeue would deliver again, and a frozen snapshot as `raw`.
  *
  * A redelivered quorum-queue message carries `x-delivery-count`. It is added here, per delivery, and
- * never stored, because RabbitMQ 3.10 does the same: a dead-lettered copy does not carry it.
+ * never stored, because RabbitMQ 3.10 does the same: a dead-lettered copy does not carry it. A first
+ * delivery to a consumer keeps whatever `x-delivery-count` the producer set (RabbitMQ 3.10 does too);
+ * `alwaysCount` is for `basic.get` on a quorum queue, where RabbitMQ 3.10 writes the count, 0 included.
  */
-export function inboundMessage(message: StoredMessage): InboundMessage {
+export function inboundMessage(message: StoredMessage, alwaysCount = false): InboundMessage {
   const properties = cloneProperties(message.properties);
-  if (message.deliveryCount > 0) properties.headers = { ...properties.headers, [DELIVERY_COUNT_HEADER]: message.deliveryCount };
+  if (message.deliveryCount > 0 || alwaysCount) properties.headers = { ...properties.headers, [DELIVERY_COUNT_HEADER]: message.deliveryCount };
   return new MemoryInboundMessage(message, copyBody(message.body), properties);
 }
 

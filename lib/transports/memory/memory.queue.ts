@@ -189,13 +189,17 @@ export class MemoryQueue {
     });
   }
 
-  /** Returns messages a reader took and did not ack, in their original positions, flagged redelivered. */
+  /**
+   * Returns messages a reader took and did not ack, flagged redelivered, as RabbitMQ does when the
+   * reader's channel closes: a classic queue puts them back in their original positions; a quorum queue
+   * counts the return as a delivery (`x-delivery-count`, up to its delivery limit) and serves them first.
+   */
   giveBack(messages: readonly StoredMessage[]): void {
     if (this.deleted || messages.length === 0) return;
     this.hooks.atomically(() => {
       for (const message of messages) {
         message.redelivered = true;
-        this.ready.restore(message);
+        this.takeBack(message, 'lost');
       }
       this.trimOverflow();
       this.dispatch();
@@ -241,7 +245,7 @@ export class MemoryQueue {
   }
 
   private deliver(message: StoredMessage, consumer: MemoryConsumer): void {
-    const delivery = new MemoryDelivery(inboundMessage(message), this.unacked.newTag(), this.deliveryHooks, message, consumer);
+    const delivery = new MemoryDelivery(inboundMessage(message), this.unacked.newTag(), this.deliveryHooks, message, consumer, this.settings.type === 'quorum');
     this.unacked.add(delivery);
     consumer.assign(delivery);
   }

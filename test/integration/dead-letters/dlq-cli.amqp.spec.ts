@@ -74,10 +74,16 @@ describeWithBroker('dlq CLI against RabbitMQ (child process)', () => {
     expect(peeked.stdout).toContain('{"id":"b"}');
     expect((await dlq(['dlq', 'peek', errors, 'zzz'])).code).toBe(1);
 
-    const dry = await dlq(['dlq', 'redrive', errors, '--kind', 'handler', '--older-than', '0s', '--dry-run', '--json']);
+    // The error queue is not "<billing>.error": the CLI, which knows no topology, refuses the recorded
+    // origin until the operator names it, and leaves the messages (exit 1).
+    const refused = await dlq(['dlq', 'redrive', errors, '--id', 'a']);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain(`left (destination refused): a -> ${billing}`);
+    expect(await browseAll(h.transport, errors)).toEqual(['a', 'b', 'c', 'd']);
+    const dry = await dlq(['dlq', 'redrive', errors, '--kind', 'handler', '--older-than', '0s', '--to', billing, '--dry-run', '--json']);
     expect(dry.code).toBe(0);
     expect((JSON.parse(dry.stdout) as { moved: unknown[] }).moved).toHaveLength(3);
-    const moved = await dlq(['dlq', 'redrive', errors, '--id', 'a', '--id', 'c']);
+    const moved = await dlq(['dlq', 'redrive', errors, '--id', 'a', '--id', 'c', '--to', billing]);
     expect(moved.code).toBe(0);
     expect(moved.stdout).toContain(`moved: a -> ${billing}`);
     expect(await browseAll(h.transport, billing)).toEqual(['a', 'c']);

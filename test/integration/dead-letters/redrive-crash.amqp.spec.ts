@@ -3,7 +3,7 @@ import { DeadLetters, RedriveInterruptedError } from '../../../lib/dead-letters/
 import type { MessagingTransport, QueueAccess } from '../../../lib/transports/transport.interface.js';
 import { BrokerTestScope } from '../../fixtures/amqp-integration.fixture.js';
 import { muteNestLogger, type MutedLogger } from '../../fixtures/logger.fixture.js';
-import { amqpHarness, browseAll, seedDeadLetters } from '../../fixtures/queue-access.fixture.js';
+import { amqpHarness, browseAll, deadLetterTopology, seedDeadLetters } from '../../fixtures/queue-access.fixture.js';
 import { closeConnectionsFromBroker, describeWithBroker } from '../../support/broker.js';
 
 jest.setTimeout(60_000);
@@ -42,7 +42,7 @@ describeWithBroker('Redrive crash safety on RabbitMQ', () => {
       },
     };
 
-    const error = await new DeadLetters(crashing).redrive(h.names.errors, { all: true }).catch((e: unknown) => e);
+    const error = await new DeadLetters(crashing, { topology: deadLetterTopology(h.names) }).redrive(h.names.errors, { all: true }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RedriveInterruptedError);
     const { report } = error as RedriveInterruptedError;
     expect(report.moved.length + report.duplicated.length).toBeLessThanOrEqual(3);
@@ -58,7 +58,7 @@ describeWithBroker('Redrive crash safety on RabbitMQ', () => {
     expect(inErrors).toEqual(ids.filter((id) => inErrors.includes(id)));
 
     // Redriving again finishes the job; the duplicate (if any) is now twice in the origin queue, never lost.
-    await new DeadLetters(real).redrive(h.names.errors, { all: true });
+    await new DeadLetters(real, { topology: deadLetterTopology(h.names) }).redrive(h.names.errors, { all: true });
     const final = await browseAll(real, h.names.billing);
     expect(new Set(final)).toEqual(new Set(ids));
     expect(await browseAll(real, h.names.errors)).toEqual([]);

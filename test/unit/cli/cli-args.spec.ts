@@ -9,7 +9,8 @@ describe('dlq CLI arguments', () => {
       name: 'list', queue: 'q', offset: 5, limit: 10, json: true, url: 'amqp://u:p@h',
     });
     expect(parseCliArgs(['dlq', 'peek', 'q', 'id-1', '--url', 'amqp://x'], env)).toMatchObject({ name: 'peek', messageId: 'id-1', url: 'amqp://x' });
-    expect(parseCliArgs(['dlq', 'redrive', 'q', '--id', 'a', '--id', 'b'], env)).toMatchObject({ selection: { ids: ['a', 'b'] }, dryRun: false });
+    expect(parseCliArgs(['dlq', 'redrive', 'q', '--id', 'a', '--id', 'b'], env)).toMatchObject({ selection: { ids: ['a', 'b'] }, dryRun: false, to: [] });
+    expect(parseCliArgs(['dlq', 'redrive', 'q.error', '--all', '--to', 'q', '--to', 'r'], env)).toMatchObject({ selection: { all: true }, to: ['q', 'r'] });
     expect(parseCliArgs(['dlq', 'redrive', 'q', '--kind', 'handler', '--older-than', '10m', '--dry-run'], env)).toMatchObject({
       selection: { kind: 'handler', olderThanMs: 600_000 },
       dryRun: true,
