@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { DeadLetterMessage, DeadLetterPage, RedriveReport } from '../../../lib/dead-letters/index.js';
+import { RedriveDestinationError } from '../../../lib/dead-letters/index.js';
 import { escapeControls, jsonText } from '../../../lib/cli/cli.escape.js';
 import { formatMessage, formatPage, formatReport, messageJson } from '../../../lib/cli/cli.format.js';
 
@@ -62,11 +63,12 @@ describe('dlq CLI output escapes control characters in every printed field', () 
       moved: [{ messageId: `m${HOSTILE}`, to: `to${HOSTILE}`, position: 0 }],
       unresolved: [{ messageId: `u${HOSTILE}`, position: 1 }],
       failed: [{ messageId: `f${HOSTILE}`, to: `to${HOSTILE}`, error: `e${HOSTILE}`, position: 2 }],
+      refused: [{ messageId: `r${HOSTILE}`, to: `to${HOSTILE}`, position: 4, error: new RedriveDestinationError('dlq', `to${HOSTILE}`, `reason${HOSTILE}`) }],
       duplicated: [{ messageId: `d${HOSTILE}`, position: 3 }],
       missingIds: [`missing${HOSTILE}`],
     } as unknown as RedriveReport;
     expect(formatReport(report)).not.toMatch(RAW_CONTROL_BUT_NEWLINE);
-    expect(formatReport(report).split('\n')).toHaveLength(6);
+    expect(formatReport(report).split('\n')).toHaveLength(7);
   });
 
   it('--json output escapes DEL, C1 and bidi controls too (JSON.stringify leaves them raw) and still parses to the same data', () => {
