@@ -24,6 +24,7 @@ export const MESSAGING_METRIC_NAMES = {
   arrivalRate: 'messaging_queue_arrival_rate_messages_per_second',
   serviceRate: 'messaging_queue_service_rate_messages_per_second',
   timeToDrain: 'messaging_queue_time_to_drain_seconds',
+  expectedWait: 'messaging_queue_expected_wait_seconds',
 } as const;
 
 /** The OpenTelemetry semantic conventions' buckets for both duration histograms, in seconds. */

@@ -79,6 +79,7 @@ describe('MessagingMetrics (prom-client)', () => {
     await app.get(BacklogMonitor).sample();
     expect(await value(metrics.registry, N.backlogDepth, { queue: Q.work })).toBe(0);
     expect(await value(metrics.registry, N.timeToDrain, { queue: Q.work })).toBe(0);
+    expect(await value(metrics.registry, N.expectedWait, { queue: Q.work })).toBe(0);
   });
 
   it('uses the registry given, never the global one, and removes its metrics when the app closes', async () => {
