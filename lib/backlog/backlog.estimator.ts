@@ -42,6 +42,8 @@ function delta(previous: number | undefined, current: number | undefined): numbe
  */
 export class BacklogEstimator {
   private last: BacklogSample | undefined;
+  /** Recent samples with queue counters, oldest first: the baselines of the counter rates. */
+  private readonly counted: BacklogSample[] = [];
   private arrival: number | undefined;
   private service: number | undefined;
   private source: BacklogRateSource = 'consumer-share';
@@ -55,9 +57,11 @@ export class BacklogEstimator {
   update(sample: BacklogSample, sampledAt: number): QueueBacklog {
     const previous = this.last;
     this.last = sample;
+    // Every sample with counters is kept as a future baseline, the first one included.
+    const counted = this.counterRates(sample);
     const elapsedMs = previous ? sample.atMs - previous.atMs : 0;
     if (previous && elapsedMs > 0) {
-      const rates = this.rates(previous, sample, elapsedMs / 1000);
+      const rates = this.rates(previous, sample, elapsedMs / 1000, counted);
       // Counters that went backwards (a consumer or the queue restarted) give no rate this round.
       if (rates !== undefined) {
         const weight = 1 - Math.exp(-elapsedMs / this.smoothingWindowMs);
@@ -69,10 +73,10 @@ export class BacklogEstimator {
     return this.backlog(sample, sampledAt);
   }
 
-  private rates(previous: BacklogSample, sample: BacklogSample, seconds: number): { arrivals: number; served: number; source: BacklogRateSource } | undefined {
+  private rates(previous: BacklogSample, sample: BacklogSample, seconds: number, counted: { arrivals: number; served: number } | undefined): { arrivals: number; served: number; source: BacklogRateSource } | undefined {
+    if (counted !== undefined) return { ...counted, source: 'queue-counters' };
     const enqueued = delta(previous.enqueued, sample.enqueued);
     const acknowledged = delta(previous.acknowledged, sample.acknowledged);
-    if (enqueued !== undefined && acknowledged !== undefined) return { arrivals: enqueued / seconds, served: acknowledged / seconds, source: 'queue-counters' };
     const delivered = delta(previous.delivered, sample.delivered);
     const completed = delta(previous.completed, sample.completed);
     if (delivered === undefined || completed === undefined) return undefined;
@@ -82,6 +86,30 @@ export class BacklogEstimator {
       served: acknowledged !== undefined ? acknowledged / seconds : (completed * share) / seconds,
       source: 'consumer-share',
     };
+  }
+
+  /**
+   * Rates from the queue's own counters, over a baseline of at least half the smoothing window: the latest
+   * earlier sample that old (or the oldest kept). A broker may refresh its counters only every few seconds
+   * (RabbitMQ's management statistics), so between two close samples they move in steps; over a longer
+   * baseline the step is a small part of the count. Undefined when the sample has no counters or they went
+   * backwards (the queue was recreated: the baselines start over).
+   */
+  private counterRates(sample: BacklogSample): { arrivals: number; served: number } | undefined {
+    if (sample.enqueued === undefined || sample.acknowledged === undefined) {
+      this.counted.length = 0;
+      return undefined;
+    }
+    const newest = this.counted.at(-1);
+    if (newest && (delta(newest.enqueued, sample.enqueued) === undefined || delta(newest.acknowledged, sample.acknowledged) === undefined)) this.counted.length = 0;
+    const minimumMs = this.smoothingWindowMs / 2;
+    // Drop baselines that a younger one, still old enough, makes useless.
+    while (this.counted.length > 1 && sample.atMs - this.counted[1]!.atMs >= minimumMs) this.counted.shift();
+    const base = this.counted[0];
+    this.counted.push(sample);
+    if (base === undefined || sample.atMs <= base.atMs) return undefined;
+    const seconds = (sample.atMs - base.atMs) / 1000;
+    return { arrivals: (sample.enqueued - base.enqueued!) / seconds, served: (sample.acknowledged - base.acknowledged!) / seconds };
   }
 
   private backlog(sample: BacklogSample, sampledAt: number): QueueBacklog {

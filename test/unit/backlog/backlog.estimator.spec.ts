@@ -90,3 +90,20 @@ describe('BacklogEstimator with several consuming instances', () => {
     expect(stuck.expectedWaitSeconds).toBeNull();
   });
 });
+
+describe('BacklogEstimator with counters the broker refreshes in steps', () => {
+  it('measures counter rates over a baseline of half the window, so 1 s refresh steps do not swing the estimate', () => {
+    // RabbitMQ's management statistics refresh every collect_statistics_interval: 100/s in and out, refreshed
+    // each second, sampled every 300 ms. Differencing successive samples gives 0, 0, 0, 333/s, ...
+    const estimator = new BacklogEstimator('q', 2000);
+    const counter = (atMs: number) => 100 * Math.floor(atMs / 1000);
+    const estimates: number[] = [];
+    for (let atMs = 0; atMs <= 20_000; atMs += 300) {
+      const backlog = estimator.update({ atMs, depth: 50, consumers: 2, localConsumers: 1, delivered: 0, completed: 0, enqueued: counter(atMs), acknowledged: counter(atMs) }, atMs);
+      if (atMs >= 5000) estimates.push(backlog.arrivalRate, backlog.serviceRate);
+    }
+    // Within 15% at every sample (differencing successive samples instead took it down to 74).
+    expect(Math.min(...estimates)).toBeGreaterThan(85);
+    expect(Math.max(...estimates)).toBeLessThan(115);
+  });
+});
