@@ -31,8 +31,8 @@ function createTransport(): MessagingTransport {
         // Every consumer: one quick in-process retry, then two delayed retries (200 ms, 400 ms) through the
         // broker's delay line; after that the message goes to the dead-letter queue with its history.
         retry: { immediate: 1, delayed: exponential({ initialMs: 200, factor: 2, attempts: 2 }) },
-        // Sample each consumed queue's depth every second; warn (and emit backlog.slo-breached) when one
-        // would take more than a minute to drain.
+        // Sample each consumed queue's depth every second; warn (and emit backlog.slo-breached) when a
+        // message arriving now would wait more than a minute (depth / service rate).
         backlog: { intervalMs: 1000, sloSeconds: 60 },
       }),
     }),

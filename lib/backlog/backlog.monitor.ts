@@ -14,8 +14,10 @@ function positive(value: number | undefined, name: string): void {
 
 /**
  * Watches the backlog of every consumed queue: samples its depth on an interval (a passive declare on
- * RabbitMQ), combines it with the consumers' delivery counters to estimate arrival and service rates,
- * and reports depth, rates, trend and time to drain per queue. With an SLO it emits
+ * RabbitMQ), combines it with the queue's own counters when the transport reports them, else with this
+ * process's delivery counters scaled by its share of the queue's consumers, to estimate queue-wide
+ * arrival and service rates, and reports depth, rates, trend, time to drain and expected wait per
+ * queue. Every instance consuming a queue reports the same rates. With an SLO on the wait it emits
  * `backlog.slo-breached` / `backlog.recovered`. Off unless `MessagingModule.forRoot({ backlog })` is set;
  * {@link sample} works either way.
  */
@@ -99,12 +101,17 @@ export class BacklogMonitor implements OnApplicationBootstrap, OnModuleDestroy {
     this.timer.unref();
   }
 
-  private watchedQueues(): Map<string, { delivered: number; completed: number }> {
-    const queues = new Map<string, { delivered: number; completed: number }>();
-    for (const queue of this.settings?.queues ?? []) queues.set(queue, { delivered: 0, completed: 0 });
+  private watchedQueues(): Map<string, LocalCounts> {
+    const queues = new Map<string, LocalCounts>();
+    for (const queue of this.settings?.queues ?? []) queues.set(queue, { delivered: 0, completed: 0, localConsumers: 0 });
     for (const consumer of this.status.consumers()) {
-      const counts = queues.get(consumer.queue) ?? { delivered: 0, completed: 0 };
-      queues.set(consumer.queue, { delivered: counts.delivered + consumer.delivered, completed: counts.completed + consumer.completed });
+      const counts = queues.get(consumer.queue) ?? { delivered: 0, completed: 0, localConsumers: 0 };
+      queues.set(consumer.queue, {
+        delivered: counts.delivered + consumer.delivered,
+        completed: counts.completed + consumer.completed,
+        // Only a subscribed consumer counts in the broker's consumer count this process's share is taken of.
+        localConsumers: counts.localConsumers + (consumer.running ? 1 : 0),
+      });
     }
     return queues;
   }
@@ -118,9 +125,16 @@ export class BacklogMonitor implements OnApplicationBootstrap, OnModuleDestroy {
         try {
           const status = await transport.queueStatus(queue);
           // Counters read right after the broker answered, so depth and counts describe the same moment.
-          const counts = this.watchedQueues().get(queue) ?? { delivered: 0, completed: 0 };
+          const counts = this.watchedQueues().get(queue) ?? { delivered: 0, completed: 0, localConsumers: 0 };
           this.failing.delete(queue);
-          return this.record(queue, { atMs: performance.now(), depth: status.messages, consumers: status.consumers, ...counts });
+          return this.record(queue, {
+            atMs: performance.now(),
+            depth: status.messages,
+            consumers: status.consumers,
+            ...counts,
+            enqueued: status.enqueued,
+            acknowledged: status.acknowledged,
+          });
         } catch (error) {
           const text = error instanceof Error ? error.message : String(error);
           if (this.failing.get(queue) !== text) this.logger.warn(`Cannot sample the backlog of "${queue}": ${text}`);
@@ -147,21 +161,31 @@ export class BacklogMonitor implements OnApplicationBootstrap, OnModuleDestroy {
   private checkSlo(backlog: QueueBacklog): void {
     const sloSeconds = this.settings?.sloSeconds;
     if (sloSeconds === undefined || backlog.trend === 'unknown') return;
-    const over = backlog.depth > 0 && (backlog.timeToDrainSeconds === null || backlog.timeToDrainSeconds > sloSeconds);
+    // The SLO is on the wait (Little's law, M / s), not on draining: a steady standing backlog that is
+    // served quickly is healthy even though it never empties.
+    const over = backlog.depth > 0 && (backlog.expectedWaitSeconds === null || backlog.expectedWaitSeconds > sloSeconds);
     const since = this.breached.get(backlog.queue);
     if (over && since === undefined) {
       this.breached.set(backlog.queue, backlog.sampledAt);
-      this.logger.warn(`Backlog of "${backlog.queue}" breaches its ${sloSeconds} s drain SLO: ${describe(backlog)}`);
+      this.logger.warn(`Backlog of "${backlog.queue}" breaches its ${sloSeconds} s wait SLO: ${describe(backlog)}`);
       this.events.emit('backlog.slo-breached', { backlog, sloSeconds });
     } else if (!over && since !== undefined) {
       this.breached.delete(backlog.queue);
-      this.logger.log(`Backlog of "${backlog.queue}" is back within its ${sloSeconds} s drain SLO: ${describe(backlog)}`);
+      this.logger.log(`Backlog of "${backlog.queue}" is back within its ${sloSeconds} s wait SLO: ${describe(backlog)}`);
       this.events.emit('backlog.recovered', { backlog, sloSeconds, breachedForMs: backlog.sampledAt - since });
     }
   }
 }
 
+/** This process's consumers of a queue and their delivery counters, summed. */
+interface LocalCounts {
+  readonly delivered: number;
+  readonly completed: number;
+  readonly localConsumers: number;
+}
+
 function describe(backlog: QueueBacklog): string {
-  const drain = backlog.timeToDrainSeconds === null ? 'never drains' : `drains in ${backlog.timeToDrainSeconds.toFixed(1)} s`;
-  return `${backlog.depth} waiting, in ${backlog.arrivalRate.toFixed(1)}/s, out ${backlog.serviceRate.toFixed(1)}/s, ${drain}`;
+  const wait = backlog.expectedWaitSeconds === null ? 'nothing served' : `wait ${backlog.expectedWaitSeconds.toFixed(1)} s`;
+  const drain = backlog.timeToDrainSeconds === null ? 'not draining' : `drains in ${backlog.timeToDrainSeconds.toFixed(1)} s`;
+  return `${backlog.depth} waiting, in ${backlog.arrivalRate.toFixed(1)}/s, out ${backlog.serviceRate.toFixed(1)}/s (${backlog.rateSource}), ${wait}, ${drain}`;
 }

@@ -24,6 +24,7 @@ export const MESSAGING_METRIC_NAMES = {
   arrivalRate: 'messaging_queue_arrival_rate_messages_per_second',
   serviceRate: 'messaging_queue_service_rate_messages_per_second',
   timeToDrain: 'messaging_queue_time_to_drain_seconds',
+  expectedWait: 'messaging_queue_expected_wait_seconds',
 } as const;
 
 /** The OpenTelemetry semantic conventions' buckets for both duration histograms, in seconds. */
@@ -43,14 +44,14 @@ export const MESSAGING_METRIC_LABELS = {
 const REPLY_TO = 'amq.rabbitmq.reply-to';
 
 /**
- * The OTel RabbitMQ producer destination, `{exchange}:{routing key}` (only the non-empty one, `amq.default`
- * when both are empty), with every direct reply-to address collapsed into one value so replies cannot
- * blow up the label's cardinality.
+ * The destination label of a publish: the declared destination only, i.e. the exchange, `amq.default` for
+ * the default exchange, and one value for every direct reply-to address. Never the routing key: a producer
+ * may choose one per message, and each would be a new series (unbounded cardinality). `routingKey` is only
+ * looked at to recognise a reply.
  */
 export function publishDestination(exchange: string, routingKey: string): string {
-  const key = routingKey.startsWith(REPLY_TO) ? REPLY_TO : routingKey;
-  if (exchange && key) return `${exchange}:${key}`;
-  return exchange || key || 'amq.default';
+  if (exchange === '' && routingKey.startsWith(REPLY_TO)) return REPLY_TO;
+  return exchange || 'amq.default';
 }
 
 /** `messaging.system` for a transport kind: `rabbitmq` for AMQP, the kind itself otherwise. */

@@ -135,9 +135,11 @@ export class MessagingMetrics implements OnModuleDestroy {
     };
     gauge(N.backlogDepth, 'Ready messages in the queue at the last backlog sample.', (b) => b.depth);
     gauge(N.backlogConsumers, 'Consumers on the queue (all clients) at the last backlog sample.', (b) => b.consumers);
-    gauge(N.arrivalRate, 'Smoothed arrival rate into the queue.', (b) => b.arrivalRate);
-    gauge(N.serviceRate, 'Smoothed service rate of this process on the queue.', (b) => b.serviceRate);
+    gauge(N.arrivalRate, 'Smoothed arrival rate into the queue, every publisher.', (b) => b.arrivalRate);
+    gauge(N.serviceRate, 'Smoothed service rate of the queue, every consumer of every instance.', (b) => b.serviceRate);
     // +Inf when the backlog does not drain at the current rates.
     gauge(N.timeToDrain, 'Seconds until the queue drains at the current rates (+Inf: it does not).', (b) => b.timeToDrainSeconds ?? Number.POSITIVE_INFINITY);
+    // Little's law, M / s: what the SLO is checked against. +Inf when messages wait and nothing is served.
+    gauge(N.expectedWait, 'Seconds a message arriving now waits before it is served (depth / service rate; +Inf: nothing served).', (b) => b.expectedWaitSeconds ?? Number.POSITIVE_INFINITY);
   }
 }

@@ -48,6 +48,8 @@ export function activeProcessSpan(active: Context = context.active()): ProcessSp
 function annotate(span: Span, message: InboundMessage, attempt: number, captureBodySize: boolean): void {
   const { properties } = message;
   span.setAttribute(LIBRARY_ATTRIBUTES.attempt, attempt);
+  // The producer's routing key, per span only: never in the span name or a metric attribute (unbounded).
+  if (message.routingKey !== '') span.setAttribute(ATTR.routingKey, message.routingKey);
   if (properties.messageId !== undefined) span.setAttribute(ATTR.messageId, properties.messageId);
   if (properties.correlationId !== undefined) span.setAttribute(ATTR.conversationId, properties.correlationId);
   if (properties.type !== undefined) span.setAttribute(LIBRARY_ATTRIBUTES.messageType, properties.type);

@@ -1,24 +1,31 @@
 import { SpanKind, type Attributes, type SpanOptions } from '@opentelemetry/api';
-import { RETRY_HEADERS } from '../retry/retry.headers.js';
 import type { InboundMessage } from '../transports/transport.interface.js';
-import { consumeDestination, consumedRoute, publishDestination, type ConsumedFrom, type MessagingDestination } from './messaging.destinations.js';
+import { consumeDestination, isTemporaryQueue, publishDestination, type ConsumedFrom, type MessagingDestination } from './messaging.destinations.js';
 import { MESSAGING_ATTRIBUTES as ATTR } from './semantic.conventions.js';
+import { serverAttributesOf } from './server.endpoint.js';
 
-/** Destinations kept; past this many the cache starts over (a runaway set of routing keys must not grow memory forever). */
+/**
+ * Destinations kept; past this many the cache starts over. Destinations are exchanges and queues, so this
+ * is never reached in practice; it only bounds memory should an application publish to ever new exchanges.
+ */
 const TARGET_LIMIT = 1000;
 /** Error types kept per destination for the metric attribute sets; beyond it they are built per failure. */
 const ERROR_TYPE_LIMIT = 32;
+/** The key of the one target shared by every temporary (reply) destination. */
+const TEMPORARY = '\0temporary';
 
 /**
  * What never changes from one message to the next for one destination and operation, built the first
  * time the destination is seen: the span name and static span attributes (what a sampler sees), and the
  * metric attribute sets. The hot path then allocates no names and no attribute objects per message.
+ * A destination is an exchange (publish) or a queue (process), never a routing key or a header value,
+ * so the set of targets, span names and metric series stays as small as the topology.
  */
 export class DestinationTarget {
   /** A stable identity across cache restarts, for the metrics kept per destination. */
   readonly key: string;
   readonly spanName: string;
-  /** Frozen: the span kind and the static attributes, passed to `startSpan` as they are. */
+  /** Frozen: the span kind and the static attributes (with `server.*` when known), passed to `startSpan` as they are. */
   readonly spanOptions: SpanOptions;
   /** Frozen: system, operation name and type, destination name. */
   readonly metricAttributes: Attributes;
@@ -31,6 +38,7 @@ export class DestinationTarget {
     system: string,
     operation: 'publish' | 'process',
     kind: SpanKind,
+    server: Attributes = {},
   ) {
     const operationType = operation === 'publish' ? 'send' : 'process';
     this.key = `${operation}\0${destination.name ?? ''}`;
@@ -41,9 +49,8 @@ export class DestinationTarget {
     const metric: Attributes = { [ATTR.systemName]: system, [ATTR.operationName]: operation, [ATTR.operationType]: operationType };
     if (destination.name !== undefined) metric[ATTR.destinationName] = destination.name;
     this.metricAttributes = Object.freeze(metric);
-    const span: Attributes = { ...metric };
+    const span: Attributes = { ...metric, ...server };
     if (destination.temporary) span[ATTR.destinationTemporary] = true;
-    if (destination.routingKey !== '') span[ATTR.routingKey] = destination.routingKey;
     this.spanOptions = Object.freeze({ kind, attributes: Object.freeze(span) });
   }
 
@@ -58,67 +65,65 @@ export class DestinationTarget {
   }
 }
 
-type Level<T> = Map<string, T>;
-
 /**
- * The {@link DestinationTarget}s of one module, looked up by the message's own fields through nested maps,
- * so a lookup builds no key string.
+ * The {@link DestinationTarget}s of one module: one per exchange published to and one per queue consumed
+ * from (plus one shared by reply destinations), looked up without building a key string.
  */
 export class DestinationTargets {
-  /** exchange → routing key → target. */
-  private publishing: Level<Level<DestinationTarget>> = new Map();
-  /** queue → exchange → routing key (the original route for a retry copy) → target. */
-  private consuming: Level<Level<Level<DestinationTarget>>> = new Map();
-  private size = 0;
+  /** exchange (or {@link TEMPORARY}) → target. */
+  private publishing = new Map<string, DestinationTarget>();
+  /** queue → target. */
+  private consuming = new Map<string, DestinationTarget>();
+  private server: Attributes = {};
+  private serverKey = '';
 
   constructor(private readonly system: string) {}
 
-  /** The target of a publish to `exchange` with `routingKey`. */
-  publish(exchange: string, routingKey: string): DestinationTarget {
-    const byKey = this.publishing.get(exchange);
-    const found = byKey?.get(routingKey);
-    if (found !== undefined) return found;
-    const target = new DestinationTarget(publishDestination({ exchange, routingKey }), this.system, 'publish', SpanKind.PRODUCER);
-    this.admit();
-    this.level(this.publishing, exchange).set(routingKey, target);
-    return target;
-  }
-
-  /** The target of a delivery, as the consume events describe it; a retry copy shares the target of the original route. */
-  consume(from: ConsumedFrom): DestinationTarget {
-    return this.consumed(from.queue, from.exchange, from.routingKey, from.headers);
-  }
-
-  /** The target of an inbound message. */
-  delivery(message: InboundMessage): DestinationTarget {
-    return this.consumed(message.queue, message.exchange, message.routingKey, message.properties.headers);
-  }
-
-  private consumed(queue: string, exchange: string, routingKey: string, headers: ConsumedFrom['headers']): DestinationTarget {
-    // Only retry and dead-letter copies carry this header: a first delivery costs one property read.
-    const route = headers?.[RETRY_HEADERS.target] === undefined ? undefined : consumedRoute({ queue, exchange, routingKey, headers });
-    const byExchange = this.consuming.get(queue);
-    const found = byExchange?.get(route?.exchange ?? exchange)?.get(route?.routingKey ?? routingKey);
-    if (found !== undefined) return found;
-    const target = new DestinationTarget(consumeDestination({ queue, exchange, routingKey, headers }), this.system, 'process', SpanKind.CONSUMER);
-    this.admit();
-    this.level(this.level(this.consuming, queue), route?.exchange ?? exchange).set(route?.routingKey ?? routingKey, target);
-    return target;
-  }
-
-  private admit(): void {
-    if (++this.size <= TARGET_LIMIT) return;
+  /**
+   * The broker the transport is connected to, from its connection URL (host and port only): the spans
+   * built from now on carry it as `server.address` / `server.port`. A different broker (a failover
+   * URL) rebuilds the targets, which is rare enough to cost nothing.
+   */
+  useServer(url: string): void {
+    const server = serverAttributesOf(url);
+    const key = JSON.stringify(server);
+    if (key === this.serverKey) return;
+    this.server = Object.freeze(server);
+    this.serverKey = key;
     this.publishing = new Map();
     this.consuming = new Map();
-    this.size = 1;
   }
 
-  private level<T>(parent: Level<Level<T>>, key: string): Level<T> {
-    let child = parent.get(key);
-    if (child === undefined) {
-      child = new Map();
-      parent.set(key, child);
-    }
-    return child;
+  /** The target of a publish to `exchange` with `routingKey` (the key matters only for a reply address). */
+  publish(exchange: string, routingKey: string): DestinationTarget {
+    const key = exchange === '' && isTemporaryQueue(routingKey) ? TEMPORARY : exchange;
+    const found = this.publishing.get(key);
+    if (found !== undefined) return found;
+    const target = new DestinationTarget(publishDestination({ exchange, routingKey }), this.system, 'publish', SpanKind.PRODUCER, this.server);
+    this.admit(this.publishing).set(key, target);
+    return target;
+  }
+
+  /** The target of a delivery, as the consume events describe it: its queue. */
+  consume(from: ConsumedFrom): DestinationTarget {
+    return this.consumed(from.queue, from.exchange, from.routingKey);
+  }
+
+  /** The target of an inbound message: its queue. */
+  delivery(message: InboundMessage): DestinationTarget {
+    return this.consumed(message.queue, message.exchange, message.routingKey);
+  }
+
+  private consumed(queue: string, exchange: string, routingKey: string): DestinationTarget {
+    const found = this.consuming.get(queue);
+    if (found !== undefined) return found;
+    const target = new DestinationTarget(consumeDestination({ queue, exchange, routingKey, headers: undefined }), this.system, 'process', SpanKind.CONSUMER, this.server);
+    this.admit(this.consuming).set(queue, target);
+    return target;
+  }
+
+  private admit(map: Map<string, DestinationTarget>): Map<string, DestinationTarget> {
+    if (map.size >= TARGET_LIMIT) map.clear();
+    return map;
   }
 }

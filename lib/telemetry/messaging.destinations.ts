@@ -1,4 +1,3 @@
-import { RETRY_HEADERS } from '../retry/retry.headers.js';
 import type { HeaderValue, OutboundMessage } from '../transports/transport.interface.js';
 
 /** A destination as the conventions name it; `name` is undefined for temporary ones (reply queues). */
@@ -14,19 +13,21 @@ export function messagingSystemOf(transportKind: string): string {
 }
 
 /** Server-named (`amq.gen-…`) and direct reply-to queues: names that mean nothing across messages. */
-function isTemporaryQueue(name: string): boolean {
+export function isTemporaryQueue(name: string): boolean {
   return name.startsWith('amq.gen-') || name.startsWith('amq.rabbitmq.reply-to');
 }
 
 /**
- * Where a message is published: `{exchange}:{routing key}`, just the non-empty one, or `amq.default`
- * when both are empty, as the RabbitMQ conventions spell it.
+ * Where a message is published, named by the declared destination only: the exchange, or `amq.default`
+ * for the default exchange. Never by the routing key: a producer may pick one per message (a topic key
+ * with an entity id), and span names and metric attributes built from it would grow without bound. The
+ * routing key stays on the span as `rabbitmq.destination.routing_key`. A direct reply-to address is
+ * temporary: no name.
  */
 export function publishDestination(message: Pick<OutboundMessage, 'exchange' | 'routingKey'>): MessagingDestination {
   const { exchange, routingKey } = message;
   if (exchange === '' && isTemporaryQueue(routingKey)) return { name: undefined, routingKey, temporary: true };
-  const name = exchange && routingKey ? `${exchange}:${routingKey}` : exchange || routingKey || 'amq.default';
-  return { name, routingKey, temporary: false };
+  return { name: exchange || 'amq.default', routingKey, temporary: false };
 }
 
 /** Where a delivery came from, as both the inbound message and the consume events describe it. */
@@ -34,37 +35,20 @@ export interface ConsumedFrom {
   readonly exchange: string;
   readonly routingKey: string;
   readonly queue: string;
+  /** Not used for naming: headers come from outside and may be forged. */
   readonly headers: Readonly<Record<string, HeaderValue>> | undefined;
 }
 
-function headerString(headers: Readonly<Record<string, HeaderValue>> | undefined, key: string): string | undefined {
-  const value = headers?.[key];
-  return typeof value === 'string' ? value : Buffer.isBuffer(value) ? value.toString() : undefined;
-}
-
 /**
- * The exchange and routing key a delivery is named by. A retry copy arrives through the delay line, so its
- * original exchange and routing key (kept in its headers) name it: every attempt shares one name. Only a
- * copy coming back from the delay line counts; a dead-letter copy keeps these headers but has moved on.
- */
-export function consumedRoute(message: ConsumedFrom): { readonly exchange: string; readonly routingKey: string } {
-  const { headers } = message;
-  if (headers === undefined || headerString(headers, RETRY_HEADERS.target) !== message.queue) return message;
-  return {
-    exchange: headerString(headers, RETRY_HEADERS.originalExchange) || message.exchange,
-    routingKey: headerString(headers, RETRY_HEADERS.originalRoutingKey) || message.routingKey,
-  };
-}
-
-/**
- * Where a message was consumed from: `{exchange}:{routing key}:{queue}`, empty parts omitted and a routing
- * key equal to the queue written once. A retry copy is named after the original route (see {@link consumedRoute}).
+ * Where a message was consumed from, named by the queue only: the routing key and the exchange it came
+ * through are the producer's choice, and the headers (a retry copy's original route among them) can be
+ * forged by anyone who can publish, so none of them may name a span or a metric series. Every delivery
+ * of a queue, retry copies included, shares one name. A server-named or reply queue is temporary: no name.
  */
 export function consumeDestination(message: ConsumedFrom): MessagingDestination {
-  const { exchange, routingKey } = consumedRoute(message);
-  if (isTemporaryQueue(message.queue)) return { name: undefined, routingKey, temporary: true };
-  const parts = [exchange, routingKey === message.queue ? '' : routingKey, message.queue].filter((part) => part !== '');
-  return { name: parts.join(':'), routingKey, temporary: false };
+  const { queue, routingKey } = message;
+  if (isTemporaryQueue(queue)) return { name: undefined, routingKey, temporary: true };
+  return { name: queue, routingKey, temporary: false };
 }
 
 /**

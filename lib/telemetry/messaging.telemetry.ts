@@ -22,6 +22,9 @@ export function createMessagingTelemetry(input: MessagingTelemetryInput): Messag
   const tracer = settings.tracer && settings.tracing() ? settings.tracer : undefined;
   // Span names and attribute sets, built once per destination and shared by spans and metrics.
   const targets = new DestinationTargets(settings.system);
+  // server.address / server.port: the broker connected to, from the URL the transport reports (no credentials).
+  const offConnected = transport.events?.on('connection.connected', ({ url }) => targets.useServer(url));
+  const offReconnected = transport.events?.on('connection.reconnected', ({ url }) => targets.useServer(url));
   const metrics = meter ? new MessagingMetrics(meter, events, transport, targets, settings.system) : undefined;
   const stopAnnotating = tracer ? annotateProcessSpans(events) : undefined;
   return {
@@ -30,6 +33,8 @@ export function createMessagingTelemetry(input: MessagingTelemetryInput): Messag
     close: () => {
       metrics?.close();
       stopAnnotating?.();
+      offConnected?.();
+      offReconnected?.();
     },
   };
 }

@@ -16,6 +16,8 @@ export interface PublishOutcomes {
 /** The attributes that change per message; the destination's own come with the target's span options. */
 function annotate(span: Span, message: OutboundMessage, captureBodySize: boolean): void {
   const { properties } = message;
+  // The routing key, per span only: never in the span name or a metric attribute (a producer may pick any).
+  if (message.routingKey !== '') span.setAttribute(ATTR.routingKey, message.routingKey);
   if (properties.messageId !== undefined) span.setAttribute(ATTR.messageId, properties.messageId);
   if (properties.correlationId !== undefined) span.setAttribute(ATTR.conversationId, properties.correlationId);
   if (properties.type !== undefined) span.setAttribute(LIBRARY_ATTRIBUTES.messageType, properties.type);

@@ -15,6 +15,9 @@ export const MESSAGING_ATTRIBUTES = {
   bodySize: 'messaging.message.body.size',
   routingKey: 'rabbitmq.destination.routing_key',
   errorType: 'error.type',
+  /** The broker's host, from the transport's connection URL (never its credentials). */
+  serverAddress: 'server.address',
+  serverPort: 'server.port',
 } as const;
 
 /**

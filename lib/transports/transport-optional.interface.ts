@@ -127,12 +127,26 @@ export function supportsRequestReply(transport: MessagingTransport): transport i
 
 // --- Queue status (optional SPI, used by the backlog monitor) -------------------------------------------
 
-/** A queue as the broker reports it to a passive declare: cheap to ask for, safe to ask often. */
+/**
+ * A queue as the broker reports it: depth and consumers (what a passive declare gives), and the queue's own
+ * counters when the broker keeps them. Cheap to ask for, safe to ask often.
+ */
 export interface QueueStatus {
   /** Ready messages: waiting in the queue, not counting those delivered and not yet acknowledged. */
   readonly messages: number;
   /** Consumers subscribed to the queue, from every client of the broker. */
   readonly consumers: number;
+  /**
+   * Messages that entered the queue so far, from every publisher: a monotonic counter (it may restart at 0
+   * when the queue or the broker does). Optional: a transport that cannot count them leaves it out, and the
+   * backlog monitor then infers arrivals from the depth and the consumers' counts.
+   */
+  readonly enqueued?: number;
+  /**
+   * Deliveries settled for good so far (acknowledged, or rejected without requeue), by every consumer: a
+   * monotonic counter like {@link enqueued}, optional like it.
+   */
+  readonly acknowledged?: number;
 }
 
 /**

@@ -24,9 +24,10 @@ export class BacklogPrinter implements OnApplicationBootstrap, OnModuleDestroy {
     const billing = (await this.monitor.sample()).find((backlog) => backlog.queue === QUEUES.billing);
     if (!billing) return;
     const drain = billing.timeToDrainSeconds === null ? 'not draining' : `drains in ${billing.timeToDrainSeconds.toFixed(1)} s`;
+    const wait = billing.expectedWaitSeconds === null ? 'nothing served' : `wait ${billing.expectedWaitSeconds.toFixed(1)} s`;
     this.logger.log(
       `${billing.queue}: ${billing.depth} waiting, ${billing.consumers} consumer(s), in ${billing.arrivalRate.toFixed(1)}/s, ` +
-        `out ${billing.serviceRate.toFixed(1)}/s, ${billing.trend}, ${drain}`,
+        `out ${billing.serviceRate.toFixed(1)}/s (${billing.rateSource}), ${billing.trend}, ${wait}, ${drain}`,
     );
   }
 }

@@ -1,6 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { InboundMessage, OutboundMessage, QueueStatus, RequestOptions } from '../transport.interface.js';
 import type { AmqpConnectionMonitor } from './amqp-connection.monitor.js';
+import type { AmqpManagementCounters } from './amqp-management.counters.js';
 import { AmqpQueueProbe } from './amqp-queue.probe.js';
 import { AmqpRequester } from './amqp-reply.requester.js';
 import { AmqpReplySender } from './amqp-reply.sender.js';
@@ -13,6 +14,8 @@ export interface AmqpOnDemandDeps {
   readonly timeoutMs: number;
   readonly backoff: BackoffPolicy;
   readonly logger: Logger;
+  /** The management API's queue counters, when `management` is configured. */
+  readonly management?: AmqpManagementCounters;
 }
 
 /**
@@ -46,11 +49,16 @@ export class AmqpOnDemandChannels {
     return this.replies.send(message);
   }
 
-  /** Ready messages and consumers of a queue, by a passive declare on the probe channel. */
-  queueStatus(monitor: AmqpConnectionMonitor, queue: string): Promise<QueueStatus> {
-    const { timeoutMs, backoff, logger } = this.deps;
+  /**
+   * Ready messages and consumers of a queue, by a passive declare on the probe channel (fresh, and the
+   * authority on whether the queue exists), with the queue's counters from the management API when
+   * configured (see {@link AmqpManagementCounters}; left out when it cannot answer).
+   */
+  async queueStatus(monitor: AmqpConnectionMonitor, queue: string): Promise<QueueStatus> {
+    const { timeoutMs, backoff, logger, management } = this.deps;
     this.probe ??= new AmqpQueueProbe({ monitor, timeoutMs, backoff, logger });
-    return this.probe.status(queue);
+    const [status, counters] = await Promise.all([this.probe.status(queue), management?.read(queue)]);
+    return counters === undefined ? status : { ...status, ...counters };
   }
 
   /** Closes whichever were opened. */

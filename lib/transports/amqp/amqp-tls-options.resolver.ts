@@ -14,6 +14,7 @@ const TRANSPORT_KEYS: ReadonlySet<string> = new Set<keyof AmqpTransportOptions>(
   'closeTimeoutMs',
   'deadLetterRequeueDelayMs',
   'connectionFactory',
+  'management',
 ]);
 const PUBLISHER_KEYS: ReadonlySet<string> = new Set([
   'channels',

@@ -1,3 +1,4 @@
+import type { AmqpManagementOptions } from './amqp-management.counters.js';
 import type { BlockedPublishPolicy } from '../../errors/index.js';
 import type { AmqpConnectionFactory } from './amqp-connection.types.js';
 
@@ -136,6 +137,12 @@ export interface AmqpTransportOptions {
   readonly consumer?: AmqpConsumerTransportOptions;
   /** How long `close()` waits for buffered and unconfirmed publishes to settle. Default `10000`. */
   readonly closeTimeoutMs?: number;
+  /**
+   * The RabbitMQ management API (optional; the plugin may be off): `queueStatus` then also reports the
+   * queue's own publish and ack counters, which the backlog monitor turns into exact queue-wide rates.
+   * Without it, or while it cannot answer, the monitor estimates from its consumers' share.
+   */
+  readonly management?: AmqpManagementOptions;
   /**
    * How long a failed message waits, holding its consumer slot, before it is requeued because its
    * dead-letter copy could not be published (no queue bound to the dead-letter exchange, the broker

@@ -34,6 +34,7 @@ import { releaseAmqpResources } from './amqp-transport.release.js';
 import { TransportEvents } from '../transport.events.js';
 import { refusalWhileBlocked } from './amqp-blocked.policy.js';
 import { TopologyGate } from './topology.gate.js';
+import { AmqpManagementCounters } from './amqp-management.counters.js';
 import { AmqpOnDemandChannels } from './amqp-on-demand.channels.js';
 import { replyOutbound } from '../reply-message.factory.js';
 
@@ -89,7 +90,8 @@ export class AmqpTransport implements MessagingTransport {
   constructor(options: AmqpTransportOptions) {
     this.#options = resolveAmqpTransportOptions(options);
     this.backoff = exponentialBackoff(this.#options.reconnectDelayMs);
-    this.onDemand = new AmqpOnDemandChannels({ gate: this.topologyGate, timeoutMs: this.#options.connectTimeoutMs, backoff: this.backoff, logger: this.logger });
+    const management = options.management && new AmqpManagementCounters(options.management, this.#options.urls[0], this.logger);
+    this.onDemand = new AmqpOnDemandChannels({ gate: this.topologyGate, timeoutMs: this.#options.connectTimeoutMs, backoff: this.backoff, logger: this.logger, management });
     this.consumerConnection = new AmqpConsumerConnection({ options: this.#options, backoff: this.backoff, events: this.events });
   }
 

@@ -1,5 +1,6 @@
 export { AmqpTransport, type AmqpTransportState, type AmqpTransportStats } from './amqp.transport.js';
 export type { AmqpTransportDescription } from './amqp-transport.description.js';
+export type { AmqpManagementOptions } from './amqp-management.counters.js';
 export type {
   AmqpConsumerConnectionMode,
   AmqpConsumerTransportOptions,

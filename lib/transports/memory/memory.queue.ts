@@ -22,6 +22,8 @@ export class MemoryQueue {
   private readonly expiry: MemoryExpiryTimer;
   private running = true;
   private hadConsumer = false;
+  private enqueuedTotal = 0;
+  private acknowledgedTotal = 0;
   private isDeleted = false;
   private readonly deliveryHooks: MemoryDeliveryHooks = {
     settle: (delivery, outcome) => this.settle(delivery, outcome),
@@ -56,6 +58,16 @@ export class MemoryQueue {
     return this.unacked.size;
   }
 
+  /** Messages the queue accepted so far (requeues and returns not counted): its arrivals, for `queueStatus`. */
+  get enqueued(): number {
+    return this.enqueuedTotal;
+  }
+
+  /** Deliveries settled for good so far (acked, or rejected without requeue): its departures, for `queueStatus`. */
+  get acknowledged(): number {
+    return this.acknowledgedTotal;
+  }
+
   /** Active subscriptions. */
   get consumerCount(): number {
     return this.consumers.length;
@@ -79,6 +91,7 @@ export class MemoryQueue {
       if (overflow === 'reject-publish-dlx') this.hooks.deadLetter(this, message, 'maxlen');
       return 'rejected';
     }
+    this.enqueuedTotal++;
     const consumer = this.ready.length === 0 ? this.consumers.pick() : undefined;
     if (consumer) {
       this.deliver(message, consumer);
@@ -125,6 +138,7 @@ export class MemoryQueue {
     this.hooks.enter();
     try {
       this.unacked.remove(delivery);
+      if (outcome !== 'requeue') this.acknowledgedTotal++;
       this.hooks.settled(this, delivery, outcome);
       if (this.deleted) return true;
       if (outcome === 'requeue') {

@@ -174,11 +174,14 @@ export class MemoryTransport extends MemoryTransportAssertions implements Messag
 
   // --- end of queue access ---
 
-  /** Ready messages and consumers of a queue, as a passive declare reports them; see {@link QueueStatus}. */
+  /**
+   * Ready messages and consumers of a queue, as a passive declare reports them, plus the queue's exact
+   * `enqueued` and `acknowledged` counters (all clients of this broker); see {@link QueueStatus}.
+   */
   async queueStatus(queue: string): Promise<QueueStatus> {
     this.assertStarted('check a queue');
     const found = this.requireQueue(queue);
-    return { messages: found.readyCount, consumers: found.consumerCount };
+    return { messages: found.readyCount, consumers: found.consumerCount, enqueued: found.enqueued, acknowledged: found.acknowledged };
   }
 
   // --- request/reply (optional SPI), direct reply-to semantics in memory-reply.router.ts ---

@@ -1,5 +1,6 @@
 import { expect, it } from '@jest/globals';
 import { AmqpTransport, TopologyError } from '../../../lib/index.js';
+import { describeInstancesRun, steadyStandingBacklog, threeInstancesGrowThenDrain } from '../../fixtures/backlog-instances.scenarios.js';
 import { describeRun, growThenDrain } from '../../fixtures/backlog.scenarios.js';
 import { deleteTopology } from '../../fixtures/rabbitmq-admin.fixture.js';
 import { AMQP_URL, describeWithBroker, uniqueName } from '../../support/broker.js';
@@ -16,6 +17,24 @@ describeWithBroker('BacklogMonitor on RabbitMQ', () => {
       ({ queue, exchange }) => deleteTopology({ queues: [queue], exchanges: [exchange] }),
     );
     process.stdout.write(`${describeRun('rabbitmq', run)}\n`);
+  }, 30_000);
+
+  it('three apps (three connections) consuming one queue, each with its own monitor, all report the queue-wide rates within 15% while growing (200/s in, 120/s out) and draining (60/s in) (no management plugin: consumer-share)', async () => {
+    const run = await threeInstancesGrowThenDrain(
+      () => new AmqpTransport({ urls: AMQP_URL, connectionName: CONNECTION_NAME }),
+      ({ queue, exchange }) => deleteTopology({ queues: [queue], exchanges: [exchange] }),
+    );
+    process.stdout.write(`${describeInstancesRun('rabbitmq', run)}\n`);
+    // The shared broker has no management plugin: a passive declare gives no counters.
+    expect([...run.growing.reported, ...run.draining.reported].map((b) => b.rateSource)).toEqual(Array(6).fill('consumer-share'));
+  }, 30_000);
+
+  it('a steady standing backlog with a short wait (about 1.5 s) stays within a 5 s SLO', async () => {
+    const { backlog } = await steadyStandingBacklog(
+      () => new AmqpTransport({ urls: AMQP_URL, connectionName: CONNECTION_NAME }),
+      ({ queue, exchange }) => deleteTopology({ queues: [queue], exchanges: [exchange] }),
+    );
+    process.stdout.write(`rabbitmq, standing backlog: depth=${backlog.depth} r=${backlog.arrivalRate.toFixed(1)} s=${backlog.serviceRate.toFixed(1)} wait=${backlog.expectedWaitSeconds?.toFixed(2)} s trend=${backlog.trend}\n`);
   }, 30_000);
 
   it('queueStatus reports ready messages and consumers, and a missing queue as a TopologyError without breaking the transport', async () => {

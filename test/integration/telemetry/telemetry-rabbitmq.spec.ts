@@ -8,6 +8,7 @@ import { AmqpTransport, Consumer, defineContract, MessagePublisher, MessagingMod
 import { MessagingLifecycle } from '../../../lib/module/messaging.lifecycle.js';
 import { AMQP_URL, describeWithBroker, uniqueName } from '../../support/broker.js';
 import { deleteTopology, withAdminChannel } from '../../fixtures/rabbitmq-admin.fixture.js';
+import { floodWithRandomRoutes } from '../../fixtures/telemetry-cardinality.scenario.js';
 import { GlobalTelemetry } from '../../fixtures/telemetry.fixture.js';
 
 const otel = new GlobalTelemetry();
@@ -70,7 +71,7 @@ describeWithBroker('OpenTelemetry across RabbitMQ', () => {
     for (const span of processed) {
       // Parented by the publish span: only possible if traceparent survived the broker (and the delay line).
       expect(span.kind).toBe(SpanKind.CONSUMER);
-      expect(span.name).toBe(`process ${exchange}:ping:${queue}`);
+      expect(span.name).toBe(`process ${queue}`);
       expect(traceId(span)).toBe(traceId(publish!));
       expect(span.parentSpanContext?.spanId).toBe(spanId(publish!));
       expect(span.attributes['error.type']).toBe('TypeError');
@@ -82,4 +83,22 @@ describeWithBroker('OpenTelemetry across RabbitMQ', () => {
     const traceparent = copy ? (copy.properties.headers?.traceparent as unknown) : undefined;
     expect(String(traceparent)).toBe(`00-${traceId(publish!)}-${spanId(publish!)}-01`);
   });
+
+  it('300 messages with random routing keys and forged headers yield two span names and a handful of metric/Prometheus label sets; spans carry server.address/port, no credentials', async () => {
+    // Everything the module declared (exchange, queue, error queue) is deleted afterwards, even if a check fails.
+    await floodWithRandomRoutes(() => new AmqpTransport({ urls: AMQP_URL, connectionName: uniqueName('tel-card-conn') }), otel, 300, (app, { exchange, queue }) => {
+      apps.push(app);
+      topologies.push({ exchanges: [{ name: exchange, type: 'topic' }], queues: [{ name: queue }, { name: `${queue}.error` }] });
+    });
+    const broker = new URL(AMQP_URL);
+    const spans = otel.finished();
+    expect(spans.length).toBeGreaterThanOrEqual(600);
+    for (const span of spans) {
+      expect(span.attributes['server.address']).toBe(broker.hostname);
+      expect(span.attributes['server.port']).toBe(Number(broker.port || 5672));
+    }
+    const attributeText = JSON.stringify(spans.map((span) => span.attributes));
+    if (broker.password) expect(attributeText).not.toContain(broker.password);
+    expect(attributeText).not.toContain(`${broker.username}:`);
+  }, 60_000);
 });

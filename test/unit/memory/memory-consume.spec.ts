@@ -204,4 +204,16 @@ describe('MemoryTransport consuming', () => {
     expect(staying.payloads()).toHaveLength(4);
     expect(t.records.acked.map((a) => a.consumerName)).toEqual(['staying', 'staying', 'staying', 'staying']);
   });
+
+  it('queueStatus counts what entered the queue and what consumers settled for good (requeues count neither)', async () => {
+    const t = await startTransport({ queues: [{ name: 'q' }] });
+    await publishMany(t, 'q', 4);
+    expect(await t.queueStatus('q')).toEqual({ messages: 4, consumers: 0, enqueued: 4, acknowledged: 0 });
+    const c = await collect(t, 'q', { prefetch: 4 });
+    await t.waitFor((r) => r.delivered.length === 4);
+    expect(c.deliveries[0].ack()).toBe(true);
+    expect(c.deliveries[1].nack(false)).toBe(true);
+    expect(c.deliveries[2].nack(true)).toBe(true);
+    expect(await t.queueStatus('q')).toEqual({ messages: 0, consumers: 1, enqueued: 4, acknowledged: 2 });
+  });
 });

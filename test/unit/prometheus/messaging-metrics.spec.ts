@@ -56,7 +56,7 @@ describe('MessagingMetrics (prom-client)', () => {
     await booted.transport.waitForIdle();
     const metrics = app.get(MessagingMetrics);
     const { registry } = metrics;
-    expect(await value(registry, N.sentMessages, { messaging_system: 'memory', messaging_destination_name: 'test.orders:test.orders.placed', messaging_operation_name: 'publish' })).toBe(4);
+    expect(await value(registry, N.sentMessages, { messaging_system: 'memory', messaging_destination_name: 'test.orders', messaging_operation_name: 'publish' })).toBe(4);
     expect(await value(registry, N.consumedMessages, { messaging_destination_name: Q.work })).toBe(4);
     expect(await value(registry, N.deadLetters, { queue: Q.work, kind: 'handler' })).toBe(1);
     expect(await value(registry, `${N.processDuration}_count`, { messaging_destination_name: Q.work })).toBe(4);
@@ -79,6 +79,7 @@ describe('MessagingMetrics (prom-client)', () => {
     await app.get(BacklogMonitor).sample();
     expect(await value(metrics.registry, N.backlogDepth, { queue: Q.work })).toBe(0);
     expect(await value(metrics.registry, N.timeToDrain, { queue: Q.work })).toBe(0);
+    expect(await value(metrics.registry, N.expectedWait, { queue: Q.work })).toBe(0);
   });
 
   it('uses the registry given, never the global one, and removes its metrics when the app closes', async () => {

@@ -11,20 +11,20 @@ describe('destination targets', () => {
     const targets = new DestinationTargets('rabbitmq');
     const target = targets.publish('orders', 'order.placed');
     expect(targets.publish('orders', 'order.placed')).toBe(target);
-    expect(target.spanName).toBe('publish orders:order.placed');
+    expect(target.spanName).toBe('publish orders');
     expect(target.spanOptions.kind).toBe(SpanKind.PRODUCER);
+    // The routing key is set per span by the middleware, never part of the target.
     expect(target.spanOptions.attributes).toEqual({
       'messaging.system.name': 'rabbitmq',
       'messaging.operation.name': 'publish',
       'messaging.operation.type': 'send',
-      'messaging.destination.name': 'orders:order.placed',
-      'rabbitmq.destination.routing_key': 'order.placed',
+      'messaging.destination.name': 'orders',
     });
     expect(target.metricAttributes).toEqual({
       'messaging.system.name': 'rabbitmq',
       'messaging.operation.name': 'publish',
       'messaging.operation.type': 'send',
-      'messaging.destination.name': 'orders:order.placed',
+      'messaging.destination.name': 'orders',
     });
     expect(Object.isFrozen(target.spanOptions.attributes)).toBe(true);
     expect(target.metricAttributesFailed('TypeError')).toBe(target.metricAttributesFailed('TypeError'));
@@ -38,19 +38,35 @@ describe('destination targets', () => {
     expect(target.metricAttributes['messaging.destination.name']).toBeUndefined();
   });
 
-  it('a retry copy back from the delay line shares the target of its original route; a dead-letter copy does not', () => {
+  it('targets follow the exchange (publish) and the queue (process), never the routing key or a header', () => {
     const targets = new DestinationTargets('rabbitmq');
+    const published = targets.publish('orders', 'order.placed');
+    expect(targets.publish('orders', 'order.42.shipped')).toBe(published);
+    expect(targets.publish('', 'work').spanName).toBe('publish amq.default');
     const original = targets.consume(delivery('work', 'orders', 'order.placed'));
-    expect(original.spanName).toBe('process orders:order.placed:work');
+    expect(original.spanName).toBe('process work');
     expect(original.spanOptions.kind).toBe(SpanKind.CONSUMER);
-    const retried = delivery('work', 'retry.delay', 'work', {
+    // A retry copy, and a forged one naming any original route, share the queue's target.
+    const forged = delivery('work', 'anything', 'rk.random', {
       [RETRY_HEADERS.target]: Buffer.from('work'),
-      [RETRY_HEADERS.originalExchange]: 'orders',
-      [RETRY_HEADERS.originalRoutingKey]: 'order.placed',
+      [RETRY_HEADERS.originalExchange]: 'ex.forged',
+      [RETRY_HEADERS.originalRoutingKey]: 'rk.forged',
     });
-    expect(targets.consume(retried)).toBe(original);
-    const deadLettered = delivery('work.error', '', 'work.error', { [RETRY_HEADERS.target]: 'work', [RETRY_HEADERS.originalExchange]: 'orders' });
-    expect(targets.consume(deadLettered).spanName).toBe('process work.error');
+    expect(targets.consume(forged)).toBe(original);
+    expect(targets.consume(delivery('work.error', '', 'work.error', { [RETRY_HEADERS.target]: 'work' })).spanName).toBe('process work.error');
+  });
+
+  it('spans carry server.address and server.port of the connected broker, never its credentials; a new broker rebuilds the targets', () => {
+    const targets = new DestinationTargets('rabbitmq');
+    targets.useServer('amqp://user:s3cret@rabbit-1.internal:5673/vhost?heartbeat=5');
+    const target = targets.publish('orders', 'k');
+    expect(target.spanOptions.attributes).toMatchObject({ 'server.address': 'rabbit-1.internal', 'server.port': 5673 });
+    expect(JSON.stringify(target.spanOptions.attributes)).not.toMatch(/user|s3cret|vhost|heartbeat/);
+    expect(target.metricAttributes['server.address']).toBeUndefined();
+    targets.useServer('amqps://[::1]');
+    expect(targets.publish('orders', 'k').spanOptions.attributes).toMatchObject({ 'server.address': '::1', 'server.port': 5671 });
+    targets.useServer('memory://in-process');
+    expect(targets.consume(delivery('work', '', 'work')).spanOptions.attributes?.['server.address']).toBeUndefined();
   });
 
   it('an inbound message finds the same target as the consume events describing it', () => {
