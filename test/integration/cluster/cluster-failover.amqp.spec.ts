@@ -30,6 +30,17 @@ function report(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
+/** Sends one message at a time until the broker confirms one; how long that took. */
+async function untilPublishesAccepted(app: LoadApp, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  for (let seq = 900_000; Date.now() - started < timeoutMs; seq++) {
+    const probe = await app.run(1, { startSeq: seq, drainTimeoutMs: 10_000 }).catch(() => undefined);
+    if (probe?.confirmed === 1) return Date.now() - started;
+    await sleep(500);
+  }
+  throw new Error(`the quorum queue took no publish within ${timeoutMs} ms of the run`);
+}
+
 describeWithPrivateNodes('a 3-node RabbitMQ cluster on loopback', () => {
   beforeAll(async () => {
     logger = muteNestLogger();
@@ -88,8 +99,16 @@ describeWithPrivateNodes('a 3-node RabbitMQ cluster on loopback', () => {
     expect(now).toBeDefined();
     expect(now).not.toBe(home);
     expect(result.lost).toBe(0);
-    expect(result.confirmed).toBeGreaterThan(5_000);
+    // The 2,000 sent before the kill (at most 200 of them in flight) were confirmed. After the kill
+    // RabbitMQ 3.10 nacks publishes until the quorum queue has a new leader; under load that window has
+    // outlasted the whole run (CI: 3,563 of 6,000 nacked in 4 s). So recovery is proven apart from it:
+    // once the queue takes a publish again, a further 500 are all confirmed and consumed.
+    expect(result.confirmed).toBeGreaterThanOrEqual(1_800);
     await waitFor(() => app.transport.stats().consumers === 1, 'consumer back', 30_000);
+    const acceptedAfterMs = await untilPublishesAccepted(app, 60_000);
+    const after = await app.run(500, { startSeq: 1_000_000, drainTimeoutMs: 60_000 });
+    report(formatReport('cluster: after the kill (quorum)', after, `the queue took publishes again ${acceptedAfterMs} ms after the run`));
+    expect(after).toMatchObject({ confirmed: 500, lost: 0 });
 
     // Bring the member back for the next test: it rejoins by itself on the same data.
     await home!.start(120_000);

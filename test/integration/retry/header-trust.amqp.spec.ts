@@ -4,6 +4,7 @@ import type { MessagingTransport } from '../../../lib/index.js';
 import { DelayTopology } from '../../../lib/retry/delay-topology.builder.js';
 import { BrokerTestScope } from '../../fixtures/amqp-integration.fixture.js';
 import { headerTrustScenarios, type HeaderTrustHarness } from '../../fixtures/header-trust.scenarios.js';
+import { quorumErrorReadScenarios } from '../../fixtures/quorum-error-reads.scenarios.js';
 import { muteNestLogger, type MutedLogger } from '../../fixtures/logger.fixture.js';
 import { drainQueue } from '../../fixtures/rabbitmq-admin.fixture.js';
 import { describeWithBroker, uniqueName } from '../../support/broker.js';
@@ -41,4 +42,8 @@ const harness: HeaderTrustHarness = {
 
 describeWithBroker('control headers from producers, on RabbitMQ', () => {
   headerTrustScenarios(harness);
+});
+
+describeWithBroker('reading a quorum error queue, on RabbitMQ', () => {
+  quorumErrorReadScenarios(harness);
 });

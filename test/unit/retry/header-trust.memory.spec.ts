@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe } from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
 import { MemoryTransport, type MessagingTransport } from '../../../lib/index.js';
 import { headerTrustScenarios, type HeaderTrustHarness } from '../../fixtures/header-trust.scenarios.js';
+import { quorumErrorReadScenarios } from '../../fixtures/quorum-error-reads.scenarios.js';
 import { muteNestLogger, type MutedLogger } from '../../fixtures/logger.fixture.js';
 
 let logger: MutedLogger;
@@ -31,4 +32,8 @@ const harness: HeaderTrustHarness = {
 
 describe('control headers from producers, on the memory transport', () => {
   headerTrustScenarios(harness);
+});
+
+describe('reading a quorum error queue, on the memory transport', () => {
+  quorumErrorReadScenarios(harness);
 });
