@@ -23,7 +23,7 @@ afterEach(async () => {
   proxy.refuseNew(false);
   for (const app of apps.splice(0)) {
     await app.close().catch(() => undefined);
-    await deleteTopology({ queues: [app.queue], exchanges: (app.topology.exchanges ?? []).map((e) => e.name) });
+    await deleteTopology({ queues: [app.queue, `${app.queue}.error`], exchanges: (app.topology.exchanges ?? []).map((e) => e.name) });
   }
 });
 afterAll(async () => {

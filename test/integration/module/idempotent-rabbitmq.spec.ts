@@ -258,7 +258,7 @@ describeWithBroker('idempotent consumers on RabbitMQ with RedisInboxStore', () =
 
     afterAll(async () => {
       await Promise.all(apps.splice(0).map((app) => app.close().catch(() => undefined)));
-      await deleteTopology({ queues: [slowQueue], exchanges: [slowExchange] });
+      await deleteTopology({ queues: [slowQueue, `${slowQueue}.error`], exchanges: [slowExchange] });
       await deleteRedisPrefix(redis, slowPrefix);
       await redis.close();
       debug.mockRestore();
