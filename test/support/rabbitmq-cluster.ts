@@ -47,6 +47,34 @@ export class PrivateRabbitCluster {
     return line === undefined ? undefined : this.byPort(Number(line.split('\t')[0]));
   }
 
+  /** A quorum queue's members and those of them online, as `list_queues` reports them (asked of `askVia`). */
+  async quorumMembers(queue: string, askVia: PrivateRabbitNode): Promise<{ members: string[]; online: string[] }> {
+    const listing = await askVia.ctl(['list_queues', '--no-table-headers', 'name', 'members', 'online']);
+    const line = listing.split('\n').find((candidate) => candidate.split('\t')[0] === queue);
+    const names = (field: string | undefined): string[] => (field ?? '').replace(/^\[|\]$/g, '').split(',').map((name) => name.trim()).filter(Boolean);
+    const [, members, online] = line?.split('\t') ?? [];
+    return { members: names(members), online: names(online) };
+  }
+
+  /**
+   * Makes every node a member of quorum queue `queue` and waits until all are online. A quorum queue is
+   * created on the nodes its declaring node sees running at that moment, so one declared right after the
+   * cluster formed may have fewer members: killing one of two would then leave it without a majority.
+   */
+  async spreadQuorumQueue(queue: string, timeoutMs = 60_000): Promise<void> {
+    const [first] = this.nodes;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { members, online } = await this.quorumMembers(queue, first!);
+      if (members.length === this.nodes.length && online.length === this.nodes.length) return;
+      for (const node of this.nodes.filter((candidate) => !members.includes(candidate.name))) {
+        await first!.queues(['add_member', queue, node.name]).catch(() => undefined);
+      }
+      if (Date.now() > deadline) throw new Error(`quorum queue ${queue} has members [${members.join(', ')}], online [${online.join(', ')}] after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+
   /** Stops and wipes every member; never throws. */
   async destroy(): Promise<void> {
     await Promise.all(this.nodes.map((node) => node.destroy()));

