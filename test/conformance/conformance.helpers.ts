@@ -1,5 +1,6 @@
 import { it } from '@jest/globals';
 import type {
+  HeaderValue,
   MessageProperties,
   MessagingTransport,
   OutboundMessage,
@@ -89,4 +90,22 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
     return error;
   }
   throw new Error('expected the promise to reject, but it resolved');
+}
+
+/**
+ * Publishes one message with `headers` to a fresh classic queue and a fresh quorum queue, requeues its
+ * first delivery and acks the second, and returns both queues' two deliveries: how each queue type counts
+ * a redelivery of a message that carries the given headers.
+ */
+export async function twoDeliveriesEach(harness: TransportHarness, headers: Record<string, HeaderValue>): Promise<{ fromClassic: Collected; fromQuorum: Collected }> {
+  const classic = harness.name('classic');
+  const quorum = harness.name('quorum');
+  const transport = await startedTransport(harness, { queues: [{ name: classic }, { name: quorum, type: 'quorum' }] });
+  const settle = (d: TransportDelivery, i: number): boolean => (i === 0 ? d.nack(true) : d.ack());
+  const fromClassic = await collect(transport, classic, { settle });
+  const fromQuorum = await collect(transport, quorum, { settle });
+  await transport.publish(outbound('', classic, 'c', { headers }));
+  await transport.publish(outbound('', quorum, 'q', { headers }));
+  await waitUntil(() => fromClassic.deliveries.length === 2 && fromQuorum.deliveries.length === 2, 'two deliveries each');
+  return { fromClassic, fromQuorum };
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect } from '@jest/globals';
-import { supportsQueueAccess, type MessagingTransport, type QueueAccess, type TransportDelivery } from '../../lib/transports/transport.interface.js';
+import { supportsQueueAccess, type MessagingTransport, type QueueAccess } from '../../lib/transports/transport.interface.js';
 import type { TransportHarness } from './conformance.harness.js';
-import { collect, conformanceCase, outbound, startedTransport, waitUntil } from './conformance.helpers.js';
+import { collect, conformanceCase, outbound, startedTransport, twoDeliveriesEach, waitUntil } from './conformance.helpers.js';
 
 const countHeader = (d: { message: { properties: { headers?: Record<string, unknown> } } }): unknown => d.message.properties.headers?.['x-delivery-count'];
 
@@ -19,16 +19,7 @@ export function describeHeaderTrustConformance(harness: TransportHarness): void 
     afterEach(() => harness.cleanup());
 
     conformanceCase(harness, 'attempt.forged-delivery-count', "a producer's x-delivery-count: 1000 changes neither attempt nor deliveryCount, on classic or quorum queues", async () => {
-      const classic = harness.name('classic');
-      const quorum = harness.name('quorum');
-      const transport = await startedTransport(harness, { queues: [{ name: classic }, { name: quorum, type: 'quorum' }] });
-      const settle = (d: TransportDelivery, i: number): boolean => (i === 0 ? d.nack(true) : d.ack());
-      const fromClassic = await collect(transport, classic, { settle });
-      const fromQuorum = await collect(transport, quorum, { settle });
-      const headers = { 'x-delivery-count': 1000 };
-      await transport.publish(outbound('', classic, 'c', { headers }));
-      await transport.publish(outbound('', quorum, 'q', { headers }));
-      await waitUntil(() => fromClassic.deliveries.length === 2 && fromQuorum.deliveries.length === 2, 'two deliveries each');
+      const { fromClassic, fromQuorum } = await twoDeliveriesEach(harness, { 'x-delivery-count': 1000 });
       // A classic queue never touches the header, and its broker keeps no count.
       expect(fromClassic.deliveries.map((d) => [d.attempt, d.deliveryCount, countHeader(d)])).toEqual([
         [1, undefined, 1000],

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect } from '@jest/globals';
 import type { TransportDelivery } from '../../lib/transports/transport.interface.js';
 import type { TransportHarness } from './conformance.harness.js';
-import { collect, conformanceCase, drainAtLeast, outbound, sleep, startedTransport, waitUntil } from './conformance.helpers.js';
+import { collect, conformanceCase, drainAtLeast, outbound, sleep, startedTransport, twoDeliveriesEach, waitUntil } from './conformance.helpers.js';
 
 const deliveryCount = (d: TransportDelivery): unknown => d.message.properties.headers?.['x-delivery-count'];
 
@@ -37,16 +37,7 @@ export function describeQuorumConformance(harness: TransportHarness): void {
     });
 
     conformanceCase(harness, 'attempt.retry-header', 'x-retry-attempt adds the retries the SDK recorded to the attempt', async () => {
-      const classic = harness.name('classic');
-      const quorum = harness.name('quorum');
-      const transport = await startedTransport(harness, { queues: [{ name: classic }, { name: quorum, type: 'quorum' }] });
-      const settle = (d: TransportDelivery, i: number): boolean => (i === 0 ? d.nack(true) : d.ack());
-      const fromClassic = await collect(transport, classic, { settle });
-      const fromQuorum = await collect(transport, quorum, { settle });
-      const headers = { 'x-retry-attempt': 2 };
-      await transport.publish(outbound('', classic, 'c', { headers }));
-      await transport.publish(outbound('', quorum, 'q', { headers }));
-      await waitUntil(() => fromClassic.deliveries.length === 2 && fromQuorum.deliveries.length === 2, 'two deliveries each');
+      const { fromClassic, fromQuorum } = await twoDeliveriesEach(harness, { 'x-retry-attempt': 2 });
       expect(fromClassic.deliveries.map((d) => d.attempt)).toEqual([3, 4]);
       expect(fromQuorum.deliveries.map((d) => d.attempt)).toEqual([3, 4]);
     });
