@@ -104,7 +104,8 @@ describe('AmqpTransport consumers', () => {
     broker.killConnection();
     expect(transport.stats().channels.consumers).toBe(0);
     await waitFor(() => transport.stats().channels.consumers === 2, 'consumers restored');
-    expect(broker.connections).toHaveLength(2);
+    // Consumers live on their own connection: it is the one that came back for them.
+    expect(broker.consumeManager?.connections).toHaveLength(2);
     expect(only(broker.consumerChannels('orders.q')).prefetchCount).toBe(3);
     expect(only(broker.consumerChannels('audit.q')).prefetchCount).toBe(4);
     broker.deliver('orders.q', 'after');
@@ -168,9 +169,10 @@ describe('AmqpTransport consumers', () => {
     expect(channel.acks).toHaveLength(1);
 
     broker.killConnection();
-    await waitFor(() => transport.stats().channels.publishers === 2, 'reconnected');
+    await waitFor(() => transport.stats().channels.publishers === 2 && broker.consumeManager?.connections.length === 2, 'both connections back');
     expect(broker.consumerChannels('orders.q')).toHaveLength(0);
-    expect(broker.connections[1]?.channels.some((c) => c.callsOf('consume').length > 0)).toBe(false);
+    // Consumers live on their own connection: nothing consumes on its new one.
+    expect(broker.consumeManager?.connections[1]?.channels.some((c) => c.callsOf('consume').length > 0)).toBe(false);
   });
 
   it('closes a cancelled consumer’s channel on transport.close()', async () => {
